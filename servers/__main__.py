@@ -1,0 +1,187 @@
+"""``python -m servers polling|longpoll|websocket|sse|all|demo [options]``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import resource
+import signal
+import subprocess
+import sys
+
+from servers.config import ARRIVALS, DEFAULT_PORTS, TECHNIQUES, ServerConfig
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def port_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0–65535 (0 = any free port): {text!r}")
+    return value
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m servers",
+        description="Run a pushlab server: one technique, all four, or the classroom demo.",
+    )
+    parser.add_argument("technique", choices=[*TECHNIQUES, "all", "demo"])
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument(
+        "--port",
+        type=port_number,
+        help="port (default: polling 8001, longpoll 8002, "
+        "websocket 8003, sse 8004, demo 8000; 0 = any free port)",
+    )
+    parser.add_argument(
+        "--rate",
+        type=positive_float,
+        default=0.0,
+        help="built-in publisher, messages per second (0 = off)",
+    )
+    parser.add_argument("--arrivals", choices=ARRIVALS, default="periodic")
+    parser.add_argument(
+        "--history",
+        type=positive_int,
+        default=1000,
+        help="messages kept for clients that resume with since=N",
+    )
+    parser.add_argument("--max-text-bytes", type=positive_int, default=4096)
+    parser.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="also accept WebSocket upgrades from this Origin "
+        "('*' = any, 'same-host' = this host on any port); repeatable",
+    )
+    parser.add_argument(
+        "--ws-compress",
+        action="store_true",
+        help="offer permessage-deflate (off by default: the bench measures raw frames)",
+    )
+    return parser.parse_args(argv)
+
+
+def config_from(args: argparse.Namespace) -> ServerConfig:
+    return ServerConfig(
+        host=args.host,
+        port=args.port,
+        publish_rate=args.rate,
+        arrivals=args.arrivals,
+        history_size=args.history,
+        max_text_bytes=args.max_text_bytes,
+        allowed_origins=tuple(args.allow_origin),
+        ws_compress=args.ws_compress,
+    )
+
+
+def raise_open_files_limit() -> None:
+    """Thousands of clients need thousands of file descriptors."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+async def wait_for_stop_signal() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+
+
+async def serve_one(technique: str, config: ServerConfig) -> None:
+    from servers.app import make_app
+    from servers.runner import start
+
+    port = DEFAULT_PORTS[technique] if config.port is None else config.port
+    server = await start(make_app(technique, config), config.host, port)
+    print(f"pushlab {technique} listening on {server.url}", flush=True)
+    try:
+        await wait_for_stop_signal()
+    finally:
+        await server.stop()
+
+
+def run_all(argv: list[str]) -> int:
+    """Four servers, four processes (as in production: each technique alone on its CPU time)."""
+    passthrough = [a for a in argv if a != "all"]
+    if "--port" in passthrough:
+        print(
+            "python -m servers all: --port is not accepted (ports are 8001–8004)", file=sys.stderr
+        )
+        return 2
+    children = [
+        subprocess.Popen([sys.executable, "-m", "servers", technique, *passthrough])
+        for technique in TECHNIQUES
+    ]
+    try:
+        for child in children:
+            child.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+        for child in children:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=5)
+            if child.poll() is None:
+                child.kill()
+    return max(child.returncode or 0 for child in children)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    raise_open_files_limit()
+    if args.technique == "all":
+        return run_all(argv)
+    config = config_from(args)
+    try:
+        if args.technique == "demo":
+            from servers.demo import serve_demo
+
+            asyncio.run(serve_demo(config))
+        else:
+            asyncio.run(serve_one(args.technique, config))
+    except OSError as error:
+        print(
+            f"python -m servers {args.technique}: cannot listen: {error.strerror or error}",
+            file=sys.stderr,
+        )
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

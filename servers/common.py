@@ -1,0 +1,222 @@
+"""What every technique's server shares: JSON errors, input parsing, and the common routes
+(``/healthz``, ``POST /messages``, ``/stats``, ``/publisher``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import resource
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from servers.config import ARRIVALS, ServerConfig
+from servers.feed import CursorAheadError, Feed, Message
+from servers.metering import Meter
+from servers.publisher import Publisher
+
+log = logging.getLogger("pushlab")
+
+FEED = web.AppKey("feed", Feed)
+METER = web.AppKey("meter", Meter)
+CONFIG = web.AppKey("config", ServerConfig)
+PUBLISHER = web.AppKey("publisher", Publisher)
+TECHNIQUE_PATHS = web.AppKey("technique_paths", frozenset)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def json_error(status: int, message: str, **extra: Any) -> web.Response:
+    return web.json_response({"error": message, **extra}, status=status)
+
+
+class ClientError(Exception):
+    """Raised by parsers; the error middleware turns it into a 4xx JSON answer."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@web.middleware
+async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every error leaves as JSON naming the problem; nothing leaves as a traceback."""
+    try:
+        return await handler(request)
+    except ClientError as error:
+        return json_error(error.status, str(error))
+    except web.HTTPNotFound:
+        paths = sorted({r.resource.canonical for r in request.app.router.routes() if r.resource})
+        return json_error(404, f"no such path: {request.path}", paths=paths)
+    except web.HTTPMethodNotAllowed as error:
+        return json_error(
+            405,
+            f"{request.method} is not allowed on {request.path}",
+            allowed=sorted(error.allowed_methods),
+        )
+    except web.HTTPRequestEntityTooLarge:
+        return json_error(413, "request body too large")
+    except web.HTTPException as error:
+        if error.content_type == "application/json" or error.status < 400:
+            raise
+        return json_error(error.status, error.reason)
+    except Exception:
+        log.exception("unexpected error while serving %s %s", request.method, request.path)
+        return json_error(500, "internal server error (logged on the server)")
+
+
+@web.middleware
+async def count_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
+    meter = request.app[METER]
+    if request.path in request.app[TECHNIQUE_PATHS]:
+        meter.requests += 1
+    else:
+        meter.other_requests += 1
+    return await handler(request)
+
+
+def parse_int(request: web.Request, name: str, default: int) -> int:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ClientError(f"{name} must be a non-negative integer, got {raw!r}") from None
+    if value < 0:
+        raise ClientError(f"{name} must be a non-negative integer, got {raw!r}")
+    return value
+
+
+def parse_cursor(request: web.Request, raw: str | None = None) -> int:
+    """``since=N``: the client has seen everything up to id N (0 = from the oldest held)."""
+    if raw is not None:
+        try:
+            cursor = int(raw)
+        except ValueError:
+            raise ClientError(f"Last-Event-ID must be an integer, got {raw!r}") from None
+    else:
+        cursor = parse_int(request, "since", 0)
+    try:
+        request.app[FEED].check_cursor(cursor)
+    except CursorAheadError as error:
+        raise ClientError(str(error)) from None
+    return max(cursor, 0)
+
+
+def parse_float(request: web.Request, name: str, default: float, low: float, high: float) -> float:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ClientError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ClientError(f"{name} must be between {low:g} and {high:g}, got {raw!r}")
+    return value
+
+
+async def read_json_object(request: web.Request) -> dict[str, Any]:
+    body = await request.read()
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ClientError('body must be JSON, e.g. {"text": "hello"}') from None
+    if not isinstance(data, dict):
+        raise ClientError('body must be a JSON object, e.g. {"text": "hello"}')
+    return data
+
+
+def validate_text(data: dict[str, Any], config: ServerConfig) -> str:
+    """The chat path's rules, shared by ``POST /messages`` and WebSocket text frames."""
+    text = data.get("text")
+    if not isinstance(text, str):
+        raise ClientError('"text" is required and must be a string')
+    if not text.strip():
+        raise ClientError('"text" must not be empty')
+    if len(text.encode()) > config.max_text_bytes:
+        raise ClientError(f'"text" is longer than {config.max_text_bytes} bytes', status=413)
+    return text
+
+
+def poll_response(messages: list[Message], last_id: int, meter: Meter) -> web.Response:
+    """``{"messages": [...], "last_id": K}`` built from each message's pre-encoded JSON."""
+    meter.messages_delivered += len(messages)
+    if not messages:
+        meter.empty_responses += 1
+    body = '{"messages":[' + ",".join(m.json for m in messages) + f'],"last_id":{last_id}}}'
+    return web.Response(
+        text=body, content_type="application/json", headers={"Cache-Control": "no-store"}
+    )
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok", "technique": request.app[METER].technique})
+
+
+async def post_message(request: web.Request) -> web.Response:
+    text = validate_text(await read_json_object(request), request.app[CONFIG])
+    message = request.app[FEED].publish(text)
+    return web.Response(text=message.json, status=201, content_type="application/json")
+
+
+def stats_snapshot(app: web.Application) -> dict[str, Any]:
+    meter, feed, publisher = app[METER], app[FEED], app[PUBLISHER]
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "technique": meter.technique,
+        "pid": os.getpid(),
+        "uptime_s": round(meter.uptime_s, 3),
+        "clients_connected": meter.clients_connected,
+        "requests": meter.requests,
+        "other_requests": meter.other_requests,
+        "empty_responses": meter.empty_responses,
+        "messages_published": feed.last_id,
+        "messages_delivered": meter.messages_delivered,
+        "bytes_in": meter.bytes_in,
+        "bytes_out": meter.bytes_out,
+        "tcp_connections_opened": meter.tcp_connections_opened,
+        "tcp_connections_open": meter.tcp_connections_open,
+        "last_id": feed.last_id,
+        "publish_rate": publisher.publish_rate,
+        "arrivals": publisher.arrivals,
+        "process_cpu_s": round(usage.ru_utime + usage.ru_stime, 6),
+        "process_max_rss_kb": usage.ru_maxrss,
+    }
+
+
+async def stats(request: web.Request) -> web.Response:
+    return web.json_response(stats_snapshot(request.app))
+
+
+async def get_publisher(request: web.Request) -> web.Response:
+    publisher = request.app[PUBLISHER]
+    return web.json_response(
+        {"publish_rate": publisher.publish_rate, "arrivals": publisher.arrivals}
+    )
+
+
+async def post_publisher(request: web.Request) -> web.Response:
+    data = await read_json_object(request)
+    config, publisher = request.app[CONFIG], request.app[PUBLISHER]
+    rate = data.get("publish_rate")
+    if isinstance(rate, bool) or not isinstance(rate, int | float):
+        raise ClientError('"publish_rate" is required and must be a number (messages per second)')
+    if not 0 <= rate <= config.max_publish_rate:
+        raise ClientError(f'"publish_rate" must be between 0 and {config.max_publish_rate:g}')
+    arrivals = data.get("arrivals", publisher.arrivals)
+    if arrivals not in ARRIVALS:
+        raise ClientError(f'"arrivals" must be one of {", ".join(ARRIVALS)}')
+    publisher.configure(float(rate), arrivals)
+    return await get_publisher(request)
+
+
+def add_common_routes(app: web.Application) -> None:
+    app.router.add_get("/healthz", healthz)
+    app.router.add_post("/messages", post_message)
+    app.router.add_get("/stats", stats)
+    app.router.add_get("/publisher", get_publisher)
+    app.router.add_post("/publisher", post_publisher)

@@ -1,0 +1,113 @@
+"""The message feed that every technique serves.
+
+The feed knows nothing of HTTP: it numbers messages, keeps a bounded history so that a client
+can resume from a cursor, and wakes everyone who waits for news the moment something is
+published. Waking is event-driven: each publish sets the current ``asyncio.Event`` and installs a
+fresh one, so thousands of waiters cost nothing until there is news, and no one polls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from itertools import islice
+
+DEFAULT_HISTORY_SIZE = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One published message; ``ts`` is the server's publish time (epoch seconds)."""
+
+    id: int
+    ts: float
+    text: str
+    json: str = field(repr=False)  # encoded once at publish, sent as-is to every client
+    json_bytes: bytes = field(repr=False)
+
+
+def encode_message(message_id: int, ts: float, text: str) -> Message:
+    encoded = json.dumps(
+        {"id": message_id, "ts": ts, "text": text}, separators=(",", ":"), ensure_ascii=False
+    )
+    return Message(message_id, ts, text, encoded, encoded.encode())
+
+
+class CursorAheadError(ValueError):
+    """A client claims to have seen a message this server never published (it restarted?)."""
+
+
+class Feed:
+    """Numbered messages, a bounded history, and an event that fires on every publish."""
+
+    def __init__(self, history_size: int = DEFAULT_HISTORY_SIZE) -> None:
+        if history_size < 1:
+            raise ValueError("history_size must be at least 1")
+        self.history: deque[Message] = deque(maxlen=history_size)
+        self.last_id = 0
+        self.closed = False
+        self._news = asyncio.Event()
+
+    def publish(self, text: str) -> Message:
+        message = encode_message(self.last_id + 1, time.time(), text)
+        self.last_id = message.id
+        self.history.append(message)
+        self._wake_waiters()
+        return message
+
+    def close(self) -> None:
+        """Release every waiter (used at shutdown so held requests end at once)."""
+        self.closed = True
+        self._wake_waiters()
+
+    def _wake_waiters(self) -> None:
+        news, self._news = self._news, asyncio.Event()
+        news.set()
+
+    def check_cursor(self, cursor: int) -> None:
+        if cursor > self.last_id:
+            raise CursorAheadError(
+                f"since={cursor} is ahead of the newest message id {self.last_id}"
+                " (did the server restart? start again from since=0)"
+            )
+
+    def since(self, cursor: int) -> list[Message]:
+        """Messages with id > cursor still held; ``since(0)`` is the whole history."""
+        if cursor >= self.last_id or not self.history:
+            return []
+        first_held = self.history[0].id
+        return list(islice(self.history, max(cursor + 1 - first_held, 0), None))
+
+    async def wait_for_news(self, cursor: int, timeout_s: float) -> list[Message]:
+        """Long-poll primitive: messages newer than ``cursor``, or [] after ``timeout_s``."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                while self.last_id <= cursor and not self.closed:
+                    await self._news.wait()
+        except TimeoutError:
+            return []
+        return self.since(cursor)
+
+    async def follow(
+        self, cursor: int, idle_timeout_s: float | None = None
+    ) -> AsyncIterator[list[Message]]:
+        """Push primitive: yield each batch of new messages; yield [] after an idle period.
+
+        The empty batch lets a push handler send a keep-alive without a timer of its own.
+        Ends when the feed is closed.
+        """
+        while not self.closed:
+            batch = self.since(cursor)
+            if batch:
+                cursor = batch[-1].id
+                yield batch
+                continue
+            try:
+                async with asyncio.timeout(idle_timeout_s):
+                    await self._news.wait()
+            except TimeoutError:
+                yield []

@@ -1,0 +1,44 @@
+"""Long polling (RFC 6202 §2.1): the server holds the request until there is news.
+
+The client asks "anything newer than N?". If there is, the answer is immediate. If not, the
+server parks the request — no thread, no loop, just a waiter on the feed's event — until a
+publish wakes it, or until ``timeout`` seconds pass (then it answers with an empty list, and
+the client asks again). Every answer costs the client one new request, so at low message
+rates a long poll needs about one request per message.
+
+RFC 6202's advice, followed here: answer before the timeouts of proxies and clients cut the
+held request (default hold 25 s, at most 60 s; §5.5 "Timeouts"), keep intermediaries from
+caching answers (``Cache-Control: no-store``; §2.2 "Caching"), and answer with *everything*
+newer than the cursor, so messages published while the client was re-asking are not lost —
+they wait in the history for its next request (§2.2 "Maximal Latency").
+
+A client that hangs up while its request is held must not leave a waiter behind: the runner
+starts aiohttp with ``handler_cancellation=True``, so the wait below is cancelled at once and
+``finally`` gives the slot back.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from servers.common import CONFIG, FEED, METER, parse_cursor, parse_float, poll_response
+
+PATH = "/poll"
+
+
+async def long_poll(request: web.Request) -> web.Response:
+    config, feed, meter = request.app[CONFIG], request.app[FEED], request.app[METER]
+    cursor = parse_cursor(request)
+    timeout_s = parse_float(
+        request, "timeout", config.longpoll_timeout_default_s, 0.0, config.longpoll_timeout_max_s
+    )
+    meter.clients_connected += 1  # one held request
+    try:
+        messages = await feed.wait_for_news(cursor, timeout_s)
+    finally:
+        meter.clients_connected -= 1
+    return poll_response(messages, feed.last_id, meter)
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get(PATH, long_poll)

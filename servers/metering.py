@@ -1,0 +1,88 @@
+"""Exact, TCP-level metering: every byte a server's sockets read or write, every connection.
+
+aiohttp's request handler is an ``asyncio.Protocol``. We hand asyncio a thin protocol that
+counts what ``data_received`` brings in and gives aiohttp a transport that counts what it writes
+out, so the figures include request lines, headers, bodies, chunk framing and WebSocket frames —
+exactly what crossed the socket, not an estimate. (Bytes still buffered when a peer aborts are
+counted as written; the kernel may not have sent them.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Meter:
+    """Counters of one server; ``/stats`` reports them."""
+
+    technique: str
+    started_monotonic: float = field(default_factory=time.monotonic)
+    requests: int = 0
+    other_requests: int = 0
+    empty_responses: int = 0
+    messages_delivered: int = 0
+    clients_connected: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    tcp_connections_opened: int = 0
+    tcp_connections_open: int = 0
+
+    @property
+    def uptime_s(self) -> float:
+        return time.monotonic() - self.started_monotonic
+
+
+class CountingTransport:
+    """Stands in for the real transport so that every byte aiohttp writes is counted."""
+
+    def __init__(self, transport: asyncio.Transport, meter: Meter) -> None:
+        self._transport = transport
+        self._meter = meter
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self._meter.bytes_out += data.nbytes if isinstance(data, memoryview) else len(data)
+        self._transport.write(data)
+
+    def writelines(self, chunks: Any) -> None:
+        chunks = list(chunks)
+        self._meter.bytes_out += sum(
+            c.nbytes if isinstance(c, memoryview) else len(c) for c in chunks
+        )
+        self._transport.writelines(chunks)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+class MeteredProtocol(asyncio.Protocol):
+    """Wraps aiohttp's per-connection protocol and counts the connection and its bytes."""
+
+    def __init__(self, inner: asyncio.Protocol, meter: Meter) -> None:
+        self._inner = inner
+        self._meter = meter
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._meter.tcp_connections_opened += 1
+        self._meter.tcp_connections_open += 1
+        self._inner.connection_made(CountingTransport(transport, self._meter))  # type: ignore[arg-type]
+
+    def data_received(self, data: bytes) -> None:
+        self._meter.bytes_in += len(data)
+        self._inner.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        return self._inner.eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._meter.tcp_connections_open -= 1
+        self._inner.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self._inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._inner.resume_writing()

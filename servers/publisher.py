@@ -1,0 +1,67 @@
+"""The built-in publisher: messages at ``publish_rate`` per second, periodic or Poisson.
+
+Periodic arrivals keep an absolute schedule (no drift); Poisson arrivals draw exponential gaps,
+which is what the analytical model in ``bench/model.py`` assumes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+
+from servers.feed import Feed
+
+
+class Publisher:
+    def __init__(
+        self,
+        feed: Feed,
+        publish_rate: float = 0.0,
+        arrivals: str = "periodic",
+        rng: random.Random | None = None,
+    ) -> None:
+        self.feed = feed
+        self.publish_rate = publish_rate
+        self.arrivals = arrivals
+        self.published = 0
+        self._rng = rng or random.Random()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.stop()
+        if self.publish_rate > 0:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def aclose(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def configure(self, publish_rate: float, arrivals: str | None = None) -> None:
+        """Change the rate live (the classroom page's slider); restarts the schedule."""
+        self.publish_rate = publish_rate
+        if arrivals is not None:
+            self.arrivals = arrivals
+        self.start()
+
+    def _next_gap_s(self) -> float:
+        if self.arrivals == "poisson":
+            return self._rng.expovariate(self.publish_rate)
+        return 1.0 / self.publish_rate
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_at = loop.time() + self._next_gap_s()
+        while True:
+            await asyncio.sleep(max(next_at - loop.time(), 0.0))
+            self.published += 1
+            self.feed.publish(f"message {self.feed.last_id + 1} from the built-in publisher")
+            next_at += self._next_gap_s()

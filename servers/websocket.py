@@ -1,0 +1,181 @@
+"""WebSocket push (RFC 6455): one upgrade, then a full-duplex channel.
+
+The client sends one HTTP request that asks to switch protocols:
+
+    GET /ws?since=0 HTTP/1.1
+    Upgrade: websocket
+    Connection: Upgrade
+    Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==
+    Sec-WebSocket-Version: 13
+
+and the server answers ``101 Switching Protocols`` with
+``Sec-WebSocket-Accept = base64(SHA-1(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))`` (§4.2.2),
+proving it understood the request. From then on the TCP connection carries frames, not HTTP:
+the server pushes each message as one text frame the moment it is published, and the client
+may send text frames (``{"text": ...}``) up the same connection at any time.
+
+aiohttp's ``WebSocketResponse`` does the framing. We check the handshake ourselves first so a
+wrong request gets a clear answer: a plain GET → 426 saying a WebSocket client is required; a
+wrong version → 426 with ``Sec-WebSocket-Version: 13`` (§4.4); a missing or malformed key → 400;
+a foreign ``Origin`` → 403 (§10.2).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import json
+import weakref
+from collections import OrderedDict
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import WSMsgType, web
+
+from servers.common import (
+    CONFIG,
+    FEED,
+    METER,
+    ClientError,
+    json_error,
+    parse_cursor,
+    validate_text,
+)
+from servers.feed import Feed
+from servers.metering import Meter
+
+PATH = "/ws"
+SOCKETS = web.AppKey("sockets", weakref.WeakSet)
+# Headers of recent upgrades by ``client=`` query value (the classroom page shows them).
+HANDSHAKES = web.AppKey("handshakes", OrderedDict)
+HANDSHAKES_KEPT = 200
+
+
+def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...]) -> bool:
+    """Same-origin by default; ``allowed`` may add exact origins, "*" or "same-host"."""
+    if origin is None:
+        return True  # not a browser: Origin is a browser's statement (RFC 6455 §10.2)
+    if "*" in allowed or origin in allowed:
+        return True
+    parts = urlsplit(origin)
+    if host and parts.netloc == host:
+        return True
+    host_name = urlsplit(f"//{host}").hostname if host else None
+    return "same-host" in allowed and parts.hostname is not None and parts.hostname == host_name
+
+
+def handshake_problem(request: web.Request) -> web.Response | None:
+    """The answer to a request that is not a valid RFC 6455 opening handshake, or None."""
+    headers = request.headers
+    if headers.get("Upgrade", "").lower() != "websocket":
+        response = json_error(
+            426,
+            "this is a WebSocket endpoint: connect with a WebSocket client"
+            " (the request needs 'Upgrade: websocket' and 'Connection: Upgrade')",
+        )
+        response.headers["Upgrade"] = "websocket"
+        return response
+    connection_tokens = {t.strip().lower() for t in headers.get("Connection", "").split(",")}
+    if "upgrade" not in connection_tokens:
+        return json_error(400, "a WebSocket handshake needs 'Connection: Upgrade'")
+    if headers.get("Sec-WebSocket-Version") != "13":
+        response = json_error(
+            426,
+            "unsupported Sec-WebSocket-Version"
+            f" {headers.get('Sec-WebSocket-Version')!r}: this server speaks version 13",
+        )
+        response.headers["Sec-WebSocket-Version"] = "13"
+        return response
+    key = headers.get("Sec-WebSocket-Key", "").strip()
+    try:
+        key_ok = len(base64.b64decode(key, validate=True)) == 16
+    except binascii.Error:
+        key_ok = False
+    if not key_ok:
+        return json_error(
+            400, "Sec-WebSocket-Key must be the base64 encoding of 16 random bytes (§4.1)"
+        )
+    config = request.app[CONFIG]
+    if not origin_allowed(headers.get("Origin"), request.host, config.allowed_origins):
+        return json_error(
+            403, f"WebSocket connections from Origin {headers['Origin']} are not allowed"
+        )
+    return None
+
+
+def record_handshake(request: web.Request, ws: web.WebSocketResponse) -> None:
+    handshakes, version = request.app[HANDSHAKES], request.version
+    handshakes[request.query.get("client", "")] = {
+        "request_line": f"{request.method} {request.path_qs} HTTP/{version.major}.{version.minor}",
+        "request_headers": [[k, v] for k, v in request.headers.items()],
+        "status": 101,
+        "response_headers": [[k, v] for k, v in ws.headers.items()],
+    }
+    while len(handshakes) > HANDSHAKES_KEPT:
+        handshakes.popitem(last=False)
+
+
+async def push_messages(ws: web.WebSocketResponse, feed: Feed, cursor: int, meter: Meter) -> None:
+    """Send every message newer than ``cursor`` as one text frame, then each new one as it comes."""
+    async for batch in feed.follow(cursor):
+        for message in batch:
+            await ws.send_frame(message.json_bytes, WSMsgType.TEXT)  # bytes encoded once
+        meter.messages_delivered += len(batch)
+    await ws.close(code=1001, message=b"server shutting down")
+
+
+async def publish_client_frame(ws: web.WebSocketResponse, request: web.Request, data: str) -> None:
+    """A text frame from the client is a chat message: ``{"text": "..."}``."""
+    try:
+        payload: Any = json.loads(data)
+        if not isinstance(payload, dict):
+            raise ClientError('send a JSON object like {"text": "hello"}')
+        request.app[FEED].publish(validate_text(payload, request.app[CONFIG]))
+    except json.JSONDecodeError:
+        await ws.send_json({"error": 'frames must be JSON like {"text": "hello"}'})
+    except ClientError as error:
+        await ws.send_json({"error": str(error)})
+
+
+async def websocket(request: web.Request) -> web.StreamResponse:
+    problem = handshake_problem(request)
+    if problem is not None:
+        return problem
+    cursor = parse_cursor(request)
+    config, meter = request.app[CONFIG], request.app[METER]
+    ws = web.WebSocketResponse(
+        heartbeat=config.ws_heartbeat_s,
+        compress=config.ws_compress,
+        max_msg_size=config.max_text_bytes * 6 + 1024,
+    )
+    await ws.prepare(request)  # sends 101 Switching Protocols
+    record_handshake(request, ws)
+    request.app[SOCKETS].add(ws)
+    meter.clients_connected += 1
+    pusher = asyncio.create_task(push_messages(ws, request.app[FEED], cursor, meter))
+    try:
+        async for frame in ws:
+            if frame.type == WSMsgType.TEXT:
+                await publish_client_frame(ws, request, frame.data)
+            elif frame.type == WSMsgType.BINARY:
+                await ws.send_json({"error": "binary frames are not used here; send text"})
+    finally:
+        meter.clients_connected -= 1
+        pusher.cancel()
+        with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+            await pusher
+    return ws
+
+
+async def close_sockets(app: web.Application) -> None:
+    for ws in list(app[SOCKETS]):
+        await ws.close(code=1001, message=b"server shutting down")
+
+
+def setup(app: web.Application) -> None:
+    app[SOCKETS] = weakref.WeakSet()
+    app[HANDSHAKES] = OrderedDict()
+    app.router.add_get(PATH, websocket)
+    app.on_shutdown.append(close_sockets)
