@@ -128,6 +128,10 @@ async def serve_one(technique: str, config: ServerConfig) -> None:
         await server.stop()
 
 
+def stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_all(argv: list[str]) -> int:
     """Four servers, four processes (as in production: each technique alone on its CPU time)."""
     passthrough = [a for a in argv if a != "all"]
@@ -140,6 +144,7 @@ def run_all(argv: list[str]) -> int:
         subprocess.Popen([sys.executable, "-m", "servers", technique, *passthrough])
         for technique in TECHNIQUES
     ]
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     try:
         for child in children:
             child.wait()
