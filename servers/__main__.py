@@ -107,17 +107,9 @@ def raise_open_files_limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-async def wait_for_stop_signal() -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    await stop.wait()
-
-
 async def serve_one(technique: str, config: ServerConfig) -> None:
     from servers.app import make_app
-    from servers.runner import start
+    from servers.runner import start, wait_for_stop_signal
 
     port = DEFAULT_PORTS[technique] if config.port is None else config.port
     server = await start(make_app(technique, config), config.host, port)

@@ -9,6 +9,7 @@ cancel a handler whose client hung up: a held long poll then releases its waiter
 from __future__ import annotations
 
 import asyncio
+import signal
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -61,3 +62,12 @@ async def start(
         raise
     bound_port = listener.sockets[0].getsockname()[1]
     return RunningServer(runner, listener, host, bound_port)
+
+
+async def wait_for_stop_signal() -> None:
+    """Return on Ctrl-C or SIGTERM, so the caller can stop its servers cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()

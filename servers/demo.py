@@ -1,0 +1,329 @@
+"""The classroom demo: one page and the four techniques, in one process, on one shared feed.
+
+``python -m servers demo`` starts five servers:
+
+- the page, on 8000: ``/`` and ``/static/*`` (plain HTML, CSS and JavaScript from
+  ``servers/static``), ``/api/config`` (where the four techniques live), ``/api/stats`` (every
+  technique's ``/stats``), ``/api/handshake`` (the headers of the page's own WebSocket
+  upgrade) and ``/api/publisher`` (the one shared publisher's rate). The page app reads the
+  technique applications in-process, so watching adds nothing to what is watched;
+- polling on 8001, long polling on 8002, WebSocket on 8003 and SSE on 8004, each the ordinary
+  technique application on a metered socket, all sharing one ``Feed`` and one ``Publisher``.
+
+Why a port per technique: each server meters its own sockets, so the page shows each
+technique's true bytes; and a browser's HTTP/1.1 limit of 6 connections is per scheme + host +
+port, so a held long poll or an open SSE stream of one technique never queues another's.
+
+The page runs on another port than the techniques, so its requests are cross-origin: the
+technique applications get CORS headers for pages on the same host name (any port), and the
+WebSocket server accepts upgrades from the same host name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import ipaddress
+import mimetypes
+import re
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from servers import websocket
+from servers.app import make_app
+from servers.common import (
+    CONFIG,
+    METER,
+    PUBLISHER,
+    Handler,
+    errors_as_json,
+    get_publisher,
+    json_error,
+    post_publisher,
+    stats_snapshot,
+)
+from servers.config import DEFAULT_PORTS, TECHNIQUES, ServerConfig
+from servers.feed import Feed
+from servers.metering import Meter
+from servers.publisher import Publisher
+from servers.runner import RunningServer, start, wait_for_stop_signal
+
+STATIC_DIR = Path(__file__).parent / "static"
+STATIC_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*\.(html|js|css|svg|png|ico)$")
+CONTENT_TYPES = {".js": "text/javascript", ".html": "text/html", ".css": "text/css"}
+TECHNIQUE_SERVERS = web.AppKey("technique_servers", dict)
+PREFLIGHT_MAX_AGE_S = 600
+WILDCARD_HOSTS = ("0.0.0.0", "", "::")
+
+
+# --- Host names: the page tells each browser where the techniques are, as that browser sees it ---
+
+
+def host_name(request: web.Request) -> str:
+    """The Host header's name without the port ("192.168.1.5", "localhost", "::1")."""
+    return urlsplit(f"//{request.host}").hostname or "127.0.0.1"
+
+
+def url_host(name: str) -> str:
+    return f"[{name}]" if ":" in name else name
+
+
+def is_same_host(origin: str, request: web.Request) -> bool:
+    """True when the Origin names the host this request was sent to (any scheme, any port)."""
+    return urlsplit(origin).hostname == host_name(request)
+
+
+# --- CORS for the technique servers -------------------------------------------------------
+
+
+@web.middleware
+async def answer_preflight(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Answer a CORS preflight (``POST /messages`` with a JSON body asks first)."""
+    origin = request.headers.get("Origin")
+    if (
+        request.method == "OPTIONS"
+        and origin
+        and "Access-Control-Request-Method" in request.headers
+    ):
+        request.app[METER].other_requests += 1
+        if not is_same_host(origin, request):
+            return json_error(403, f"cross-origin requests from {origin} are not allowed")
+        return web.Response(
+            status=204,
+            headers={
+                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                "Access-Control-Allow-Headers": "Content-Type, Last-Event-ID",
+                "Access-Control-Max-Age": str(PREFLIGHT_MAX_AGE_S),
+            },
+        )
+    return await handler(request)
+
+
+async def add_cors_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Let pages from the same host name read the answer and its Resource Timing sizes.
+
+    Runs as ``on_response_prepare``, so it also reaches streamed answers (SSE) and the JSON
+    errors the error middleware builds. The 101 of a WebSocket upgrade is left as it is: the
+    browser does not use CORS there (the server checks Origin instead).
+    """
+    origin = request.headers.get("Origin")
+    if origin is None or isinstance(response, web.WebSocketResponse):
+        return
+    if is_same_host(origin, request):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Timing-Allow-Origin"] = origin
+    response.headers.add("Vary", "Origin")
+
+
+def allow_same_host_pages(app: web.Application) -> None:
+    """Add the demo's CORS handling to a technique application (before it is started)."""
+    app.middlewares.insert(0, answer_preflight)
+    app.on_response_prepare.append(add_cors_headers)
+
+
+# --- The handshake of the page's own WebSocket ----------------------------------------------
+
+
+async def page_handshake(request: web.Request) -> web.Response:
+    """``GET /api/handshake?client=ID``: the upgrade the WebSocket server recorded for ID.
+
+    Read in-process from the WebSocket application, so that showing the handshake adds
+    nothing to the WebSocket server's byte count.
+    """
+    client = request.query.get("client", "")
+    servers: dict[str, RunningServer] = request.app[TECHNIQUE_SERVERS]
+    handshake = servers["websocket"].app[websocket.HANDSHAKES].get(client)
+    if handshake is None:
+        return json_error(404, f"no WebSocket upgrade recorded for client {client!r}")
+    return web.json_response(handshake)
+
+
+# --- The page -------------------------------------------------------------------------------
+
+
+def content_security_policy(request: web.Request) -> str:
+    """Only this package's own files run; connections go to this host's ports only."""
+    name = host_name(request)
+    connect = "'self' http: ws:" if ":" in name else f"'self' http://{name}:* ws://{name}:*"
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src {connect}; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+def static_response(request: web.Request, name: str) -> web.Response:
+    """A file of ``servers/static`` as one ordinary response (no sendfile: the meter sees it)."""
+    path = STATIC_DIR / name
+    if not STATIC_NAME.match(name) or not path.is_file():
+        return json_error(404, f"no such file: /static/{name}")
+    suffix = path.suffix
+    content_type = CONTENT_TYPES.get(suffix) or mimetypes.guess_type(name)[0] or "text/plain"
+    response = web.Response(body=path.read_bytes(), content_type=content_type)
+    if content_type.startswith("text/"):
+        response.charset = "utf-8"
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = content_security_policy(request)
+    return response
+
+
+async def index(request: web.Request) -> web.Response:
+    return static_response(request, "index.html")
+
+
+async def static_file(request: web.Request) -> web.Response:
+    return static_response(request, request.match_info["name"])
+
+
+async def page_config(request: web.Request) -> web.Response:
+    """Where this browser finds the four techniques, and where the feed stands now."""
+    name = url_host(host_name(request))
+    servers: dict[str, RunningServer] = request.app[TECHNIQUE_SERVERS]
+    return web.json_response(
+        {
+            "techniques": {t: f"http://{name}:{s.port}" for t, s in servers.items()},
+            "last_id": request.app[PUBLISHER].feed.last_id,
+            "server_time": time.time(),
+            "publish_rate": request.app[PUBLISHER].publish_rate,
+            "longpoll_timeout_s": request.app[CONFIG].longpoll_timeout_default_s,
+            "max_text_bytes": request.app[CONFIG].max_text_bytes,
+        }
+    )
+
+
+async def page_stats(request: web.Request) -> web.Response:
+    """Every technique's ``/stats``, read in-process (the page's watching costs them nothing)."""
+    servers: dict[str, RunningServer] = request.app[TECHNIQUE_SERVERS]
+    return web.json_response(
+        {
+            "server_time": time.time(),
+            "techniques": {t: stats_snapshot(server.app) for t, server in servers.items()},
+        }
+    )
+
+
+def make_page_app(
+    config: ServerConfig, publisher: Publisher, technique_servers: dict[str, RunningServer]
+) -> web.Application:
+    app = web.Application(middlewares=[errors_as_json])
+    app[CONFIG] = config
+    app[METER] = Meter("demo")
+    app[PUBLISHER] = publisher
+    app[TECHNIQUE_SERVERS] = technique_servers
+    app.router.add_get("/", index)
+    app.router.add_get("/static/{name}", static_file)
+    app.router.add_get("/api/config", page_config)
+    app.router.add_get("/api/stats", page_stats)
+    app.router.add_get("/api/handshake", page_handshake)
+    app.router.add_get("/api/publisher", get_publisher)
+    app.router.add_post("/api/publisher", post_publisher)
+    return app
+
+
+# --- Starting and stopping the five servers ---------------------------------------------------
+
+
+@dataclass
+class Demo:
+    page: RunningServer
+    techniques: dict[str, RunningServer]
+    feed: Feed
+    publisher: Publisher
+
+    @property
+    def url(self) -> str:
+        return self.page.url + "/"
+
+    async def stop(self) -> None:
+        await asyncio.gather(self.page.stop(), *(s.stop() for s in self.techniques.values()))
+        await self.publisher.aclose()
+
+
+def demo_ports(config: ServerConfig) -> dict[str, int]:
+    """8000–8004 by default; ``--port P`` moves the page; ``--port 0`` picks free ports for all."""
+    if config.port == 0:
+        return dict.fromkeys(("demo", *TECHNIQUES), 0)
+    ports = {name: DEFAULT_PORTS[name] for name in ("demo", *TECHNIQUES)}
+    if config.port is not None:
+        ports["demo"] = config.port
+    return ports
+
+
+async def start_demo(config: ServerConfig | None = None) -> Demo:
+    """Start the page and the four techniques on one feed and one publisher."""
+    config = config or ServerConfig()
+    ports = demo_ports(config)
+    feed = Feed(config.history_size)
+    publisher = Publisher(feed, config.publish_rate, config.arrivals)
+    websocket_config = dataclasses.replace(
+        config, allowed_origins=(*config.allowed_origins, "same-host")
+    )
+    started: dict[str, RunningServer] = {}
+    try:
+        for technique in TECHNIQUES:
+            app_config = websocket_config if technique == "websocket" else config
+            app = make_app(technique, app_config, feed=feed, publisher=publisher)
+            allow_same_host_pages(app)
+            started[technique] = await start(app, config.host, ports[technique])
+        page = await start(make_page_app(config, publisher, started), config.host, ports["demo"])
+    except BaseException:
+        for server in started.values():
+            await server.stop()
+        raise
+    publisher.start()
+    return Demo(page, started, feed, publisher)
+
+
+def lan_addresses() -> Iterator[str]:
+    """This machine's IPv4 addresses that other machines may reach (for ``--host 0.0.0.0``)."""
+    import psutil
+
+    for addresses in psutil.net_if_addrs().values():
+        for address in addresses:
+            if (
+                address.family == socket.AF_INET
+                and not ipaddress.ip_address(address.address).is_loopback
+            ):
+                yield address.address
+
+
+def share_urls(host: str, port: int) -> list[str]:
+    if host in WILDCARD_HOSTS:
+        return [f"http://{address}:{port}/" for address in lan_addresses()]
+    return []
+
+
+def announce(demo: Demo, config: ServerConfig) -> None:
+    print(f"pushlab demo listening on {demo.page.url}", flush=True)
+    for technique, server in demo.techniques.items():
+        print(f"  {technique:<9} {server.url}", flush=True)
+    local = "127.0.0.1" if config.host in WILDCARD_HOSTS else url_host(config.host)
+    print(f"Open http://{local}:{demo.page.port}/ in a browser.", flush=True)
+    shared = share_urls(config.host, demo.page.port)
+    if shared:
+        print("Students on the same network can open:", flush=True)
+        for url in shared:
+            print(f"  {url}", flush=True)
+
+
+async def serve_demo(config: ServerConfig) -> None:
+    """``python -m servers demo``: run until Ctrl-C or SIGTERM."""
+    demo = await start_demo(config)
+    announce(demo, config)
+    try:
+        await wait_for_stop_signal()
+    finally:
+        await demo.stop()
+
+
+def main(config: ServerConfig) -> None:
+    asyncio.run(serve_demo(config))
+
+
+__all__ = ["Demo", "main", "serve_demo", "start_demo"]

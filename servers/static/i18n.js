@@ -1,0 +1,247 @@
+// Two languages, one dictionary. Elements carry data-i18n="key"; dynamic text calls t(key, params).
+// Every translation is placed with textContent, so a translation can never inject markup.
+
+const STRINGS = {
+  en: {
+    title: "pushlab: four ways to get news to a browser",
+    subtitle:
+      "One server process, one shared feed of messages, four techniques side by side. Every panel uses the browser's own client.",
+    langButton: "中文",
+    largeType: "Large type",
+    publishRate: "Publish rate (messages/s, whole server)",
+    pollInterval: "Poll interval (ms)",
+    pauseAll: "Pause all",
+    resumeAll: "Resume all",
+    resetAll: "Reset all counters",
+    "technique.polling": "Polling",
+    "technique.longpoll": "Long polling",
+    "technique.websocket": "WebSocket",
+    "technique.sse": "SSE",
+    "how.polling": "fetch() on a timer: ask, wait the poll interval, ask again, news or not.",
+    "how.longpoll":
+      "A fetch() loop: the server holds each request until there is news (or 25 s pass), then the page asks again at once.",
+    "how.websocket":
+      "new WebSocket(): one HTTP upgrade, then the server pushes a frame per message on the same connection.",
+    "how.sse":
+      "new EventSource(): one long HTTP response that never ends; each message is an event in the stream.",
+    "counter.requests": "Requests sent",
+    "counter.empty": "Empty answers",
+    "counter.messages": "Messages",
+    "counter.bytesSent": "Bytes sent ↑",
+    "counter.bytesReceived": "Bytes received ↓",
+    "counter.lastLatency": "Last latency",
+    "counter.meanLatency": "Mean latency",
+    bytesNote:
+      "Bytes are not estimated: each technique's server counts every byte its sockets read and write (request lines, headers, bodies, frames). They are that server's totals for all its clients, so they are this tab's own only while one tab is open.",
+    pause: "Pause",
+    resume: "Resume",
+    reset: "Reset",
+    send: "Send",
+    chatPlaceholder: "Chat message",
+    "chatVia.websocket": "sent as a frame on the open socket",
+    "chatVia.http": "sent with POST /messages",
+    messagesHeading: "Received messages",
+    conversationHeading: "Conversation",
+    "state.connecting": "connecting",
+    "state.polling": "polling",
+    "state.waiting": "waiting",
+    "state.held": "request held by the server",
+    "state.open": "open",
+    "state.reconnecting": "reconnecting",
+    "state.closed": "closed",
+    "state.paused": "paused",
+    "state.hidden": "paused: tab hidden",
+    "state.error": "error",
+    "log.nothingNew": "← {status} nothing new",
+    "log.messages": "← {status} {count} message(s), up to #{last}",
+    "log.held": "… held by the server",
+    "log.heldFor": "… held {seconds} s, then released",
+    "log.timeout": "← {status} nothing new (the hold timed out)",
+    "log.upgraded": "← 101 Switching Protocols: the socket stays open",
+    "log.frame": "⇠ frame: message #{id}, {bytes} bytes",
+    "log.sentFrame": "→ frame {payload}",
+    "log.errorFrame": "⇠ error frame: {error}",
+    "log.closed": "✕ socket closed (code {code})",
+    "log.streamOpen": "← 200 text/event-stream: the response stays open",
+    "log.event": "⇠ event id: {id}",
+    "log.sseRetry": "✕ stream broken; the browser retries with Last-Event-ID: {id}",
+    "log.posted": "← {status} stored as #{id}",
+    "log.httpError": "← {status} {error}",
+    "log.networkError": "✕ network error: {error}",
+    "log.retryIn": "… retrying in {seconds} s",
+    "log.paused": "■ paused",
+    "log.hidden": "■ paused while the tab is hidden",
+    serverHeading: "The server's view",
+    serverIntro:
+      "Measured by the servers themselves, once a second: every technique's clients, requests and bytes, and the CPU of the one process that serves them all.",
+    "chart.clients": "Clients connected",
+    "chart.requests": "Requests/s",
+    "chart.bytes": "Bytes/s (in + out)",
+    "chart.cpu": "Server CPU % (one process)",
+    handshakeHeading: "The WebSocket handshake of this page",
+    handshakeIntro:
+      "The server recorded the HTTP request that opened this page's WebSocket and the 101 answer it sent. The answer proves the server speaks WebSocket: it hashes the client's key with a fixed GUID.",
+    handshakeRequest: "Request (browser → server)",
+    handshakeResponse: "Response (server → browser)",
+    handshakeWaiting: "waiting for the WebSocket panel to connect…",
+    handshakeMissing: "this server does not record handshakes",
+    acceptHeading: "Sec-WebSocket-Accept = base64(SHA-1(key + GUID))",
+    "accept.key": "Sec-WebSocket-Key",
+    "accept.guid": "GUID (RFC 6455)",
+    "accept.sha1": "SHA-1",
+    "accept.base64": "base64",
+    "accept.server": "server sent",
+    "accept.match": "✓ match",
+    "accept.mismatch": "✗ no match",
+    limitsHeading: "Why pausing hidden tabs? The 6-connection limit",
+    limitsText1:
+      "Over HTTP/1.1 a browser opens at most 6 connections to one scheme + host + port and queues every other request. A held long poll and an SSE stream each occupy one of those 6 connections for as long as they stay open.",
+    limitsText2:
+      "So this demo gives every technique its own port (8001–8004): each is its own group of 6, and a stream on one cannot starve another. With 7 tabs open, the 7th tab's SSE stream would still wait forever for a free connection; so a tab that is hidden closes its long poll and its stream, and reopens them (from where it left off) when you come back.",
+    limitsText3:
+      "WebSocket is not part of this limit. HTTP/2 removes it too: many streams share one connection.",
+    tabsOpen: "Tabs of this page open in this browser: {count}",
+    tabsWarning:
+      "6 or more visible tabs: held requests now fill a port's 6 connections and others queue. Hide or close a few tabs.",
+    clockOffset:
+      "Latency = arrival time − the server's publish time, corrected by this device's clock offset to the server, estimated from the fastest round trip: {offset} ms.",
+    clockSame: "Latency = arrival time − the server's publish time (same machine, same clock).",
+    footer: "Nothing here is loaded from the network: plain HTML, CSS and JavaScript served by pushlab.",
+    startError: "Could not reach the demo server: {error}",
+  },
+  zh: {
+    title: "pushlab：把新消息送到浏览器的四种方法",
+    subtitle: "一个服务器进程，一条共享的消息流，四种技术并排演示。每个面板都使用浏览器自带的客户端。",
+    langButton: "English",
+    largeType: "大字号",
+    publishRate: "发布速率（条/秒，整个服务器）",
+    pollInterval: "轮询间隔（毫秒）",
+    pauseAll: "全部暂停",
+    resumeAll: "全部继续",
+    resetAll: "全部计数清零",
+    "technique.polling": "轮询",
+    "technique.longpoll": "长轮询",
+    "technique.websocket": "WebSocket",
+    "technique.sse": "SSE",
+    "how.polling": "定时 fetch()：发请求，等一个轮询间隔，再发，不管有没有新消息。",
+    "how.longpoll": "fetch() 循环：服务器扣住每个请求，直到有新消息（或 25 秒到期），页面随即再问。",
+    "how.websocket": "new WebSocket()：一次 HTTP 升级，之后服务器在同一连接上每条消息推送一帧。",
+    "how.sse": "new EventSource()：一个永不结束的 HTTP 响应，每条消息是流中的一个事件。",
+    "counter.requests": "已发请求",
+    "counter.empty": "空响应",
+    "counter.messages": "消息",
+    "counter.bytesSent": "发送字节 ↑",
+    "counter.bytesReceived": "接收字节 ↓",
+    "counter.lastLatency": "最近延迟",
+    "counter.meanLatency": "平均延迟",
+    bytesNote:
+      "字节数不是估算的：每种技术的服务器统计其套接字读写的每个字节（请求行、头部、正文、帧）。这是该服务器所有客户端的总数，只有一个标签页打开时才等于本页的字节数。",
+    pause: "暂停",
+    resume: "继续",
+    reset: "清零",
+    send: "发送",
+    chatPlaceholder: "聊天消息",
+    "chatVia.websocket": "作为一帧经已打开的套接字发送",
+    "chatVia.http": "用 POST /messages 发送",
+    messagesHeading: "收到的消息",
+    conversationHeading: "对话记录",
+    "state.connecting": "连接中",
+    "state.polling": "轮询中",
+    "state.waiting": "等待中",
+    "state.held": "请求被服务器扣住",
+    "state.open": "已打开",
+    "state.reconnecting": "重连中",
+    "state.closed": "已关闭",
+    "state.paused": "已暂停",
+    "state.hidden": "已暂停：标签页隐藏",
+    "state.error": "出错",
+    "log.nothingNew": "← {status} 没有新消息",
+    "log.messages": "← {status} {count} 条消息，直到 #{last}",
+    "log.held": "… 被服务器扣住",
+    "log.heldFor": "… 扣住 {seconds} 秒后放行",
+    "log.timeout": "← {status} 没有新消息（扣留超时）",
+    "log.upgraded": "← 101 Switching Protocols：套接字保持打开",
+    "log.frame": "⇠ 帧：消息 #{id}，{bytes} 字节",
+    "log.sentFrame": "→ 帧 {payload}",
+    "log.errorFrame": "⇠ 错误帧：{error}",
+    "log.closed": "✕ 套接字关闭（代码 {code}）",
+    "log.streamOpen": "← 200 text/event-stream：响应保持打开",
+    "log.event": "⇠ 事件 id：{id}",
+    "log.sseRetry": "✕ 流中断；浏览器带着 Last-Event-ID: {id} 重试",
+    "log.posted": "← {status} 已存为 #{id}",
+    "log.httpError": "← {status} {error}",
+    "log.networkError": "✕ 网络错误：{error}",
+    "log.retryIn": "… {seconds} 秒后重试",
+    "log.paused": "■ 已暂停",
+    "log.hidden": "■ 标签页隐藏期间暂停",
+    serverHeading: "服务器的视角",
+    serverIntro: "由服务器自己每秒测量：各技术的客户端、请求和字节，以及服务它们的那一个进程的 CPU。",
+    "chart.clients": "已连接客户端",
+    "chart.requests": "请求/秒",
+    "chart.bytes": "字节/秒（收 + 发）",
+    "chart.cpu": "服务器 CPU %（一个进程）",
+    handshakeHeading: "本页 WebSocket 的握手",
+    handshakeIntro:
+      "服务器记录了打开本页 WebSocket 的 HTTP 请求和它回的 101 响应。响应证明服务器懂 WebSocket：它把客户端的密钥和一个固定 GUID 一起做哈希。",
+    handshakeRequest: "请求（浏览器 → 服务器）",
+    handshakeResponse: "响应（服务器 → 浏览器）",
+    handshakeWaiting: "等待 WebSocket 面板连接…",
+    handshakeMissing: "此服务器不记录握手",
+    acceptHeading: "Sec-WebSocket-Accept = base64(SHA-1(密钥 + GUID))",
+    "accept.key": "Sec-WebSocket-Key",
+    "accept.guid": "GUID（RFC 6455）",
+    "accept.sha1": "SHA-1",
+    "accept.base64": "base64",
+    "accept.server": "服务器发送",
+    "accept.match": "✓ 一致",
+    "accept.mismatch": "✗ 不一致",
+    limitsHeading: "为什么隐藏的标签页会暂停？每个主机 6 个连接的限制",
+    limitsText1:
+      "在 HTTP/1.1 下，浏览器对同一个协议 + 主机 + 端口最多开 6 个连接，其余请求排队。被扣住的长轮询和 SSE 流在打开期间各占其中一个连接。",
+    limitsText2:
+      "所以本演示给每种技术一个单独的端口（8001–8004）：每个端口各有 6 个连接，一种技术的流不会饿死另一种。开 7 个标签页时，第 7 个的 SSE 流仍会一直等空闲连接；所以隐藏的标签页会关闭长轮询和流，回来时再从断点重新打开。",
+    limitsText3: "WebSocket 不受此限制。HTTP/2 也消除了它：多个流共享一个连接。",
+    tabsOpen: "本浏览器中打开的本页标签页：{count}",
+    tabsWarning: "可见标签页达到 6 个或更多：被扣住的请求占满某个端口的 6 个连接，其他请求只能排队。请隐藏或关闭几个标签页。",
+    clockOffset: "延迟 = 到达时间 − 服务器发布时间，并按本设备与服务器的时钟偏差校正（由最快的一次往返估算）：{offset} 毫秒。",
+    clockSame: "延迟 = 到达时间 − 服务器发布时间（同一台机器，同一个时钟）。",
+    footer: "这里没有任何内容来自网络：pushlab 自带的纯 HTML、CSS 和 JavaScript。",
+    startError: "无法连接演示服务器：{error}",
+  },
+};
+
+export const LANGUAGES = Object.keys(STRINGS);
+let language = "en";
+
+export function currentLanguage() {
+  return language;
+}
+
+export function t(key, params = {}) {
+  const template = STRINGS[language][key] ?? STRINGS.en[key] ?? key;
+  return template.replace(/\{(\w+)\}/g, (whole, name) =>
+    name in params ? String(params[name]) : whole,
+  );
+}
+
+export function applyTranslations(root = document) {
+  for (const element of root.querySelectorAll("[data-i18n]")) {
+    element.textContent = t(element.dataset.i18n);
+  }
+  for (const element of root.querySelectorAll("[data-i18n-placeholder]")) {
+    element.placeholder = t(element.dataset.i18nPlaceholder);
+  }
+}
+
+export function setLanguage(next) {
+  language = STRINGS[next] ? next : "en";
+  document.documentElement.lang = language === "zh" ? "zh-CN" : "en";
+  applyTranslations();
+}
+
+export function preferredLanguage() {
+  const fromUrl = new URLSearchParams(location.search).get("lang");
+  const stored = localStorage.getItem("pushlab.lang");
+  const fromBrowser = navigator.language?.toLowerCase().startsWith("zh") ? "zh" : "en";
+  return [fromUrl, stored, fromBrowser].find((lang) => lang && STRINGS[lang]) ?? "en";
+}

@@ -1,0 +1,288 @@
+"""The classroom page in a real browser: Playwright driving Chromium against the demo servers.
+
+Without Chromium (or the playwright package) these tests skip and say why; under CI
+(``CI=true``) a missing browser fails them instead, so CI never passes by skipping.
+Synchronisation is Playwright's auto-waiting only (``expect``, ``wait_for_function``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from servers.config import ServerConfig
+from servers.demo import Demo, start_demo
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TECHNIQUES = ("polling", "longpoll", "websocket", "sse")
+
+
+def find_chromium() -> str | None:
+    candidates = [os.environ.get("PUSHLAB_CHROMIUM"), "/usr/bin/chromium"]
+    candidates += [shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")]
+    return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
+
+
+def browser_missing(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true but the browser tests cannot run: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def chromium_path() -> str:
+    path = find_chromium()
+    if path is None:
+        browser_missing(
+            "no Chromium found (tried $PUSHLAB_CHROMIUM, /usr/bin/chromium, chromium on PATH);"
+            " install it, e.g. apt-get install chromium"
+        )
+    return path  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="module")
+def playwright_api() -> Any:
+    try:
+        from playwright import sync_api
+    except ImportError:
+        browser_missing("the playwright package is not installed (pip install -e '.[dev]')")
+    return sync_api
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[Demo]:
+    """The five demo servers on free ports, on an event loop of their own (a thread)."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    running = asyncio.run_coroutine_threadsafe(start_demo(ServerConfig(port=0)), loop).result(30)
+    yield running
+    asyncio.run_coroutine_threadsafe(running.stop(), loop).result(30)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+    loop.close()
+
+
+@pytest.fixture(scope="module")
+def browser(playwright_api: Any, chromium_path: str) -> Iterator[Any]:
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class PageWatch:
+    """Everything the page said that a test may want to assert was not said."""
+
+    def __init__(self, page: Any) -> None:
+        self.console_errors: list[str] = []
+        self.page_errors: list[str] = []
+        self.dialogs: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+        page.on("dialog", self._dialog)
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+
+def open_page(browser: Any, demo: Demo, *, bypass_csp: bool) -> tuple[Any, Any, PageWatch]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, bypass_csp=bypass_csp)
+    page = context.new_page()
+    watch = PageWatch(page)
+    page.goto(demo.url)
+    return context, page, watch
+
+
+def wait_until_connected(page: Any, expect: Any) -> None:
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
+    expect(page.locator("#panel-websocket .state")).to_have_attribute("data-state", "open")
+    expect(page.locator("#panel-sse .state")).to_have_attribute("data-state", "open")
+    expect(page.locator("#panel-longpoll .state")).to_have_attribute("data-state", "held")
+
+
+@pytest.fixture
+def demo_page(browser: Any, demo: Demo, playwright_api: Any) -> Iterator[tuple[Any, PageWatch]]:
+    """The page with the Content-Security-Policy bypassed.
+
+    Without CSP, a message rendered as markup really would run its script: the XSS test then
+    tests the page's rendering, not the policy. (``wait_for_function`` also needs eval.)
+    """
+    context, page, watch = open_page(browser, demo, bypass_csp=True)
+    wait_until_connected(page, playwright_api.expect)
+    yield page, watch
+    context.close()
+
+
+def publish(demo: Demo, text: str) -> dict[str, Any]:
+    request = urllib.request.Request(
+        demo.techniques["polling"].url + "/messages",
+        data=json.dumps({"text": text}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def message_texts(page: Any, technique: str) -> Any:
+    return page.locator(f"#panel-{technique} .messages .message-text")
+
+
+def test_page_loads_without_console_errors_under_its_own_csp(
+    browser: Any, demo: Demo, playwright_api: Any
+) -> None:
+    context, page, watch = open_page(browser, demo, bypass_csp=False)
+    expect = playwright_api.expect
+    wait_until_connected(page, expect)
+    expect(page.locator("#accept-match")).to_have_text("✓ match")
+    publish(demo, "hello under CSP")
+    for technique in TECHNIQUES:
+        expect(message_texts(page, technique).first).to_have_text("hello under CSP")
+    context.close()
+    assert watch.console_errors == []
+    assert watch.page_errors == []
+
+
+def test_published_message_appears_in_all_four_panels(
+    demo_page: tuple[Any, PageWatch], demo: Demo, playwright_api: Any
+) -> None:
+    page, _ = demo_page
+    message = publish(demo, "the same news for everyone")
+    for technique in TECHNIQUES:
+        newest = page.locator(f"#panel-{technique} .messages li").first
+        playwright_api.expect(newest).to_have_attribute("data-id", str(message["id"]))
+        playwright_api.expect(newest.locator(".message-text")).to_have_text(
+            "the same news for everyone"
+        )
+
+
+def test_polling_counts_empty_answers_while_websocket_sends_one_request(
+    demo_page: tuple[Any, PageWatch],
+) -> None:
+    page, _ = demo_page
+    page.fill("#poll-interval", "100")
+    page.wait_for_function(
+        "Number(document.querySelector('#panel-polling [data-counter=empty]').textContent) >= 3"
+    )
+    requests = page.locator("#panel-websocket [data-counter=requests]").text_content()
+    assert requests == "1"
+    assert page.locator("#panel-websocket [data-counter=empty]").text_content() == "0"
+
+
+def test_chat_from_websocket_panel_reaches_the_other_three(
+    demo_page: tuple[Any, PageWatch], playwright_api: Any
+) -> None:
+    page, _ = demo_page
+    page.fill("#panel-websocket .chat input", "sent up the socket")
+    page.click("#panel-websocket .chat button")
+    for technique in ("polling", "longpoll", "sse"):
+        playwright_api.expect(message_texts(page, technique).first).to_have_text(
+            "sent up the socket"
+        )
+    conversation = page.locator("#panel-websocket .conversation")
+    playwright_api.expect(conversation).to_contain_text('→ frame {"text":"sent up the socket"}')
+    assert page.locator("#panel-websocket [data-counter=requests]").text_content() == "1"
+
+
+def test_html_in_a_message_is_shown_as_text_and_never_runs(
+    demo_page: tuple[Any, PageWatch], demo: Demo, playwright_api: Any
+) -> None:
+    page, watch = demo_page
+    attack = "<img src=x onerror=alert(1)>"
+    publish(demo, attack)
+    for technique in TECHNIQUES:
+        playwright_api.expect(message_texts(page, technique).first).to_have_text(attack)
+    assert page.locator("#panels img").count() == 0
+    assert watch.dialogs == []
+
+
+def test_handshake_panel_shows_the_pages_own_upgrade(
+    demo_page: tuple[Any, PageWatch], playwright_api: Any
+) -> None:
+    page, _ = demo_page
+    expect = playwright_api.expect
+    expect(page.locator("#accept-match")).to_have_text("✓ match")
+    expect(page.locator("#handshake-request")).to_contain_text("Sec-WebSocket-Key: ")
+    expect(page.locator("#handshake-request")).to_contain_text("GET /ws?since=")
+    expect(page.locator("#handshake-response")).to_contain_text("101 Switching Protocols")
+
+
+def test_hidden_tab_gives_back_its_held_connections(
+    demo_page: tuple[Any, PageWatch], playwright_api: Any
+) -> None:
+    page, _ = demo_page
+    expect = playwright_api.expect
+    page.evaluate(
+        """() => {
+        Object.defineProperty(document, "hidden", {configurable: true, get: () => true});
+        document.dispatchEvent(new Event("visibilitychange"));
+    }"""
+    )
+    for technique in ("longpoll", "sse"):
+        expect(page.locator(f"#panel-{technique} .state")).to_have_attribute("data-state", "hidden")
+    expect(page.locator("#panel-websocket .state")).to_have_attribute("data-state", "open")
+    page.evaluate(
+        """() => {
+        Object.defineProperty(document, "hidden", {configurable: true, get: () => false});
+        document.dispatchEvent(new Event("visibilitychange"));
+    }"""
+    )
+    expect(page.locator("#panel-sse .state")).to_have_attribute("data-state", "open")
+    expect(page.locator("#panel-longpoll .state")).to_have_attribute("data-state", "held")
+
+
+def test_language_switch_to_chinese_and_back(
+    demo_page: tuple[Any, PageWatch], playwright_api: Any
+) -> None:
+    page, _ = demo_page
+    expect = playwright_api.expect
+    page.click("#lang-switch")
+    expect(page.locator("h1")).to_have_text("pushlab：把新消息送到浏览器的四种方法")
+    expect(page.locator("#panel-longpoll .panel-title")).to_have_text("长轮询")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    page.click("#lang-switch")
+    expect(page.locator("#panel-longpoll .panel-title")).to_have_text("Long polling")
+
+
+def test_screenshot_is_saved_as_an_artifact(
+    demo_page: tuple[Any, PageWatch], demo: Demo, playwright_api: Any
+) -> None:
+    page, _ = demo_page
+    publish(demo, "a message for the screenshot")
+    for technique in TECHNIQUES:
+        playwright_api.expect(message_texts(page, technique).first).to_have_text(
+            "a message for the screenshot"
+        )
+    playwright_api.expect(page.locator("#accept-match")).to_have_text("✓ match")
+    # The server view has drawn a few samples and the byte counters have been read.
+    page.wait_for_function(
+        "Number(document.querySelector('#panel-polling [data-counter=bytesReceived]')"
+        ".textContent.replaceAll(',', '')) > 0"
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "demo.png"), full_page=True)
+    assert (ARTIFACTS / "demo.png").stat().st_size > 0

@@ -1,0 +1,247 @@
+"""The demo server without a browser: the page's files, its API, CORS and the shared feed."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from servers.config import ServerConfig
+from servers.demo import STATIC_DIR, Demo, demo_ports, share_urls, start_demo
+
+TECHNIQUES = ("polling", "longpoll", "websocket", "sse")
+PAGE_ORIGIN = "http://127.0.0.1:8000"
+
+
+@pytest.fixture
+async def demo() -> AsyncIterator[Demo]:
+    running = await start_demo(ServerConfig(port=0))
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+def static_files() -> list[Path]:
+    return sorted(p for p in STATIC_DIR.iterdir() if p.is_file())
+
+
+# --- The page's files -------------------------------------------------------------------------
+
+
+async def test_index_is_served_with_a_content_security_policy(
+    demo: Demo, http: aiohttp.ClientSession
+) -> None:
+    async with http.get(demo.url) as response:
+        assert response.status == 200
+        assert response.content_type == "text/html"
+        policy = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in policy
+        assert "connect-src 'self' http://127.0.0.1:* ws://127.0.0.1:*" in policy
+        assert '<script type="module" src="/static/app.js">' in await response.text()
+
+
+@pytest.mark.parametrize("path", static_files(), ids=lambda p: p.name)
+async def test_every_static_file_is_served_byte_for_byte(
+    demo: Demo, http: aiohttp.ClientSession, path: Path
+) -> None:
+    async with http.get(f"{demo.page.url}/static/{path.name}") as response:
+        assert response.status == 200
+        assert await response.read() == path.read_bytes()
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_javascript_is_served_as_javascript(demo: Demo, http: aiohttp.ClientSession) -> None:
+    async with http.get(f"{demo.page.url}/static/app.js") as response:
+        assert response.content_type == "text/javascript"
+
+
+@pytest.mark.parametrize("name", ["missing.js", "..%2Fdemo.py", ".hidden.js", "demo.py"])
+async def test_only_files_of_the_static_folder_are_served(
+    demo: Demo, http: aiohttp.ClientSession, name: str
+) -> None:
+    async with http.get(f"{demo.page.url}/static/{name}") as response:
+        assert response.status == 404
+        assert "error" in await response.json()
+
+
+def test_nothing_is_loaded_from_the_network() -> None:
+    external = re.compile(
+        r"""(src|href)\s*=\s*["']?(https?:)?//|@import|\bimport\s+[^;]*["']https?:"""
+    )
+    for path in static_files():
+        assert not external.search(path.read_text()), f"{path.name} loads from the network"
+
+
+def test_the_page_never_turns_data_into_markup() -> None:
+    markup_sinks = re.compile(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(")
+    for path in static_files():
+        assert not markup_sinks.search(path.read_text()), f"{path.name} uses a markup sink"
+
+
+# --- The page's API ---------------------------------------------------------------------------
+
+
+async def test_config_names_the_techniques_by_the_host_the_browser_used(
+    demo: Demo, http: aiohttp.ClientSession
+) -> None:
+    headers = {"Host": f"192.168.1.5:{demo.page.port}"}
+    async with http.get(f"{demo.page.url}/api/config", headers=headers) as response:
+        config = await response.json()
+    assert config["techniques"] == {
+        t: f"http://192.168.1.5:{demo.techniques[t].port}" for t in TECHNIQUES
+    }
+    assert config["last_id"] == 0
+
+
+async def test_stats_of_all_four_are_read_without_counting_as_requests(
+    demo: Demo, http: aiohttp.ClientSession
+) -> None:
+    for _ in range(3):
+        async with http.get(f"{demo.page.url}/api/stats") as response:
+            stats = await response.json()
+    assert set(stats["techniques"]) == set(TECHNIQUES)
+    for technique in TECHNIQUES:
+        assert stats["techniques"][technique]["technique"] == technique
+        assert stats["techniques"][technique]["requests"] == 0
+        assert stats["techniques"][technique]["other_requests"] == 0
+
+
+async def test_one_feed_is_shared_by_the_four_techniques(
+    demo: Demo, http: aiohttp.ClientSession
+) -> None:
+    sse = demo.techniques["sse"].url
+    async with http.post(f"{sse}/messages", json={"text": "shared"}) as response:
+        assert response.status == 201
+    async with http.get(f"{demo.techniques['polling'].url}/poll?since=0") as response:
+        body = await response.json()
+    assert [m["text"] for m in body["messages"]] == ["shared"]
+
+
+async def test_publish_rate_set_on_the_page_drives_the_one_shared_publisher(
+    demo: Demo, http: aiohttp.ClientSession
+) -> None:
+    async with http.post(f"{demo.page.url}/api/publisher", json={"publish_rate": 5}) as response:
+        assert response.status == 200
+    for technique in TECHNIQUES:
+        async with http.get(f"{demo.techniques[technique].url}/publisher") as response:
+            assert (await response.json())["publish_rate"] == 5
+
+
+async def test_handshake_of_a_client_is_shown_as_recorded(
+    demo: Demo, http: aiohttp.ClientSession
+) -> None:
+    ws_url = demo.techniques["websocket"].url
+    origin = {"Origin": PAGE_ORIGIN}
+    async with http.ws_connect(f"{ws_url}/ws?since=0&client=abc123", headers=origin):
+        async with http.get(f"{demo.page.url}/api/handshake?client=abc123") as response:
+            handshake = await response.json()
+    assert handshake["request_line"] == "GET /ws?since=0&client=abc123 HTTP/1.1"
+    assert handshake["status"] == 101
+    assert "Sec-WebSocket-Key" in dict(handshake["request_headers"])
+    assert "Sec-WebSocket-Accept" in dict(handshake["response_headers"])
+
+
+async def test_handshake_of_an_unknown_client_is_404(
+    demo: Demo, http: aiohttp.ClientSession
+) -> None:
+    async with http.get(f"{demo.page.url}/api/handshake?client=nobody") as response:
+        assert response.status == 404
+
+
+# --- Cross-origin: the page on one port, the techniques on others ----------------------------
+
+
+async def test_preflight_for_a_json_post_is_answered_for_a_page_on_the_same_host(
+    demo: Demo, http: aiohttp.ClientSession
+) -> None:
+    headers = {
+        "Origin": PAGE_ORIGIN,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type",
+    }
+    url = f"{demo.techniques['longpoll'].url}/messages"
+    async with http.options(url, headers=headers) as response:
+        assert response.status == 204
+        assert response.headers["Access-Control-Allow-Origin"] == PAGE_ORIGIN
+        assert "POST" in response.headers["Access-Control-Allow-Methods"]
+        assert "Content-Type" in response.headers["Access-Control-Allow-Headers"]
+
+
+async def test_preflight_from_another_host_is_refused(
+    demo: Demo, http: aiohttp.ClientSession
+) -> None:
+    headers = {"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}
+    url = f"{demo.techniques['polling'].url}/messages"
+    async with http.options(url, headers=headers) as response:
+        assert response.status == 403
+        assert "Access-Control-Allow-Origin" not in response.headers
+
+
+@pytest.mark.parametrize("technique", ["polling", "longpoll"])
+async def test_answers_allow_a_same_host_page_to_read_them_and_their_timing(
+    demo: Demo, http: aiohttp.ClientSession, technique: str
+) -> None:
+    url = f"{demo.techniques[technique].url}/poll?since=0&timeout=0"
+    async with http.get(url, headers={"Origin": PAGE_ORIGIN}) as response:
+        assert response.headers["Access-Control-Allow-Origin"] == PAGE_ORIGIN
+        assert response.headers["Timing-Allow-Origin"] == PAGE_ORIGIN
+
+
+async def test_an_sse_stream_allows_a_same_host_page(
+    demo: Demo, http: aiohttp.ClientSession
+) -> None:
+    url = f"{demo.techniques['sse'].url}/events?since=0"
+    async with http.get(url, headers={"Origin": PAGE_ORIGIN}) as response:
+        assert response.headers["Access-Control-Allow-Origin"] == PAGE_ORIGIN
+        assert await response.content.readline() == b"retry: 2000\n"
+
+
+async def test_answers_to_another_host_carry_no_cors_permission(
+    demo: Demo, http: aiohttp.ClientSession
+) -> None:
+    url = f"{demo.techniques['polling'].url}/poll?since=0"
+    async with http.get(url, headers={"Origin": "http://evil.example"}) as response:
+        assert "Access-Control-Allow-Origin" not in response.headers
+
+
+async def test_websocket_accepts_a_page_on_the_same_host_and_refuses_another(
+    demo: Demo, http: aiohttp.ClientSession
+) -> None:
+    url = f"{demo.techniques['websocket'].url}/ws?since=0"
+    async with http.ws_connect(url, headers={"Origin": PAGE_ORIGIN}) as ws:
+        assert not ws.closed
+    with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+        await http.ws_connect(url, headers={"Origin": "http://evil.example"})
+    assert refused.value.status == 403
+
+
+# --- Ports and addresses ----------------------------------------------------------------------
+
+
+def test_default_ports_are_8000_to_8004() -> None:
+    assert demo_ports(ServerConfig()) == {
+        "demo": 8000,
+        "polling": 8001,
+        "longpoll": 8002,
+        "websocket": 8003,
+        "sse": 8004,
+    }
+
+
+def test_port_zero_picks_free_ports_for_all_five() -> None:
+    assert set(demo_ports(ServerConfig(port=0)).values()) == {0}
+
+
+def test_lan_addresses_are_shared_only_when_listening_on_all_interfaces() -> None:
+    assert share_urls("127.0.0.1", 8000) == []
+    for url in share_urls("0.0.0.0", 8000):
+        assert re.fullmatch(r"http://\d+\.\d+\.\d+\.\d+:8000/", url)
+        assert not url.startswith("http://127.")
