@@ -1,0 +1,384 @@
+"""A WebSocket conversation with nothing but a TCP socket, every byte shown.
+
+    python -m clients handshake [ws://127.0.0.1:8003/ws] [--key KEY] [--origin ORIGIN]
+    python -m clients handshake --verify KEY ACCEPT
+    python -m clients handshake --no-upgrade      # a plain GET on the WebSocket path
+    python -m clients handshake --version 8       # a version the server does not speak
+
+No WebSocket library is involved: the bytes come from ``clients.rfc6455`` and go through a
+plain blocking socket, so what is printed is exactly what travelled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from clients import rfc6455
+from clients.narration import wants_colour
+from clients.rfc6455 import Frame, Opcode
+from clients.target import ClientFailure, split_url
+
+DEFAULT_URL = "ws://127.0.0.1:8003/ws"
+DEFAULT_TEXT = "hello from a raw socket"
+WS_SCHEMES = {"ws": "ws", "http": "http"}
+MAX_FRAMES_SHOWN = 5
+MAX_HEX_BYTES = 128  # longer frames: the first 128 bytes are printed
+
+
+@dataclass
+class HandshakeResult:
+    """What happened, for tests and notebooks (the printout tells the same story)."""
+
+    request: bytes
+    response: rfc6455.ResponseHead | None = None
+    body: bytes = b""
+    accept_expected: str = ""
+    accept_matches: bool = False
+    frames_received: list[Frame] = field(default_factory=list)
+    close_reply: Frame | None = None
+
+    @property
+    def upgraded(self) -> bool:
+        return self.response is not None and self.response.status == 101
+
+
+class Printer:
+    """Headings, raw HTTP text with its CRLFs visible, and annotated frames."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.colour = wants_colour(out)
+
+    def write(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def heading(self, text: str) -> None:
+        self.write()
+        self.write(f"\x1b[1m== {text} ==\x1b[0m" if self.colour else f"== {text} ==")
+
+    def http(self, arrow: str, raw: bytes) -> None:
+        """HTTP text exactly as sent or received, each line with its ``\\r\\n`` shown."""
+        text = raw.decode("latin-1")
+        for line in text.split("\r\n")[:-1] if text.endswith("\r\n") else text.split("\r\n"):
+            self.write(f"{arrow} {line}\\r\\n")
+
+    def frame(self, arrow: str, label: str, raw: bytes) -> None:
+        self.write(f"{arrow} {label}, {len(raw)} bytes:")
+        for row in range(0, min(len(raw), MAX_HEX_BYTES), 16):
+            more = " …" if row + 16 >= MAX_HEX_BYTES and len(raw) > MAX_HEX_BYTES else ""
+            self.write(f"    {raw[row : row + 16].hex(' ')}{more}")
+        self.write(rfc6455.format_annotation(rfc6455.annotate_frame(raw), indent="    "))
+
+
+def shorten(text: str, limit: int = 96) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def explain_accept(
+    key: str, printer: Printer, server_accept: str | None = None, label: str = "server sent"
+) -> bool:
+    """Print §4.2.2's recipe step by step; True when ``server_accept`` is the right answer."""
+    steps = rfc6455.accept_steps(key)
+    rows = [
+        ("Sec-WebSocket-Key", steps.key),
+        ("+ GUID (§1.3)", steps.guid),
+        ("= concatenated", steps.concatenated),
+        ("SHA-1, hex (20 bytes)", steps.sha1_hex),
+        ("base64 of those bytes", steps.accept),
+    ]
+    for name, value in rows:
+        printer.write(f"  {name:<24}{value}")
+    if server_accept is None:
+        return False
+    matches = server_accept == steps.accept
+    verdict = (
+        "✓ matches: whoever computed it really read this key, so it speaks WebSocket"
+        if matches
+        else f"✗ does NOT match (expected {steps.accept})"
+    )
+    printer.write(f"  {label:<24}{server_accept}  {verdict}")
+    return matches
+
+
+def verify(key: str, accept: str, out: TextIO | None = None) -> bool:
+    """``--verify``: does ``accept`` belong to ``key``? No server needed."""
+    printer = Printer(out or sys.stdout)
+    printer.heading("Sec-WebSocket-Accept = base64(SHA-1(key + GUID))  (RFC 6455 §4.2.2)")
+    matches = explain_accept(key, printer, accept, label="Accept to check")
+    if not matches:
+        printer.write(
+            f"{accept} is not the Accept of {key}; that key produces {rfc6455.accept_key(key)}"
+        )
+    return matches
+
+
+class Connection:
+    """A blocking TCP socket plus a receive buffer, with the reads a handshake needs."""
+
+    def __init__(self, host: str, port: int, timeout_s: float) -> None:
+        try:
+            self.sock = socket.create_connection((host, port), timeout=timeout_s)
+        except socket.gaierror as error:
+            raise ClientFailure(f"cannot resolve {host}: {error.strerror}") from None
+        except TimeoutError:
+            raise ClientFailure(f"cannot connect to {host}:{port}: timed out") from None
+        except OSError as error:
+            raise ClientFailure(f"cannot connect to {host}:{port}: {error.strerror}") from None
+        self.buffer = b""
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def receive_more(self) -> bool:
+        """Read what has arrived; False at end of stream."""
+        chunk = self.sock.recv(65536)
+        self.buffer += chunk
+        return bool(chunk)
+
+    def read_head(self) -> rfc6455.ResponseHead:
+        while (parsed := rfc6455.parse_response_head(self.buffer)) is None:
+            if not self.receive_more():
+                raise ClientFailure("the server closed the connection without an HTTP answer")
+        head, consumed = parsed
+        self.buffer = self.buffer[consumed:]
+        return head
+
+    def read_body(self, head: rfc6455.ResponseHead) -> bytes:
+        """The body of a refusal (``Content-Length``, or until the server closes)."""
+        length = head.header("Content-Length")
+        try:
+            while length is None or len(self.buffer) < int(length):
+                if not self.receive_more():
+                    break
+        except TimeoutError:
+            pass
+        body, self.buffer = self.buffer, b""
+        return body
+
+    def read_frame(self) -> tuple[Frame, bytes] | None:
+        """The next frame and its raw bytes; None at end of stream."""
+        while (parsed := rfc6455.decode_frame(self.buffer)) is None:
+            if not self.receive_more():
+                return None
+        frame, consumed = parsed
+        raw, self.buffer = self.buffer[:consumed], self.buffer[consumed:]
+        return frame, raw
+
+
+def build_plain_request(host: str, path: str) -> bytes:
+    """An ordinary GET, as a browser's address bar would send: no ``Upgrade`` header."""
+    return f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode("latin-1")
+
+
+def explain_refusal(head: rfc6455.ResponseHead, body: bytes, printer: Printer) -> None:
+    """Why the server said no, in its words and in the RFC's."""
+    try:
+        said = json.loads(body).get("error")
+    except (ValueError, AttributeError):
+        said = None
+    if said:
+        printer.write(f"  the server says: {said}")
+    version = head.header("Sec-WebSocket-Version")
+    if head.status == 426 and version:
+        printer.write(
+            "  RFC 6455 §4.4: a server that does not speak the requested version answers"
+            " 426 Upgrade Required and lists the versions it does:"
+            f" Sec-WebSocket-Version: {version}"
+        )
+    elif head.status == 426:
+        printer.write(
+            "  426 Upgrade Required: this path only speaks WebSocket; a request without"
+            " 'Upgrade: websocket' (§4.1) cannot be served here (RFC 9110 §15.5.22)"
+        )
+    elif head.status == 403:
+        printer.write("  403: the server refuses this Origin (§10.2: it protects browsers' users)")
+    elif head.status == 400:
+        printer.write(
+            "  400 Bad Request: the server rejected the request (§4.2.1 lists what an opening"
+            " handshake needs; the server's reason is above)"
+        )
+    else:
+        printer.write(f"  {head.status}: not an opening handshake answer (§4.2.2 needs 101)")
+
+
+def handshake(
+    url: str = DEFAULT_URL,
+    *,
+    key: str | None = None,
+    origin: str | None = None,
+    version: int | str = 13,
+    upgrade: bool = True,
+    text: str = DEFAULT_TEXT,
+    out: TextIO | None = None,
+    timeout_s: float = 5.0,
+) -> HandshakeResult:
+    """Open a TCP connection, upgrade it by hand, send one masked text frame, read the frames
+    that come back (until our own message returns through the feed), then close (1000)."""
+    parts = split_url(url, WS_SCHEMES)
+    path = (parts.path or "/ws") + (f"?{parts.query}" if parts.query else "")
+    host, port = parts.hostname or "", parts.port or 80
+    printer = Printer(out or sys.stdout)
+    key = rfc6455.generate_key() if key is None else key
+    if upgrade:
+        request = rfc6455.build_upgrade_request(
+            parts.netloc, path, key, origin=origin, version=version
+        )
+    else:
+        request = build_plain_request(parts.netloc, path)
+    result = HandshakeResult(request, accept_expected=rfc6455.accept_key(key))
+
+    connection = Connection(host, port, timeout_s)
+    try:
+        local_host, local_port = connection.sock.getsockname()[:2]
+        printer.write(f"TCP connection open: {local_host}:{local_port} → {host}:{port}")
+        title = "1. Opening handshake (§4.1): the client asks to switch protocols"
+        printer.heading(title if upgrade else "1. A plain HTTP GET on the WebSocket path")
+        printer.http("→", request)
+        connection.send(request)
+        result.response = head = connection.read_head()
+        printer.heading("2. The server's answer, raw")
+        printer.http("←", head.raw)
+        if not result.upgraded:
+            result.body = connection.read_body(head)
+            if result.body:
+                printer.write(f"← {result.body.decode(errors='replace')}")
+            printer.heading("Why")
+            explain_refusal(head, result.body, printer)
+            return result
+        printer.heading("3. Checking Sec-WebSocket-Accept (§4.2.2)")
+        result.accept_matches = explain_accept(key, printer, head.header("Sec-WebSocket-Accept"))
+        exchange_frames(connection, printer, result, text)
+    except TimeoutError:
+        raise ClientFailure(f"{host}:{port} stopped answering (timed out)") from None
+    except ConnectionError as error:
+        raise ClientFailure(f"{host}:{port} dropped the connection: {error.strerror}") from None
+    finally:
+        connection.close()
+    return result
+
+
+class FrameLog:
+    """Reads frames and prints them: control frames, the first text frame and our own message
+    in full, other text frames one line each, and past ``MAX_FRAMES_SHOWN`` only a count."""
+
+    def __init__(
+        self, connection: Connection, printer: Printer, result: HandshakeResult, text: str
+    ) -> None:
+        self.connection, self.printer, self.result, self.text = connection, printer, result, text
+        self.text_frames = self.hidden = 0
+
+    def receive_until(self, last: Callable[[Frame], bool]) -> None:
+        while (received := self.connection.read_frame()) is not None:
+            frame, raw = received
+            self.show(frame, raw)
+            if frame.opcode is Opcode.CLOSE:
+                self.result.close_reply = frame
+                return
+            if frame.opcode is Opcode.PING:  # §5.5.2–3: a ping is answered with its data
+                pong = rfc6455.encode_frame(Frame(Opcode.PONG, frame.payload), mask=True)
+                self.printer.frame("→", "pong frame", pong)
+                self.connection.send(pong)
+            if last(frame):
+                return
+
+    def show(self, frame: Frame, raw: bytes) -> None:
+        self.result.frames_received.append(frame)
+        label = f"{frame.opcode.name.lower()} frame"
+        if frame.opcode is not Opcode.TEXT:
+            self.printer.frame("←", label, raw)
+            return
+        self.text_frames += 1
+        if is_our_message(frame, self.text):
+            self.flush_hidden()
+            self.printer.frame("←", "text frame: our own message, published and pushed back", raw)
+        elif self.text_frames == 1:
+            self.printer.frame("←", label, raw)
+        elif self.text_frames <= MAX_FRAMES_SHOWN:
+            self.printer.write(f"← {label}, {len(raw)} bytes: {shorten(frame.payload.decode())}")
+        else:
+            self.hidden += 1
+
+    def flush_hidden(self) -> None:
+        if self.hidden:
+            self.printer.write(f"  (… {self.hidden} more text frame(s) with other messages)")
+            self.hidden = 0
+
+
+def exchange_frames(
+    connection: Connection, printer: Printer, result: HandshakeResult, text: str
+) -> None:
+    """§5: one masked text frame up, frames down until our message comes back, then close."""
+    printer.heading("4. Data frames (§5.2): the client must mask what it sends (§5.3)")
+    ours = rfc6455.encode_frame(Frame.text(json.dumps({"text": text})), mask=True)
+    printer.frame("→", "text frame", ours)
+    connection.send(ours)
+    log = FrameLog(connection, printer, result, text)
+    log.receive_until(lambda frame: is_our_message(frame, text))
+    if result.close_reply is None:
+        printer.heading("5. Closing handshake (§7.1.2): close frame 1000, the server echoes it")
+        closing = rfc6455.encode_frame(Frame.close(rfc6455.CloseCode.NORMAL_CLOSURE), mask=True)
+        printer.frame("→", "close frame", closing)
+        connection.send(closing)
+        log.receive_until(lambda frame: False)
+    log.flush_hidden()
+    if result.close_reply is None or connection.read_frame() is None:
+        printer.write("  the server closed the TCP connection (§7.1.1: the server closes first)")
+
+
+def is_our_message(frame: Frame, text: str) -> bool:
+    if frame.opcode is not Opcode.TEXT:
+        return False
+    try:
+        message = json.loads(frame.payload)
+    except ValueError:
+        return False
+    return isinstance(message, dict) and message.get("text") == text
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "handshake",
+        help="a WebSocket handshake and frames over a raw socket, byte by byte",
+        description="Upgrade a raw TCP connection to WebSocket by hand and explain every byte.",
+    )
+    parser.add_argument("url", nargs="?", default=DEFAULT_URL, help=f"default {DEFAULT_URL}")
+    parser.add_argument("--key", help="Sec-WebSocket-Key to send (default: 16 random bytes)")
+    parser.add_argument("--origin", help="send this Origin header, as a browser would")
+    parser.add_argument("--text", default=DEFAULT_TEXT, help="the text frame's message")
+    parser.add_argument(
+        "--verify",
+        nargs=2,
+        metavar=("KEY", "ACCEPT"),
+        help="check that ACCEPT is the Sec-WebSocket-Accept of KEY (no server needed)",
+    )
+    parser.add_argument(
+        "--no-upgrade", action="store_true", help="send a plain GET and show the refusal"
+    )
+    parser.add_argument("--version", default="13", help="Sec-WebSocket-Version to send (try 8)")
+    parser.set_defaults(handler=run_cli)
+
+
+def run_cli(args: argparse.Namespace) -> int:
+    if args.verify:
+        return 0 if verify(*args.verify) else 1
+    result = handshake(
+        args.url,
+        key=args.key,
+        origin=args.origin,
+        version=args.version,
+        upgrade=not args.no_upgrade,
+        text=args.text,
+    )
+    refusal_demo = args.no_upgrade or args.version != "13"
+    if refusal_demo:
+        return 0 if result.response and not result.upgraded else 1
+    return 0 if result.upgraded and result.accept_matches and result.close_reply else 1

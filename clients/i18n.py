@@ -1,0 +1,234 @@
+"""What the terminal clients say, in English or in Chinese.
+
+The English lines are the protocol view (``→ GET /poll?since=41``). The Chinese lines play the
+source article's dialogue (客户端：啦啦啦，有没有新信息？ / 服务端：没有) with the same protocol
+facts after it, so a class can read the conversation and the wire at once. Each language is
+one class; the clients only ever call these methods, never build sentences themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+LANGUAGES = ("en", "zh")
+
+
+def format_ms(ms: float) -> str:
+    """Milliseconds with the precision a person reads: 0.42, 3.1, 480."""
+    if ms < 1:
+        return f"{ms:.2f}"
+    if ms < 10:
+        return f"{ms:.1f}"
+    return f"{ms:.0f}"
+
+
+def id_range(ids: Sequence[int]) -> str:
+    if len(ids) == 1:
+        return f"#{ids[0]}"
+    if list(ids) == list(range(ids[0], ids[0] + len(ids))):
+        return f"#{ids[0]}–#{ids[-1]}"
+    return ", ".join(f"#{i}" for i in ids)
+
+
+def latency_range(latencies_ms: Sequence[float]) -> str:
+    low, high = min(latencies_ms), max(latencies_ms)
+    if len(latencies_ms) == 1 or format_ms(low) == format_ms(high):
+        return f"{format_ms(high)} ms"
+    return f"{format_ms(low)}–{format_ms(high)} ms"
+
+
+class English:
+    """Protocol-first lines, one per exchange."""
+
+    def messages(self, ids: Sequence[int], latencies_ms: Sequence[float]) -> str:
+        if not ids:
+            return "0 messages (nothing new)"
+        noun = "message" if len(ids) == 1 else "messages"
+        return f"{len(ids)} {noun} {id_range(ids)} (latency {latency_range(latencies_ms)})"
+
+    # polling
+    def poll_request(self, path: str) -> str:
+        return f"GET {path}"
+
+    def poll_answer(self, status: int, messages: str, empty_streak: int) -> str:
+        return f"{status}, {messages}"
+
+    # long polling
+    def longpoll_request(self, path: str, hold_s: float) -> str:
+        return f"GET {path} (held until news or {hold_s:g} s)"
+
+    def longpoll_answer(self, status: int, held_s: float, messages: str, timed_out: bool) -> str:
+        tail = "; the hold timed out, asking again" if timed_out else ""
+        return f"{status} after {held_s:.2f} s held, {messages}{tail}"
+
+    # WebSocket
+    def ws_request(self, path: str) -> str:
+        return f"GET {path}  Upgrade: websocket (asks to switch protocols)"
+
+    def ws_accepted(self, status: int, reason: str) -> str:
+        return f"{status} {reason}: this TCP connection now carries WebSocket frames"
+
+    def ws_frame(self, messages: str) -> str:
+        return f"text frame pushed, {messages}"
+
+    def ws_error_frame(self, error: str) -> str:
+        return f"text frame with an error: {error}"
+
+    def ws_close_sent(self, code: int) -> str:
+        return f"close frame {code} (normal closure)"
+
+    def ws_close_received(self, code: int | None, reason: str) -> str:
+        return f"close frame {code}" + (f" {reason!r}" if reason else "") + ": the server hung up"
+
+    # Server-Sent Events
+    def sse_request(self, path: str) -> str:
+        return f"GET {path}  Accept: text/event-stream"
+
+    def sse_opened(self, status: int, content_type: str) -> str:
+        return f"{status} {content_type}: the response stays open, events follow"
+
+    def sse_retry(self, retry_ms: int) -> str:
+        return f"retry: {retry_ms} (if the stream breaks, reconnect after {retry_ms} ms)"
+
+    def sse_event(self, event_id: str, messages: str) -> str:
+        return f"event id {event_id}, {messages}"
+
+    def sse_comment(self, comment: str) -> str:
+        return f"comment {comment!r} (keeps an idle stream alive through proxies)"
+
+    def stream_ended(self) -> str:
+        return "the server ended the stream"
+
+    # summary
+    stop_reasons: ClassVar[dict[str, str]] = {
+        "count": "--count reached",
+        "interrupted": "interrupted (Ctrl-C)",
+        "server closed": "the server closed the connection",
+        "error": "error",
+    }
+    labels: ClassVar[dict[str, str]] = {
+        "requests": "requests sent",
+        "empty": "empty answers",
+        "messages": "messages",
+        "bytes_sent": "bytes sent",
+        "bytes_received": "bytes received",
+        "latency": "delivery latency",
+    }
+
+    def summary_title(self, technique: str, url: str, elapsed_s: float, stopped_by: str) -> str:
+        reason = self.stop_reasons.get(stopped_by, stopped_by)
+        return f"summary: {technique} at {url}, {elapsed_s:.2f} s, stopped: {reason}"
+
+    def bytes_note(self, where: str) -> str:
+        return f"({where})"
+
+    def latency_value(self, mean_ms: float | None, max_ms: float | None) -> str:
+        if mean_ms is None or max_ms is None:
+            return "no messages"
+        return (
+            f"mean {format_ms(mean_ms)} ms, max {format_ms(max_ms)} ms (receive time − message ts)"
+        )
+
+
+class Chinese(English):
+    """The article's dialogue (场景再现), then the same protocol facts."""
+
+    def messages(self, ids: Sequence[int], latencies_ms: Sequence[float]) -> str:
+        if not ids:
+            return "0 条消息"
+        return f"{len(ids)} 条消息 {id_range(ids)}（延迟 {latency_range(latencies_ms)}）"
+
+    # The server's patience wears thin, as in the article.
+    empty_replies = ("没有", "没有。。", "你好烦啊，没有啊。。")
+
+    def poll_request(self, path: str) -> str:
+        return f"客户端：啦啦啦，有没有新信息？  GET {path}"
+
+    def poll_answer(self, status: int, messages: str, empty_streak: int) -> str:
+        if empty_streak == 0:
+            return f"服务端：好啦好啦，有啦给你。  {status}，{messages}"
+        reply = self.empty_replies[min(empty_streak, len(self.empty_replies)) - 1]
+        return f"服务端：{reply}  {status}，{messages}"
+
+    def longpoll_request(self, path: str, hold_s: float) -> str:
+        ask = "客户端：啦啦啦，有没有新信息，没有的话就等有了才返回给我吧"
+        return f"{ask}  GET {path}（最多等 {hold_s:g} 秒）"
+
+    def longpoll_answer(self, status: int, held_s: float, messages: str, timed_out: bool) -> str:
+        if timed_out:
+            return f"服务端：等了 {held_s:.2f} 秒，还是没有。你再问吧  {status}，{messages}"
+        reply = "服务端：额。。等到有消息的时候。。来，给你"
+        return f"{reply}  {status}（等了 {held_s:.2f} 秒），{messages}"
+
+    def ws_request(self, path: str) -> str:
+        return f"客户端：我们把协议升级为 WebSocket 吧  GET {path}  Upgrade: websocket"
+
+    def ws_accepted(self, status: int, reason: str) -> str:
+        return f"服务端：协议切换成功！以后有新消息我主动推给你  {status} {reason}"
+
+    def ws_frame(self, messages: str) -> str:
+        return f"服务端（主动推送）：来，给你  文本帧，{messages}"
+
+    def ws_error_frame(self, error: str) -> str:
+        return f"服务端：你发的不对  错误：{error}"
+
+    def ws_close_sent(self, code: int) -> str:
+        return f"客户端：我先走了，再见  关闭帧 {code}"
+
+    def ws_close_received(self, code: int | None, reason: str) -> str:
+        return f"服务端：我要挂了  关闭帧 {code}" + (f" {reason!r}" if reason else "")
+
+    def sse_request(self, path: str) -> str:
+        return f"客户端：有新消息就一直发给我吧  GET {path}  Accept: text/event-stream"
+
+    def sse_opened(self, status: int, content_type: str) -> str:
+        return f"服务端：好，这个响应我先不结束，有消息就往里写  {status} {content_type}"
+
+    def sse_retry(self, retry_ms: int) -> str:
+        return f"服务端：要是断了，{retry_ms} 毫秒后再连我  retry: {retry_ms}"
+
+    def sse_event(self, event_id: str, messages: str) -> str:
+        return f"服务端：来，给你  事件 id {event_id}，{messages}"
+
+    def sse_comment(self, comment: str) -> str:
+        return f"服务端：（我还在）  注释 {comment!r}"
+
+    def stream_ended(self) -> str:
+        return "服务端：不聊了（响应结束）"
+
+    stop_reasons: ClassVar[dict[str, str]] = {
+        "count": "已收到 --count 条消息",
+        "interrupted": "被中断（Ctrl-C）",
+        "server closed": "服务端关闭了连接",
+        "error": "出错",
+    }
+    labels: ClassVar[dict[str, str]] = {
+        "requests": "发出的请求",
+        "empty": "空回答（没有）",
+        "messages": "收到的消息",
+        "bytes_sent": "发送字节",
+        "bytes_received": "接收字节",
+        "latency": "送达延迟",
+    }
+
+    def summary_title(self, technique: str, url: str, elapsed_s: float, stopped_by: str) -> str:
+        reason = self.stop_reasons.get(stopped_by, stopped_by)
+        return f"小结：{technique}，{url}，{elapsed_s:.2f} 秒，结束原因：{reason}"
+
+    def bytes_note(self, where: str) -> str:
+        return (
+            "（在本客户端的 socket 上计数）" if where.startswith("counted at") else f"（{where}）"
+        )
+
+    def latency_value(self, mean_ms: float | None, max_ms: float | None) -> str:
+        if mean_ms is None or max_ms is None:
+            return "没有消息"
+        return f"平均 {format_ms(mean_ms)} ms，最大 {format_ms(max_ms)} ms（收到时间 − 消息 ts）"
+
+
+def texts(lang: str) -> English:
+    """The phrasebook of ``lang`` ("en" or "zh")."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; choose one of {', '.join(LANGUAGES)}")
+    return Chinese() if lang == "zh" else English()

@@ -1,0 +1,117 @@
+"""clients.handshake: a WebSocket opened, used and closed over a raw socket, against the live
+server; and the Accept check that needs no server."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import socket
+
+import pytest
+
+from clients.__main__ import main
+from clients.handshake import DEFAULT_TEXT, handshake, verify
+from clients.rfc6455 import CloseCode, Opcode, parse_close_payload
+from clients.target import ClientFailure
+from servers.app import FEED
+
+RFC_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
+RFC_ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+
+
+async def run_handshake(url: str, **options: object) -> tuple[object, str]:
+    """The explainer blocks on its socket: run it in a thread so the in-process server runs."""
+    out = io.StringIO()
+    result = await asyncio.to_thread(handshake, url, out=out, **options)
+    return result, out.getvalue()
+
+
+async def test_upgrade_prints_the_exact_request_and_checks_the_accept(start_server):
+    server = await start_server("websocket")
+    result, text = await run_handshake(f"ws://127.0.0.1:{server.port}/ws", key=RFC_KEY)
+
+    assert result.upgraded and result.accept_matches
+    for line in result.request.decode().split("\r\n")[:-1]:
+        assert f"→ {line}\\r\\n" in text
+    assert "← HTTP/1.1 101 Switching Protocols\\r\\n" in text
+    assert "b37a4f2cc0624f1690f64606cf385945b2bec4ea" in text  # SHA-1 of key + GUID
+    assert f"{RFC_ACCEPT}  ✓ matches" in text
+
+
+async def test_our_masked_frame_comes_back_published_and_the_close_is_echoed(start_server):
+    server = await start_server("websocket")
+    result, text = await run_handshake(f"ws://127.0.0.1:{server.port}/ws")
+
+    texts = [json.loads(f.payload) for f in result.frames_received if f.opcode is Opcode.TEXT]
+    assert texts[-1]["text"] == DEFAULT_TEXT
+    assert server.app[FEED].last_id == 1  # the server published what we sent
+    assert result.close_reply is not None
+    assert parse_close_payload(result.close_reply.payload)[0] == CloseCode.NORMAL_CLOSURE
+    assert "masking key" in text and "payload (unmasked)" in text
+    assert "MASK                  a" in text  # our frames have the MASK bit
+    assert "close code 1000 (NORMAL_CLOSURE)" in text
+
+
+async def test_replayed_history_is_shortened_but_our_message_is_shown_in_full(start_server):
+    server = await start_server("websocket")
+    for number in range(20):
+        server.app[FEED].publish(f"old {number}")
+    result, text = await run_handshake(f"ws://127.0.0.1:{server.port}/ws?since=0")
+
+    assert len(result.frames_received) == 22  # 20 replayed, ours, the close reply
+    assert "more text frame(s) with other messages" in text
+    assert "our own message, published and pushed back" in text
+
+
+async def test_a_plain_get_is_refused_and_explained(start_server):
+    server = await start_server("websocket")
+    result, text = await run_handshake(f"ws://127.0.0.1:{server.port}/ws", upgrade=False)
+
+    assert not result.upgraded and result.response.status == 426
+    assert "Upgrade" not in result.request.decode()
+    assert "error" in json.loads(result.body)
+    assert "the server says:" in text and "426 Upgrade Required" in text
+
+
+async def test_a_wrong_version_gets_426_with_the_version_the_server_speaks(start_server):
+    server = await start_server("websocket")
+    result, text = await run_handshake(f"ws://127.0.0.1:{server.port}/ws", version=8)
+
+    assert result.response.status == 426
+    assert result.response.header("Sec-WebSocket-Version") == "13"
+    assert "§4.4" in text
+
+
+async def test_a_foreign_origin_is_refused_with_403(start_server):
+    server = await start_server("websocket")
+    result, text = await run_handshake(
+        f"ws://127.0.0.1:{server.port}/ws", origin="http://elsewhere.example"
+    )
+    assert result.response.status == 403 and "§10.2" in text
+
+
+async def test_a_refused_port_is_one_clear_failure():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(ClientFailure, match="Connection refused"):
+        await run_handshake(f"ws://127.0.0.1:{port}/ws")
+
+
+def test_verify_accepts_the_rfc_pair():
+    out = io.StringIO()
+    assert verify(RFC_KEY, RFC_ACCEPT, out)
+    assert "✓ matches" in out.getvalue()
+
+
+def test_verify_rejects_a_wrong_pair_and_prints_the_real_accept():
+    out = io.StringIO()
+    assert not verify("K8o1cNIxO2pR6inTIDBSgg==", "GnoYH/ip/ZMh+a5rX5P/YR6e68g=", out)
+    assert "that key produces guE/5GyBmwSZ7hEA9Lc6ubvN+Iw=" in out.getvalue()
+
+
+def test_verify_on_the_command_line_exits_by_the_verdict(capsys):
+    assert main(["handshake", "--verify", RFC_KEY, RFC_ACCEPT]) == 0
+    assert main(["handshake", "--verify", RFC_KEY, "AAAAAAAAAAAAAAAAAAAAAAAAAAA="]) == 1
+    assert "that key produces " + RFC_ACCEPT in capsys.readouterr().out

@@ -1,0 +1,55 @@
+"""clients.keepalive: the same GETs over one kept-alive connection, then one connection each,
+confirmed by the server's own connection counter."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import socket
+
+import pytest
+
+from clients.keepalive import keepalive
+from clients.target import ClientFailure
+from servers.app import FEED
+
+
+async def run_keepalive(url: str, n: int) -> tuple[object, str]:
+    out = io.StringIO()
+    result = await asyncio.to_thread(keepalive, url, n, out)
+    return result, out.getvalue()
+
+
+async def test_keep_alive_uses_one_connection_and_close_one_per_request(start_server):
+    server = await start_server("polling")
+    result, text = await run_keepalive(f"{server.url}/poll", 4)
+
+    assert result.keep_alive.connections_opened == 1
+    assert len(set(result.keep_alive.local_ports)) == 1
+    assert result.close.connections_opened == 4
+    assert result.keep_alive.statuses == result.close.statuses == [200] * 4
+    assert "tcp_connections_opened: " in text
+    assert len(text.split("What this shows:\n")[1].splitlines()) == 2
+
+
+async def test_a_bare_poll_path_starts_at_the_newest_message(start_server):
+    server = await start_server("polling")
+    for number in range(5):
+        server.app[FEED].publish(f"old {number}")
+    result, _ = await run_keepalive(f"{server.url}/poll", 1)
+    assert result.target == "/poll?since=5"
+
+
+async def test_on_a_long_polling_server_the_requests_are_not_held(start_server):
+    server = await start_server("longpoll")
+    result, _ = await run_keepalive(f"{server.url}/poll", 2)
+    assert result.target == "/poll?since=0&timeout=0"
+    assert result.close.connections_opened == 2
+
+
+async def test_a_refused_port_is_one_clear_failure():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(ClientFailure, match="Connection refused"):
+        await run_keepalive(f"http://127.0.0.1:{port}/poll", 2)
