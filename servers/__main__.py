@@ -10,38 +10,31 @@ import resource
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 
 from servers.config import ARRIVALS, DEFAULT_PORTS, TECHNIQUES, ServerConfig
 
 
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
-    return value
+def number_in_range(
+    kind: type[int] | type[float], low: float, high: float, meaning: str
+) -> Callable[[str], float]:
+    """An argparse type: a number of ``kind`` within [low, high], or a one-line usage error."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {meaning}: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{meaning} must be {low:g}–{high:g}: {text!r}")
+        return value
+
+    return parse
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
-    return value
-
-
-def port_number(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is 0–65535 (0 = any free port): {text!r}")
-    return value
+port_number = number_in_range(int, 0, 65535, "a port number (0 = any free port)")
+rate = number_in_range(float, 0, 1000, "a rate in messages per second")
+positive_int = number_in_range(int, 1, 10**9, "a whole number at least 1")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -59,7 +52,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--rate",
-        type=positive_float,
+        type=rate,
         default=0.0,
         help="built-in publisher, messages per second (0 = off)",
     )

@@ -66,7 +66,7 @@ async def test_text_limit_is_configurable(start_server):
     [
         (["nope"], "invalid choice"),
         (["polling", "--port", "70000"], "0–65535"),
-        (["polling", "--rate", "fast"], "not a number"),
+        (["polling", "--rate", "fast"], "not a rate"),
         (["polling", "--history", "0"], "at least 1"),
     ],
 )
