@@ -36,7 +36,7 @@ demo: install
 	$(PY) -m servers demo $(ARGS)
 
 notebooks: install
-	$(PY) -m bench.notebooks
+	$(PY) -m bench.notebooks $(ARGS)
 
 lab: install
 	$(PY) -m pip install --quiet -e '.[lab]'

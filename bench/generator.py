@@ -1,0 +1,193 @@
+"""The load generator: Locust as a library, one technique's users, driven by the harness.
+
+    python -m bench.generator websocket --host http://127.0.0.1:8003 --clients 1000 --out raw.npz
+
+It runs in a process of its own (``import locust`` monkey-patches the whole interpreter for
+gevent), spawns the users of ``bench/locustfile.py`` and talks to the harness in lines:
+
+- to stdout, JSON: ``{"event": "progress", "connected": k, "clients": n}`` while users connect,
+  ``{"event": "ready", ...}`` once all have (or the connect timeout passed), and
+  ``{"event": "done", ...}`` with Locust's request and failure counts at the end;
+- from stdin: ``stop B DRAIN_S`` — the measurement window closed at message id ``B``: wait
+  (at most ``DRAIN_S`` seconds) until every connected user holds ``B``, then stop the users and
+  write every delivery, unrounded, to ``--out``. End of input means the same with ``B = 0``.
+
+The ``.npz`` holds one row per delivery (``user``, ``message_id``, ``ts``, ``received_at``, in
+arrival order) and one row per user (``user_number``, ``connected_at`` (NaN if never),
+``disconnects``): the harness computes every figure from these with ``bench/metrics.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import resource
+import sys
+import time
+from array import array
+from pathlib import Path
+from typing import Any
+
+import gevent
+import numpy as np
+from locust.env import Environment  # importing Locust patches sockets for gevent
+
+from bench.locustfile import (
+    DELIVER,
+    LongPollUser,
+    PollingUser,
+    PushlabUser,
+    SSEUser,
+    WebSocketUser,
+)
+
+USER_CLASSES: dict[str, type[PushlabUser]] = {
+    "polling": PollingUser,
+    "longpoll": LongPollUser,
+    "websocket": WebSocketUser,
+    "sse": SSEUser,
+}
+
+
+class DeliveryLog:
+    """Every ``DELIVER`` event, as raw numbers (Locust's statistics round to whole ms)."""
+
+    def __init__(self) -> None:
+        self.user = array("l")
+        self.message_id = array("q")
+        self.ts = array("d")
+        self.received_at = array("d")
+
+    def on_request(self, request_type: str, context: dict[str, Any], **_kwargs: Any) -> None:
+        if request_type == DELIVER:
+            self.user.append(context["user"])
+            self.message_id.append(context["message_id"])
+            self.ts.append(context["ts"])
+            self.received_at.append(context["received_at"])
+
+
+def emit(event: str, **fields: Any) -> None:
+    print(json.dumps({"event": event, **fields}), flush=True)
+
+
+def raise_open_files_limit() -> None:
+    """The ``locust`` command raises it; a library run must do it itself."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def running_users(environment: Environment) -> list[PushlabUser]:
+    assert environment.runner is not None
+    return [greenlet.args[0] for greenlet in environment.runner.user_greenlets]
+
+
+def wait_until_connected(environment: Environment, clients: int, timeout_s: float) -> bool:
+    """Report progress until every user can hear news; False if the timeout came first."""
+    deadline = time.monotonic() + timeout_s
+    last_report = 0.0
+    while True:
+        connected = sum(user.connected_at is not None for user in running_users(environment))
+        if connected >= clients:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        if time.monotonic() - last_report >= 0.5:
+            emit("progress", connected=connected, clients=clients)
+            last_report = time.monotonic()
+        gevent.sleep(0.05)
+
+
+def read_command() -> str:
+    """One line from the harness, read in a native thread so the users keep running."""
+    return gevent.get_hub().threadpool.apply(sys.stdin.readline)
+
+
+def drain(environment: Environment, last_id: int, timeout_s: float) -> bool:
+    """Wait until every connected user has received message ``last_id`` (or the timeout)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        users = [u for u in running_users(environment) if u.connected_at is not None]
+        if all(user.cursor >= last_id for user in users):
+            return True
+        gevent.sleep(0.02)
+    return False
+
+
+def locust_counts(environment: Environment) -> dict[str, Any]:
+    stats = environment.stats
+    requests = {
+        f"{entry.method} {entry.name}": [entry.num_requests, entry.num_failures]
+        for entry in stats.entries.values()
+    }
+    errors = sorted(stats.errors.values(), key=lambda e: -e.occurrences)[:5]
+    return {
+        "requests": requests,
+        "errors": [f"{e.method} {e.name}: {e.error} ×{e.occurrences}" for e in errors],
+    }
+
+
+def save(path: Path, log: DeliveryLog, users: list[PushlabUser]) -> None:
+    users = sorted(users, key=lambda user: user.number)
+    np.savez(
+        path,
+        user=np.array(log.user, dtype=np.int64),
+        message_id=np.array(log.message_id, dtype=np.int64),
+        ts=np.array(log.ts, dtype=np.float64),
+        received_at=np.array(log.received_at, dtype=np.float64),
+        user_number=np.array([u.number for u in users], dtype=np.int64),
+        connected_at=np.array(
+            [np.nan if u.connected_at is None else u.connected_at for u in users], dtype=np.float64
+        ),
+        disconnects=np.array([u.disconnects for u in users], dtype=np.int64),
+    )
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.generator", description=__doc__)
+    parser.add_argument("technique", choices=sorted(USER_CLASSES))
+    parser.add_argument("--host", required=True, help="the server, e.g. http://127.0.0.1:8001")
+    parser.add_argument("--clients", type=int, required=True)
+    parser.add_argument("--poll-interval", type=float, default=1.0, help="polling only (s)")
+    parser.add_argument("--spawn-rate", type=float, default=0.0, help="users/s (0: all in ~1 s)")
+    parser.add_argument("--connect-timeout", type=float, default=60.0)
+    parser.add_argument("--out", type=Path, required=True, help="where to write the .npz")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    raise_open_files_limit()
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("locust.runners").setLevel(logging.ERROR)  # "spawn rate > 100" and CPU
+    # warnings: the harness measures this process's CPU itself.
+
+    user_class = USER_CLASSES[args.technique]
+    user_class.host = args.host
+    PollingUser.poll_interval_s = args.poll_interval
+
+    environment = Environment(user_classes=[user_class])
+    log = DeliveryLog()
+    environment.events.request.add_listener(log.on_request)
+    runner = environment.create_local_runner()
+    runner.start(args.clients, spawn_rate=args.spawn_rate or max(args.clients, 1.0))
+
+    all_connected = wait_until_connected(environment, args.clients, args.connect_timeout)
+    connected = sum(u.connected_at is not None for u in running_users(environment))
+    emit("ready", connected=connected, clients=args.clients, timed_out=not all_connected)
+
+    command = read_command().split()
+    last_id = int(command[1]) if len(command) >= 2 and command[0] == "stop" else 0
+    drain_s = float(command[2]) if len(command) >= 3 else 0.0
+    drained = drain(environment, last_id, drain_s) if last_id > 0 else True
+
+    users = running_users(environment)
+    runner.quit()
+    save(args.out, log, users)
+    emit("done", deliveries=len(log.user), drained=drained, **locust_counts(environment))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,315 @@
+"""Locust users for pushlab's four techniques: read them aloud, or run them on their own.
+
+    python -m servers all             # the four servers, on ports 8001–8004
+    locust -f bench/locustfile.py     # Locust's web UI: pick a user class, start a swarm
+
+Every user keeps a *cursor*: the id of the newest message it has. For every message it
+receives it reports the *delivery latency* (receive time minus the message's ``ts``, the
+server's publish time; valid because client and server share one clock) as a Locust request
+of type ``DELIVER``, beside Locust's ordinary HTTP statistics. Locust's own socket.io user
+reports push latency as 0; these users measure it. A message whose id is not ``cursor + 1`` is
+reported as a failed delivery: a gap (ids skipped) or one out of order (or a duplicate).
+
+No user ever busy-waits. Each one is a greenlet, and every wait (for the next poll, for a held
+answer, for a pushed frame, for the next event on a stream) is a gevent-cooperative socket
+read or sleep, so thousands of users fit in one Locust process.
+
+``python -m bench`` (the harness) drives these same classes through ``bench/generator.py``; it
+reads the exact, unrounded latencies from the events' ``context``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import random
+import time
+from typing import Any
+
+import gevent
+import websocket
+from geventhttpclient import HTTPClient
+from locust import FastHttpUser, constant, events, task
+
+DELIVER = "DELIVER"
+"""Request type of a delivered message in Locust's statistics."""
+
+LONGPOLL_HOLD_S = 20.0
+"""How long a long poll asks the server to hold it: well under Locust's 60 s network timeout."""
+
+RECONNECT_DELAY_S = 1.0
+"""Wait before reconnecting a broken WebSocket or event stream (no tight retry loop)."""
+
+_user_numbers = itertools.count()
+
+
+class Gap(Exception):
+    """Ids were skipped: the messages between the cursor and this one never arrived."""
+
+
+class OutOfOrder(Exception):
+    """A message at or below the cursor: a duplicate, or one that arrived after a newer one."""
+
+
+class PushlabUser(FastHttpUser):
+    """What the four users share: a cursor into the feed, and a report for every message."""
+
+    abstract = True
+    technique = ""
+
+    def __init__(self, environment: Any) -> None:
+        super().__init__(environment)
+        self.number = next(_user_numbers)
+        self.cursor = 0
+        self.connected_at: float | None = None  # when it first could hear news (epoch s)
+        self.disconnects = 0
+
+    def on_start(self) -> None:
+        """Start from the feed's present, as a page that has just loaded would."""
+        response = self.client.get(
+            "/stats", name="/stats (where the feed is)", headers={"Connection": "close"}
+        )
+        if response.status_code == 200:
+            self.cursor = response.json()["last_id"]
+
+    def deliver(self, message: dict[str, Any], received_at: float, size_bytes: int) -> None:
+        """Report one message: its delivery latency, and whether its id was the one expected."""
+        message_id = message["id"]
+        problem: Exception | None = None
+        if message_id <= self.cursor:
+            problem = OutOfOrder(f"message {message_id} arrived after {self.cursor}")
+        elif message_id > self.cursor + 1:
+            problem = Gap(f"messages {self.cursor + 1}–{message_id - 1} never arrived")
+        self.environment.events.request.fire(
+            request_type=DELIVER,
+            name=self.technique,
+            response_time=(received_at - message["ts"]) * 1000,
+            response_length=size_bytes,
+            exception=problem,
+            context={
+                "user": self.number,
+                "message_id": message_id,
+                "ts": message["ts"],
+                "received_at": received_at,
+            },
+        )
+        self.cursor = max(self.cursor, message_id)
+
+    def report_failure(self, request_type: str, name: str, error: Exception) -> None:
+        """A broken connection, in Locust's failure table."""
+        self.environment.events.request.fire(
+            request_type=request_type,
+            name=name,
+            response_time=0,
+            response_length=0,
+            exception=error,
+            context={"user": self.number},
+        )
+
+
+class PollingUser(PushlabUser):
+    """Ajax polling: every ``poll_interval_s`` seconds, ask "anything newer than my cursor?"."""
+
+    technique = "polling"
+    host = "http://127.0.0.1:8001"
+    poll_interval_s = 1.0
+
+    def on_start(self) -> None:
+        super().on_start()
+        # Pages load at random moments: put this user at a random point of the interval, so
+        # that users spawned together do not poll in lockstep.
+        self.next_poll_at = time.monotonic() - random.uniform(0, self.poll_interval_s)
+
+    def wait_time(self) -> float:
+        """One poll every interval on a fixed schedule, however long each poll took."""
+        self.next_poll_at = max(self.next_poll_at + self.poll_interval_s, time.monotonic())
+        return self.next_poll_at - time.monotonic()
+
+    @task
+    def poll(self) -> None:
+        response = self.client.get("/poll", params={"since": self.cursor}, name="/poll")
+        received_at = time.time()
+        if response.status_code != 200:
+            return  # already counted as a failure in Locust's statistics
+        if self.connected_at is None:
+            self.connected_at = received_at
+        body = response.json()
+        size_bytes = len(response.content) // max(len(body["messages"]), 1)
+        for message in body["messages"]:
+            self.deliver(message, received_at, size_bytes)
+
+
+class LongPollUser(PushlabUser):
+    """Long polling: ask, and the server holds the question until there is news."""
+
+    technique = "longpoll"
+    host = "http://127.0.0.1:8002"
+    wait_time = constant(0)  # ask again the moment an answer arrives
+    hold_s = LONGPOLL_HOLD_S
+
+    @task
+    def long_poll(self) -> None:
+        if self.connected_at is None:
+            self.connected_at = time.time()  # the first question is about to be held
+        response = self.client.get(
+            "/poll", params={"since": self.cursor, "timeout": self.hold_s}, name="/poll (held)"
+        )
+        received_at = time.time()
+        if response.status_code != 200:
+            gevent.sleep(RECONNECT_DELAY_S)  # the server is in trouble: do not hammer it
+            return
+        body = response.json()
+        size_bytes = len(response.content) // max(len(body["messages"]), 1)
+        for message in body["messages"]:
+            self.deliver(message, received_at, size_bytes)
+
+
+class WebSocketUser(PushlabUser):
+    """WebSocket push: one upgrade, then the server sends each message as a text frame."""
+
+    technique = "websocket"
+    host = "http://127.0.0.1:8003"
+    wait_time = constant(0)
+    ws: websocket.WebSocket | None = None
+
+    def connect(self) -> None:
+        url = "ws" + self.host.removeprefix("http") + f"/ws?since={self.cursor}"
+        started = time.perf_counter()
+        self.ws = websocket.create_connection(
+            url, timeout=self.network_timeout, skip_utf8_validation=True
+        )
+        self.environment.events.request.fire(
+            request_type="WS",
+            name="/ws (upgrade)",
+            response_time=(time.perf_counter() - started) * 1000,
+            response_length=0,
+            exception=None,
+            context={"user": self.number},
+        )
+        if self.connected_at is None:
+            self.connected_at = time.time()
+
+    @task
+    def receive(self) -> None:
+        try:
+            if self.ws is None:
+                self.connect()
+            assert self.ws is not None
+            frame = self.ws.recv()  # this greenlet sleeps here until the server pushes
+        except (websocket.WebSocketException, OSError) as error:
+            self.report_failure("WS", "/ws", error)
+            self.close()
+            self.disconnects += 1
+            gevent.sleep(RECONNECT_DELAY_S)  # then reconnect, resuming from the cursor
+            return
+        received_at = time.time()
+        message = json.loads(frame)
+        if "error" in message:  # the server's answer to a bad frame (we send none)
+            self.report_failure("WS", "/ws", RuntimeError(message["error"]))
+            return
+        self.deliver(message, received_at, len(frame))
+
+    def close(self) -> None:
+        if self.ws is not None:
+            with contextlib.suppress(websocket.WebSocketException, OSError):
+                self.ws.close(timeout=0.2)
+            self.ws = None
+
+    def on_stop(self) -> None:
+        self.close()
+
+
+class SSEUser(PushlabUser):
+    """Server-Sent Events: one GET whose answer never ends; each event carries one message."""
+
+    technique = "sse"
+    host = "http://127.0.0.1:8004"
+    wait_time = constant(0)
+    stream: Any = None  # geventhttpclient's response, read line by line
+    http: HTTPClient | None = None
+
+    def connect(self) -> None:
+        self.http = HTTPClient.from_url(self.host, network_timeout=self.network_timeout)
+        started = time.perf_counter()
+        self.stream = self.http.get(
+            f"/events?since={self.cursor}", headers={"Accept": "text/event-stream"}
+        )
+        status = self.stream.status_code
+        self.environment.events.request.fire(
+            request_type="GET",
+            name="/events (stream open)",
+            response_time=(time.perf_counter() - started) * 1000,
+            response_length=0,
+            exception=None if status == 200 else RuntimeError(f"HTTP {status}"),
+            context={"user": self.number},
+        )
+        if status != 200:
+            raise ConnectionError(f"/events answered HTTP {status}")
+        if self.connected_at is None:
+            self.connected_at = time.time()
+
+    def next_event(self) -> tuple[str, int]:
+        """Read lines up to the blank line that ends an event; return its data and its size.
+
+        ``retry:`` and ``id:`` lines and ``: keep-alive`` comments carry no message: the id is
+        inside the data too, and the cursor follows the data.
+        """
+        data: list[str] = []
+        size_bytes = 0
+        while True:
+            line = self.stream.readline(b"\n")  # a cooperative socket read
+            if not line:
+                raise ConnectionError("the event stream ended")
+            size_bytes += len(line)
+            text = line.decode().rstrip("\r\n")
+            if text.startswith("data:"):
+                data.append(text[5:].removeprefix(" "))
+            elif text == "" and data:
+                return "\n".join(data), size_bytes
+
+    @task
+    def receive(self) -> None:
+        try:
+            if self.stream is None:
+                self.connect()
+            data, size_bytes = self.next_event()
+        except (OSError, ValueError) as error:  # ConnectionError is an OSError
+            self.report_failure("GET", "/events", error)
+            self.close()
+            self.disconnects += 1
+            gevent.sleep(RECONNECT_DELAY_S)
+            return
+        self.deliver(json.loads(data), time.time(), size_bytes)
+
+    def close(self) -> None:
+        if self.stream is not None:
+            self.stream.release()  # an unfinished response closes its socket
+            self.stream = None
+        if self.http is not None:
+            self.http.close()
+            self.http = None
+
+    def on_stop(self) -> None:
+        self.close()
+
+
+@events.init_command_line_parser.add_listener
+def add_pushlab_options(parser: Any) -> None:
+    parser.add_argument(
+        "--poll-interval", type=float, default=1.0, help="PollingUser: seconds between polls"
+    )
+    parser.add_argument(
+        "--longpoll-hold",
+        type=float,
+        default=LONGPOLL_HOLD_S,
+        help="LongPollUser: seconds the server may hold a poll",
+    )
+
+
+@events.init.add_listener
+def apply_pushlab_options(environment: Any, **_kwargs: Any) -> None:
+    options = environment.parsed_options
+    if options is not None:  # run by the locust command, not as a library
+        PollingUser.poll_interval_s = options.poll_interval
+        LongPollUser.hold_s = options.longpoll_hold

@@ -1,0 +1,78 @@
+"""Watching a process from outside with psutil: CPU, memory, file descriptors, connections."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import psutil
+
+SAMPLE_HZ = 5.0
+
+
+@dataclass(frozen=True)
+class Sample:
+    monotonic: float
+    phase: str
+    cpu_percent: float  # of one core, since the previous sample
+    rss_mb: float
+    num_fds: int
+    num_connections: int
+
+
+class ProcessSampler:
+    """Samples one process ``hz`` times a second in a background thread.
+
+    ``phase`` labels each sample (``connect``, ``warmup``, ``measure``, ``drain``) so the
+    window's samples can be picked out afterwards.
+    """
+
+    def __init__(self, pid: int, hz: float = SAMPLE_HZ) -> None:
+        self.process = psutil.Process(pid)
+        self.period_s = 1.0 / hz
+        self.phase = "connect"
+        self.samples: list[Sample] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"sampler-{pid}", daemon=True)
+
+    def start(self) -> None:
+        self.process.cpu_percent(None)  # the first call only sets the reference point
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        next_at = time.monotonic()
+        while not self._stop.is_set():
+            try:
+                with self.process.oneshot():
+                    sample = Sample(
+                        monotonic=time.monotonic(),
+                        phase=self.phase,
+                        cpu_percent=self.process.cpu_percent(None),
+                        rss_mb=self.process.memory_info().rss / 2**20,
+                        num_fds=self.process.num_fds(),
+                        num_connections=len(self.process.net_connections(kind="tcp")),
+                    )
+            except psutil.Error:
+                return  # the process is gone
+            self.samples.append(sample)
+            next_at += self.period_s
+            self._stop.wait(max(next_at - time.monotonic(), 0.0))
+
+    def in_phase(self, phase: str) -> list[Sample]:
+        return [sample for sample in self.samples if sample.phase == phase]
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
+
+
+def rss_mb(pid: int) -> float:
+    return psutil.Process(pid).memory_info().rss / 2**20

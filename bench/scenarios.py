@@ -1,0 +1,155 @@
+"""What the bench measures: scenarios, and the three sweeps they are grouped in.
+
+A *scenario* is one technique × clients × publish rate × poll interval (polling only) ×
+duration: one server process, one generator process, one row of ``summary.csv``. A *sweep*
+varies one of them while the others stay at the base values (100 clients, 1 msg/s, polling
+every 1 s): ``clients``, ``rate`` or ``interval``. A scenario that belongs to two sweeps (100
+clients at 1 msg/s is on all three) is measured once and written once per sweep, under the
+same ``scenario`` id.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+TECHNIQUES = ("polling", "longpoll", "websocket", "sse")
+PUSH_TECHNIQUES = ("longpoll", "websocket", "sse")
+SWEEPS = ("clients", "rate", "interval")
+
+MIN_MESSAGES_PER_WINDOW = 3.0
+"""At low publish rates the window is stretched so that about this many messages fall in it."""
+
+MIN_POLLS_PER_WINDOW = 3
+"""A polling window holds at least this many poll intervals."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    technique: str
+    clients: int
+    publish_rate: float  # messages per second
+    poll_interval: float | None  # seconds; polling only
+    duration_s: float  # the measurement window
+    warmup_s: float
+    arrivals: str = "poisson"
+
+    @property
+    def id(self) -> str:
+        """A file-name-safe name, e.g. ``polling-c100-r1-i0.5`` or ``sse-c1000-r20``."""
+        name = f"{self.technique}-c{self.clients}-r{self.publish_rate:g}"
+        return name if self.poll_interval is None else f"{name}-i{self.poll_interval:g}"
+
+    def describe(self) -> str:
+        text = f"{self.technique}, {self.clients:,} clients, {self.publish_rate:g} msg/s"
+        if self.poll_interval is not None:
+            text += f", polling every {self.poll_interval:g} s"
+        return text
+
+
+@dataclass(frozen=True)
+class MatrixSettings:
+    """The values each sweep runs through, and the base values the others stay at."""
+
+    techniques: tuple[str, ...] = TECHNIQUES
+    sweeps: tuple[str, ...] = SWEEPS
+    clients: tuple[int, ...] = (10, 100, 1000)
+    push_clients: tuple[int, ...] = ()  # extra client counts for the push techniques only
+    rates: tuple[float, ...] = (0.2, 1.0, 5.0, 20.0)
+    intervals: tuple[float, ...] = (0.25, 0.5, 1.0, 2.0, 4.0)
+    base_clients: int = 100
+    base_rate: float = 1.0
+    base_interval: float = 1.0
+    duration_s: float = 6.0
+    warmup_s: float = 1.5
+    arrivals: str = "poisson"
+    trace_s: float = 4.5  # seconds of trace.json per technique
+
+
+DEFAULT = MatrixSettings()
+QUICK = MatrixSettings(
+    clients=(10, 40),
+    rates=(1.0, 4.0),
+    intervals=(0.25, 1.0),
+    base_clients=40,
+    duration_s=3.0,
+    warmup_s=0.5,
+    arrivals="periodic",  # a fixed number of messages per window: the tests' checks need some
+    trace_s=3.0,
+)
+FULL = MatrixSettings(
+    clients=(10, 100, 1000, 2000),
+    push_clients=(5000,),
+    rates=(0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0),
+    intervals=(0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0),
+    duration_s=15.0,
+    warmup_s=3.0,
+)
+
+
+def window_s(settings: MatrixSettings, publish_rate: float, poll_interval: float | None) -> float:
+    """The measurement window: the configured duration, longer when messages are rare.
+
+    For polling it is a whole number of poll intervals (at least ``MIN_POLLS_PER_WINDOW``), so
+    that every client polls the same number of times in it, whatever its phase: the achieved
+    request rate can then be held against the target without rounding noise.
+    """
+    window = settings.duration_s
+    if publish_rate > 0:
+        window = max(window, math.ceil(MIN_MESSAGES_PER_WINDOW / publish_rate))
+    if poll_interval:
+        polls = max(math.ceil(window / poll_interval - 1e-9), MIN_POLLS_PER_WINDOW)
+        window = polls * poll_interval
+    return window
+
+
+def scenario(
+    settings: MatrixSettings, technique: str, clients: int, rate: float, interval: float
+) -> Scenario:
+    return Scenario(
+        technique=technique,
+        clients=clients,
+        publish_rate=rate,
+        poll_interval=interval if technique == "polling" else None,
+        duration_s=window_s(settings, rate, interval if technique == "polling" else None),
+        warmup_s=settings.warmup_s,
+        arrivals=settings.arrivals,
+    )
+
+
+def build_matrix(settings: MatrixSettings) -> list[tuple[str, Scenario]]:
+    """Every (sweep, scenario) pair, in the order they are run; scenarios may repeat."""
+    base = settings
+    rows: list[tuple[str, Scenario]] = []
+    for technique in base.techniques:
+        if "clients" in base.sweeps:
+            counts = base.clients + (base.push_clients if technique in PUSH_TECHNIQUES else ())
+            for clients in sorted(set(counts)):
+                rows.append(
+                    (
+                        "clients",
+                        scenario(base, technique, clients, base.base_rate, base.base_interval),
+                    )
+                )
+        if "rate" in base.sweeps:
+            for rate in sorted(set(base.rates)):
+                rows.append(
+                    ("rate", scenario(base, technique, base.base_clients, rate, base.base_interval))
+                )
+        if "interval" in base.sweeps and technique == "polling":
+            for interval in sorted(set(base.intervals)):
+                rows.append(
+                    (
+                        "interval",
+                        scenario(base, technique, base.base_clients, base.base_rate, interval),
+                    )
+                )
+    return rows
+
+
+def unique_scenarios(matrix: list[tuple[str, Scenario]]) -> list[Scenario]:
+    """Each scenario once, in first-seen order (a shared one is measured once)."""
+    seen: dict[str, Scenario] = {}
+    for _sweep, item in matrix:
+        seen.setdefault(item.id, item)
+    return list(seen.values())

@@ -1,0 +1,329 @@
+"""The bench harness: its matrix, its exact byte accounting, and a ``--quick`` run end to end.
+
+The end-to-end checks hold whatever the machine's speed: they are about counts and ratios
+(requests per message, empty answers, missed ids), never about how long something took.
+Locust never runs in this process: the harness starts it as a child.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import psutil
+import pytest
+
+from bench.__main__ import SUMMARY_COLUMNS, parse_args, settings_from
+from bench.harness import ServerConnection, close_window
+from bench.scenarios import (
+    DEFAULT,
+    FULL,
+    QUICK,
+    Scenario,
+    build_matrix,
+    unique_scenarios,
+    window_s,
+)
+from tests.conftest import server_process
+
+REQUIRED_COLUMNS = [
+    "technique",
+    "clients",
+    "publish_rate",
+    "poll_interval",
+    "duration_s",
+    "requests_per_s",
+    "requests_per_message",
+    "empty_fraction",
+    "messages_delivered",
+    "latency_mean_ms",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "latency_p99_ms",
+    "latency_max_ms",
+    "bytes_in_per_s",
+    "bytes_out_per_s",
+    "bytes_per_message",
+    "tcp_connections_opened",
+    "server_cpu_percent",
+    "cpu_us_per_message",
+    "rss_mb",
+    "rss_kb_per_client",
+    "missed",
+    "duplicated",
+    "reordered",
+    "generator_cpu_percent",
+    "generator_saturated",
+    "sweep",
+    "scenario",
+    "arrivals",
+    "messages_published",
+    "clients_connected",
+    "load_achieved",
+    "notes",
+]
+
+
+# --- The matrix -----------------------------------------------------------------------------
+
+
+def test_default_matrix_covers_every_technique_at_10_100_and_1000_clients() -> None:
+    clients_sweep = [s for sweep, s in build_matrix(DEFAULT) if sweep == "clients"]
+    for technique in ("polling", "longpoll", "websocket", "sse"):
+        counts = sorted(s.clients for s in clients_sweep if s.technique == technique)
+        assert counts == [10, 100, 1000]
+    assert {s.publish_rate for s in clients_sweep} == {1.0}
+    assert {s.poll_interval for s in clients_sweep if s.technique == "polling"} == {1.0}
+
+
+def test_default_matrix_sweeps_the_publish_rate_at_100_clients() -> None:
+    rate_sweep = [s for sweep, s in build_matrix(DEFAULT) if sweep == "rate"]
+    assert {s.clients for s in rate_sweep} == {100}
+    assert min(s.publish_rate for s in rate_sweep) <= 0.2
+    assert max(s.publish_rate for s in rate_sweep) >= 20
+
+
+def test_only_polling_has_an_interval_sweep() -> None:
+    interval_sweep = [s for sweep, s in build_matrix(DEFAULT) if sweep == "interval"]
+    assert {s.technique for s in interval_sweep} == {"polling"}
+    assert len({s.poll_interval for s in interval_sweep}) >= 3
+
+
+def test_a_scenario_shared_by_two_sweeps_is_measured_once() -> None:
+    matrix = build_matrix(DEFAULT)
+    scenarios = unique_scenarios(matrix)
+    assert len(scenarios) < len(matrix)
+    assert len({s.id for s in scenarios}) == len(scenarios)
+
+
+def test_full_matrix_goes_past_5000_clients_for_push_only() -> None:
+    clients_sweep = [s for sweep, s in build_matrix(FULL) if sweep == "clients"]
+    for technique in ("longpoll", "websocket", "sse"):
+        assert max(s.clients for s in clients_sweep if s.technique == technique) >= 5000
+    assert max(s.clients for s in clients_sweep if s.technique == "polling") < 5000
+
+
+def test_rare_messages_stretch_the_window() -> None:
+    assert window_s(DEFAULT, 20.0, None) == DEFAULT.duration_s
+    assert window_s(DEFAULT, 0.2, None) * 0.2 >= 3
+
+
+def test_a_polling_window_is_a_whole_number_of_poll_intervals() -> None:
+    for interval in (0.25, 0.4, 1.0, 2.5, 4.0):
+        polls = window_s(DEFAULT, 1.0, interval) / interval
+        assert polls == pytest.approx(round(polls))
+        assert round(polls) >= 3
+
+
+def test_options_replace_the_matrix_values() -> None:
+    args = parse_args(["--quick", "--techniques", "sse", "--clients", "5,7", "--rates", "2"])
+    mode, settings = settings_from(args)
+    assert mode == "quick"
+    assert settings.techniques == ("sse",)
+    assert settings.clients == (5, 7)
+    assert settings.rates == (2.0,)
+    assert settings.duration_s == QUICK.duration_s
+
+
+def test_a_bad_option_value_is_refused() -> None:
+    with pytest.raises(SystemExit):
+        parse_args(["--techniques", "carrier-pigeon"])
+
+
+# --- Byte accounting ------------------------------------------------------------------------
+
+
+def test_the_harness_knows_exactly_what_its_stats_requests_cost() -> None:
+    """The server meters the harness's own /stats exchange too; the harness subtracts it."""
+    with server_process("sse") as url:
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        connection = ServerConnection(host, int(port))
+        try:
+            first = connection.stats()
+            second = connection.stats()
+        finally:
+            connection.close()
+    assert second.body["bytes_in"] - first.body["bytes_in"] == second.bytes_sent
+    assert second.body["bytes_out"] - first.body["bytes_out"] == first.bytes_received
+    assert second.body["tcp_connections_opened"] == first.body["tcp_connections_opened"]
+
+
+def test_an_extended_window_takes_out_every_stats_exchange_inside_it() -> None:
+    """With no messages the window is extended with more snapshots; all their bytes go."""
+    quiet = Scenario("sse", 1, 1.0, None, duration_s=0.6, warmup_s=0)
+    with server_process("sse") as url:
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        connection = ServerConnection(host, int(port))
+        try:
+            before = connection.stats()
+            after, overhead = close_window(connection, before, quiet)
+        finally:
+            connection.close()
+    assert overhead.extended_s > 0
+    assert after.body["bytes_in"] - before.body["bytes_in"] == overhead.bytes_in
+    assert after.body["bytes_out"] - before.body["bytes_out"] == overhead.bytes_out
+
+
+# --- A --quick run, end to end --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("bench") / "run"
+    finished = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    return out, finished.stdout
+
+
+@pytest.fixture(scope="module")
+def summary(quick_run: tuple[Path, str]) -> pd.DataFrame:
+    return pd.read_csv(quick_run[0] / "summary.csv")
+
+
+@pytest.mark.slow
+def test_quick_run_writes_every_file(quick_run: tuple[Path, str], summary: pd.DataFrame) -> None:
+    out, _ = quick_run
+    for name in ("summary.csv", "environment.json", "trace.json", "report.md"):
+        assert (out / name).is_file(), name
+    for scenario in summary["scenario"].unique():
+        with np.load(out / "latency" / f"{scenario}.npz") as latency:
+            assert latency["latency_ms"].dtype == np.float64
+            assert latency["receive_ts"].dtype == np.float64
+            assert latency["latency_ms"].shape == latency["receive_ts"].shape
+        samples = pd.read_csv(out / "server" / f"{scenario}.csv")
+        assert {"t", "cpu_percent", "rss_mb", "num_fds", "num_connections"} <= set(samples)
+        assert len(samples) > 0
+
+
+@pytest.mark.slow
+def test_quick_run_summary_has_the_contract_columns(summary: pd.DataFrame) -> None:
+    assert set(REQUIRED_COLUMNS) <= set(summary.columns)
+    assert list(summary.columns) == SUMMARY_COLUMNS
+    assert set(summary["sweep"]) == {"clients", "rate", "interval"}
+    assert set(summary["technique"]) == {"polling", "longpoll", "websocket", "sse"}
+
+
+@pytest.mark.slow
+def test_quick_run_delivers_messages_in_every_scenario(summary: pd.DataFrame) -> None:
+    assert (summary["messages_published"] > 0).all()
+    assert (summary["messages_delivered"] > 0).all()
+    assert (summary["latency_p50_ms"] > 0).all()
+
+
+@pytest.mark.slow
+def test_websocket_and_sse_need_almost_no_requests_per_message(summary: pd.DataFrame) -> None:
+    pushed = summary[summary["technique"].isin(["websocket", "sse"])]
+    assert (pushed["requests_per_message"] < 0.05).all()
+
+
+@pytest.mark.slow
+def test_polling_mostly_hears_nothing_new_when_messages_are_rarer_than_polls(
+    summary: pd.DataFrame,
+) -> None:
+    polling = summary[summary["technique"] == "polling"]
+    frequent_polls = polling[polling["publish_rate"] * polling["poll_interval"] <= 0.25]
+    assert len(frequent_polls) > 0
+    assert (frequent_polls["empty_fraction"] > 0.5).all()
+    assert (frequent_polls["requests_per_message"] > 2).all()
+
+
+@pytest.mark.slow
+def test_long_poll_needs_about_one_request_per_message_at_low_rates(
+    summary: pd.DataFrame,
+) -> None:
+    longpoll = summary[(summary["technique"] == "longpoll") & (summary["publish_rate"] <= 1)]
+    assert len(longpoll) > 0
+    assert longpoll["requests_per_message"].between(0.5, 1.5).all()
+
+
+@pytest.mark.slow
+def test_nothing_is_missed_or_duplicated_at_nominal_load(summary: pd.DataFrame) -> None:
+    nominal = summary[summary["load_achieved"] & ~summary["generator_saturated"]]
+    assert len(nominal) > 0
+    assert (nominal["missed"] == 0).all()
+    assert (nominal["duplicated"] == 0).all()
+
+
+@pytest.mark.slow
+def test_push_connections_are_opened_before_the_window(summary: pd.DataFrame) -> None:
+    pushed = summary[summary["technique"].isin(["websocket", "sse", "longpoll"])]
+    assert (pushed["tcp_connections_opened"] == 0).all()
+
+
+@pytest.mark.slow
+def test_quick_run_records_a_trace_of_each_technique(quick_run: tuple[Path, str]) -> None:
+    trace = json.loads((quick_run[0] / "trace.json").read_text())
+    assert set(trace) == {"polling", "longpoll", "websocket", "sse"}
+    kinds = {technique: {event["kind"] for event in events} for technique, events in trace.items()}
+    assert {"publish", "request", "response"} <= kinds["polling"]
+    assert {"publish", "request", "response"} <= kinds["longpoll"]
+    assert {"publish", "request", "upgrade", "push"} <= kinds["websocket"]
+    assert {"publish", "request", "stream-open", "push"} <= kinds["sse"]
+
+
+@pytest.mark.slow
+def test_quick_run_describes_its_environment(quick_run: tuple[Path, str]) -> None:
+    environment = json.loads((quick_run[0] / "environment.json").read_text())
+    for key in ("cpu_model", "cores", "os", "python", "aiohttp", "locust", "git_commit"):
+        assert key in environment
+    assert environment["command"].startswith("python -m bench --quick")
+    assert environment["finished_utc"] is not None
+    assert "server" in environment["affinity"]
+
+
+@pytest.mark.slow
+def test_quick_run_reports_progress(quick_run: tuple[Path, str], summary: pd.DataFrame) -> None:
+    output = quick_run[1]
+    count = summary["scenario"].nunique()
+    assert f"[1/{count}]" in output
+    assert f"[{count}/{count}]" in output
+    assert "ETA" in output
+
+
+# --- Stopping -------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_ctrl_c_leaves_no_process_behind(tmp_path: Path) -> None:
+    options = ["--techniques", "websocket", "--sweeps", "clients", "--clients", "20"]
+    options += ["--duration", "600", "--no-trace", "--out", str(tmp_path)]
+    bench = subprocess.Popen(
+        [sys.executable, "-m", "bench", *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        children = wait_for_children(bench.pid, count=2)  # a server and a generator
+        bench.send_signal(signal.SIGINT)
+        output, _ = bench.communicate(timeout=60)
+    finally:
+        if bench.poll() is None:
+            bench.kill()
+            bench.wait()
+    assert bench.returncode == 130, output
+    _gone, alive = psutil.wait_procs(children, timeout=10)
+    assert alive == [], f"left behind: {alive}"
+    assert "Interrupted" in output
+
+
+def wait_for_children(pid: int, count: int) -> list[psutil.Process]:
+    """Wait until the harness has started ``count`` children (a bounded wait on a condition)."""
+    parent = psutil.Process(pid)
+    for _ in range(600):
+        children = parent.children(recursive=True)
+        if len(children) >= count:
+            return children
+        psutil.wait_procs([parent], timeout=0.1)  # returns early only if the harness died
+        assert parent.is_running(), "the harness exited early"
+    raise AssertionError("the harness did not start a server and a generator")
