@@ -69,6 +69,21 @@ class NotebookRun:
         return self.error is None
 
 
+def show(draw, *args, **kwargs) -> None:
+    """In a notebook: display one of the report's figures, or say why this run cannot draw it."""
+    from IPython.display import Markdown, display
+
+    try:
+        display(draw(*args, **kwargs))
+    except ValueError as missing:
+        display(
+            Markdown(
+                f"_This run has no data for this figure ({missing}); `make bench`"
+                " measures every sweep._"
+            )
+        )
+
+
 def notebook_paths(directory: Path = NOTEBOOKS_DIR) -> list[Path]:
     """The lab's notebooks in reading order (their names start with 01_, 02_, ...)."""
     return sorted(p for p in directory.glob("*.ipynb") if not p.name.startswith("."))

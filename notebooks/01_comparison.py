@@ -41,7 +41,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from bench import model, plots, report
-from bench.notebooks import results_dir
+from bench.notebooks import results_dir, show
 from bench.results import (
     TECHNIQUES,
     default_publish_rate,
@@ -80,21 +80,7 @@ display(pd.Series({k: v for k, v in machine.items() if v}, name="measured on").t
 # technique reached, and at 1 message per second if the run measured it (the same choice the
 # report makes).
 
-
 # %%
-def show(draw, *args, **kwargs) -> None:
-    """Display one of the report's figures, or say why this run cannot draw it."""
-    try:
-        display(draw(*args, **kwargs))
-    except ValueError as missing:
-        display(
-            Markdown(
-                f"_This run has no data for this figure ({missing}); `make bench` measures "
-                "every sweep._"
-            )
-        )
-
-
 TECHNIQUE_ORDER = {technique: index for index, technique in enumerate(TECHNIQUES)}
 clients_sweep = results.sweep("clients")
 if clients_sweep.empty:

@@ -44,7 +44,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from bench import model, plots
-from bench.notebooks import results_dir
+from bench.notebooks import results_dir, show
 from bench.results import TECHNIQUE_NAMES, load_results, series_label, transit_estimate_ms
 
 results = load_results(results_dir())
@@ -63,19 +63,6 @@ display(
         f"{', '.join(sorted(summary['sweep'].unique()))}."
     )
 )
-
-
-def show(draw, *args, **kwargs) -> None:
-    """Display one of the report's figures, or say why this run cannot draw it."""
-    try:
-        display(draw(*args, **kwargs))
-    except ValueError as missing:
-        display(
-            Markdown(
-                f"_This run has no data for this figure ({missing}); `make bench`"
-                " measures every sweep._"
-            )
-        )
 
 
 # %% [markdown]
