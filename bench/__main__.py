@@ -19,6 +19,7 @@ import os
 import platform
 import resource
 import shlex
+import faulthandler
 import signal
 import subprocess
 import sys
@@ -427,6 +428,7 @@ def stop_on_sigterm(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1`: where is it stuck?
     mode, settings = settings_from(args)
     matrix = build_matrix(settings)
     scenarios = unique_scenarios(matrix)

@@ -133,10 +133,12 @@ def stop(process: subprocess.Popen[Any], first_signal: int = signal.SIGINT) -> N
     if process.poll() is None:
         process.kill()
         process.wait()
-    for stream in (process.stdin, process.stdout):
-        if stream is not None:
-            with contextlib.suppress(OSError):
-                stream.close()
+    # Close stdin only. stdout may be mid-read in a pump thread that holds the reader's lock:
+    # closing it here could block the main thread where no Ctrl-C reaches it. The thread sees
+    # end-of-file now that the child is gone, and the file closes when it is collected.
+    if process.stdin is not None:
+        with contextlib.suppress(OSError):
+            process.stdin.close()
     _LIVE_CHILDREN.discard(process)
 
 

@@ -306,7 +306,13 @@ def test_ctrl_c_leaves_no_process_behind(tmp_path: Path) -> None:
     try:
         children = wait_for_children(bench.pid, count=2)  # a server and a generator
         bench.send_signal(signal.SIGINT)
-        output, _ = bench.communicate(timeout=60)
+        try:
+            output, _ = bench.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            bench.send_signal(signal.SIGUSR1)  # the harness prints every thread's stack
+            bench.kill()
+            output, _ = bench.communicate()
+            pytest.fail(f"the harness did not stop after Ctrl-C:\n{output}")
     finally:
         if bench.poll() is None:
             bench.kill()
