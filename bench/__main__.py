@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import faulthandler
 import importlib.metadata
 import importlib.util
 import json
@@ -19,7 +20,6 @@ import os
 import platform
 import resource
 import shlex
-import faulthandler
 import signal
 import subprocess
 import sys
