@@ -429,6 +429,9 @@ def stop_on_sigterm(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1`: where is it stuck?
+    # Ctrl-C must stop the run even when started from a shell that ignores SIGINT for
+    # background jobs (Python then keeps SIG_IGN instead of raising KeyboardInterrupt).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     mode, settings = settings_from(args)
     matrix = build_matrix(settings)
     scenarios = unique_scenarios(matrix)

@@ -7,6 +7,7 @@ Locust never runs in this process: the harness starts it as a child.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -310,6 +311,8 @@ def test_ctrl_c_leaves_no_process_behind(tmp_path: Path) -> None:
             output, _ = bench.communicate(timeout=60)
         except subprocess.TimeoutExpired:
             bench.send_signal(signal.SIGUSR1)  # the harness prints every thread's stack
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                bench.wait(timeout=2)  # SIGUSR1 does not end it: this only gives it time to print
             bench.kill()
             output, _ = bench.communicate()
             pytest.fail(f"the harness did not stop after Ctrl-C:\n{output}")
