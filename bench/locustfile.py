@@ -96,6 +96,13 @@ class PushlabUser(FastHttpUser):
         )
         self.cursor = max(self.cursor, message_id)
 
+    def deliver_answer(self, response: Any, received_at: float) -> None:
+        """A poll's answer, ``{"messages": [...], "last_id": K}``: report each message in it."""
+        messages = response.json()["messages"]
+        size_bytes = len(response.content) // max(len(messages), 1)
+        for message in messages:
+            self.deliver(message, received_at, size_bytes)
+
     def report_failure(self, request_type: str, name: str, error: Exception) -> None:
         """A broken connection, in Locust's failure table."""
         self.environment.events.request.fire(
@@ -134,10 +141,7 @@ class PollingUser(PushlabUser):
             return  # already counted as a failure in Locust's statistics
         if self.connected_at is None:
             self.connected_at = received_at
-        body = response.json()
-        size_bytes = len(response.content) // max(len(body["messages"]), 1)
-        for message in body["messages"]:
-            self.deliver(message, received_at, size_bytes)
+        self.deliver_answer(response, received_at)
 
 
 class LongPollUser(PushlabUser):
@@ -159,10 +163,7 @@ class LongPollUser(PushlabUser):
         if response.status_code != 200:
             gevent.sleep(RECONNECT_DELAY_S)  # the server is in trouble: do not hammer it
             return
-        body = response.json()
-        size_bytes = len(response.content) // max(len(body["messages"]), 1)
-        for message in body["messages"]:
-            self.deliver(message, received_at, size_bytes)
+        self.deliver_answer(response, received_at)
 
 
 class WebSocketUser(PushlabUser):

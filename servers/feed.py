@@ -77,10 +77,11 @@ class Feed:
 
     def since(self, cursor: int) -> list[Message]:
         """Messages with id > cursor still held; ``since(0)`` is the whole history."""
-        if cursor >= self.last_id or not self.history:
+        newer = min(self.last_id - cursor, len(self.history))
+        if newer <= 0:
             return []
-        first_held = self.history[0].id
-        return list(islice(self.history, max(cursor + 1 - first_held, 0), None))
+        # Walk from the newest end: a client near the head costs a few steps, not the history.
+        return list(islice(reversed(self.history), newer))[::-1]
 
     async def wait_for_news(self, cursor: int, timeout_s: float) -> list[Message]:
         """Long-poll primitive: messages newer than ``cursor``, or [] after ``timeout_s``."""
