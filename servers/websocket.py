@@ -107,7 +107,7 @@ def handshake_problem(request: web.Request) -> web.Response | None:
 
 def record_handshake(request: web.Request, ws: web.WebSocketResponse) -> None:
     handshakes, version = request.app[HANDSHAKES], request.version
-    handshakes[request.query.get("client", "")] = {
+    handshakes[request.query["client"]] = {
         "request_line": f"{request.method} {request.path_qs} HTTP/{version.major}.{version.minor}",
         "request_headers": [[k, v] for k, v in request.headers.items()],
         "status": 101,
@@ -151,7 +151,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         max_msg_size=config.max_text_bytes * 6 + 1024,
     )
     await ws.prepare(request)  # sends 101 Switching Protocols
-    record_handshake(request, ws)
+    if "client" in request.query:  # only a client that will ask for its handshake (the page)
+        record_handshake(request, ws)
     request.app[SOCKETS].add(ws)
     meter.clients_connected += 1
     pusher = asyncio.create_task(push_messages(ws, request.app[FEED], cursor, meter))
