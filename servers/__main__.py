@@ -106,7 +106,10 @@ async def serve_one(technique: str, config: ServerConfig) -> None:
 
     port = DEFAULT_PORTS[technique] if config.port is None else config.port
     server = await start(make_app(technique, config), config.host, port)
-    print(f"pushlab {technique} listening on {server.url}", flush=True)
+    # One write call per line: under `all` four processes share this pipe, and print() issues
+    # the text and its newline as two writes when stdout is unbuffered (PYTHONUNBUFFERED=1).
+    sys.stdout.write(f"pushlab {technique} listening on {server.url}\n")
+    sys.stdout.flush()
     try:
         await wait_for_stop_signal()
     finally:

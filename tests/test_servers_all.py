@@ -37,5 +37,9 @@ def test_all_starts_four_processes_and_sigterm_stops_them():
         assert parent.wait(timeout=20) == 0
         assert all(port_is_free(p) for p in ports)  # no child left behind
     finally:
-        if parent.poll() is None:
-            parent.kill()
+        if parent.poll() is None:  # stop the children too, even when an assertion failed
+            parent.send_signal(signal.SIGTERM)
+            try:
+                parent.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                parent.kill()
