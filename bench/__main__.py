@@ -18,6 +18,7 @@ import json
 import math
 import os
 import platform
+import random
 import resource
 import shlex
 import signal
@@ -114,6 +115,16 @@ def name_list(allowed: tuple[str, ...]) -> Any:
     return parse
 
 
+def seed_number(text: str) -> int:
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= seed < 2**64:
+        raise argparse.ArgumentTypeError(f"a seed is 0 to 2^64 − 1: {text!r}")
+    return seed
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
@@ -140,6 +151,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, help="measurement window (s)")
     parser.add_argument("--warmup", type=float, help="warm-up before each window (s)")
     parser.add_argument("--arrivals", choices=("poisson", "periodic"), help="default poisson")
+    parser.add_argument(
+        "--seed",
+        type=seed_number,
+        help="seed of the Poisson arrivals, shared by every scenario (default: a new one per "
+        "run, printed and kept in environment.json; pass it again to repeat the arrivals)",
+    )
     parser.add_argument("--out", type=Path, help="write here instead of results/<timestamp>/")
     parser.add_argument("--no-trace", action="store_true", help="skip recording trace.json")
     parser.add_argument("--no-report", action="store_true", help="skip plots and report.md")
@@ -166,6 +183,8 @@ def settings_from(args: argparse.Namespace) -> tuple[str, MatrixSettings]:
         changes["warmup_s"] = args.warmup
     if args.arrivals:
         changes["arrivals"] = args.arrivals
+    # A seed is drawn even for periodic arrivals (unused there), so every run records one.
+    changes["arrival_seed"] = random.randrange(2**32) if args.seed is None else args.seed
     return mode, replace(settings, **changes)
 
 
@@ -454,6 +473,12 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"Server on CPU {sorted(affinity.server)}, generator on CPU "
             f"{sorted(affinity.generator)}.",
+            flush=True,
+        )
+    if settings.arrivals == "poisson":
+        print(
+            f"Poisson arrivals from seed {settings.arrival_seed}, the same in every scenario "
+            f"(--seed {settings.arrival_seed} repeats them).",
             flush=True,
         )
 

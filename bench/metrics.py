@@ -118,6 +118,22 @@ def per_message(total: float, messages: int) -> float:
     return ratio(total, messages)
 
 
+def answered_requests(
+    technique: str, requests_arrived: float, held_before: float, held_after: float
+) -> float:
+    """Requests the server *answered* in a window, from its arrival count and held requests.
+
+    The server counts a request when it arrives. A long poll that arrived just before the window
+    opened is answered inside it, and one that arrives near the end is still held when the window
+    closes: arrivals are then off by the change in held requests (``clients_connected`` at the
+    two snapshots). Answers are what carry messages, so answers are what a per-message ratio
+    divides. Polling holds nothing; WebSocket and SSE make no requests after the upgrade.
+    """
+    if technique != "longpoll":
+        return requests_arrived
+    return requests_arrived + held_before - held_after
+
+
 def cpu_percent(cpu_seconds: float, wall_seconds: float) -> float:
     """CPU time over wall time, in percent of one core."""
     return 100.0 * ratio(cpu_seconds, wall_seconds)

@@ -597,6 +597,22 @@ def _machine_line(results: Results) -> str:
     return f"{results.run_date} on {', '.join(parts)}" + (f"; pushlab {commit}" if commit else "")
 
 
+def _seed_text(results: Results, arrivals: set[str]) -> str:
+    """ ", seed N, the same in every row" when the run's Poisson arrivals came from one seed."""
+    matrix = results.environment.get("matrix")
+    seed = matrix.get("arrival_seed") if isinstance(matrix, dict) else None
+    if seed is None or "poisson" not in arrivals:
+        return ""
+    return f", seed {seed}, the same in every row"
+
+
+def _arrivals_sentence(results: Results) -> str:
+    arrivals = set(results.summary["arrivals"].dropna()) if "arrivals" in results.summary else set()
+    if not arrivals:
+        return ""
+    return f"Arrivals: {_and(sorted(arrivals))}{_seed_text(results, arrivals)}."
+
+
 def render_report(results: Results, figures: Sequence[DrawnFigure]) -> str:
     """The text of ``report.md`` (plots are referenced relative to the results directory)."""
     out: list[str] = [f"# pushlab results — {results.run_date}", ""]
@@ -618,7 +634,7 @@ def render_report(results: Results, figures: Sequence[DrawnFigure]) -> str:
         "",
         "Latency in ms from publish to client; CPU % of one core; bytes at the server's sockets, "
         "both directions; ⚠ marks rows where the load generator was saturated or the load was "
-        "not achieved.",
+        f"not achieved. {_arrivals_sentence(results)}",
         "",
     ]
     for sweep in [*SWEEP_TITLES, *sorted(set(results.summary["sweep"]) - set(SWEEP_TITLES))]:
@@ -691,9 +707,10 @@ def readme_table(out_dir: Path) -> str:
         ),
     )
     arrivals = _and(sorted(set(rows["arrivals"])))
+    seed = _seed_text(results, set(rows["arrivals"]))
     lines = [
         f"_Measured {_machine_line(results)}. Clients sweep at {rate:g} msg/s ({arrivals} "
-        "arrivals); ⚠ = load generator saturated or load not achieved._",
+        f"arrivals{seed}); ⚠ = load generator saturated or load not achieved._",
         "",
         table,
     ]

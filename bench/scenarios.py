@@ -33,6 +33,7 @@ class Scenario:
     duration_s: float  # the measurement window
     warmup_s: float
     arrivals: str = "poisson"
+    arrival_seed: int | None = None  # the publisher's seed for Poisson gaps; None = unseeded
 
     @property
     def id(self) -> str:
@@ -63,6 +64,9 @@ class MatrixSettings:
     duration_s: float = 6.0
     warmup_s: float = 1.5
     arrivals: str = "poisson"
+    # One seed for every scenario of a run: each sees the same Poisson gaps (scaled by its rate),
+    # so rows differ by technique, clients or interval, not by the luck of the draw.
+    arrival_seed: int | None = None
     trace_s: float = 4.5  # seconds of trace.json per technique
 
 
@@ -114,6 +118,7 @@ def scenario(
         duration_s=window_s(settings, rate, interval if technique == "polling" else None),
         warmup_s=settings.warmup_s,
         arrivals=settings.arrivals,
+        arrival_seed=settings.arrival_seed,
     )
 
 

@@ -195,7 +195,11 @@ async def stats(request: web.Request) -> web.Response:
 async def get_publisher(request: web.Request) -> web.Response:
     publisher = request.app[PUBLISHER]
     return web.json_response(
-        {"publish_rate": publisher.publish_rate, "arrivals": publisher.arrivals}
+        {
+            "publish_rate": publisher.publish_rate,
+            "arrivals": publisher.arrivals,
+            "seed": publisher.seed,
+        }
     )
 
 
@@ -210,7 +214,12 @@ async def post_publisher(request: web.Request) -> web.Response:
     arrivals = data.get("arrivals", publisher.arrivals)
     if arrivals not in ARRIVALS:
         raise ClientError(f'"arrivals" must be one of {", ".join(ARRIVALS)}')
-    publisher.configure(float(rate), arrivals)
+    seed = data.get("seed")
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64
+    ):
+        raise ClientError('"seed" must be a whole number from 0 to 2^64 − 1 (or absent)')
+    publisher.configure(float(rate), arrivals, seed)
     return await get_publisher(request)
 
 

@@ -1,7 +1,9 @@
 """The built-in publisher: messages at ``publish_rate`` per second, periodic or Poisson.
 
 Periodic arrivals keep an absolute schedule (no drift); Poisson arrivals draw exponential gaps,
-which is what the analytical model in ``bench/model.py`` assumes.
+which is what the analytical model in ``bench/model.py`` assumes. A seed makes the Poisson gaps
+repeatable: the bench gives every scenario of a run the same one, so techniques are compared on
+the same arrivals rather than on different luck of the draw (common random numbers).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ class Publisher:
         self.publish_rate = publish_rate
         self.arrivals = arrivals
         self.published = 0
+        self.seed: int | None = None  # None: gaps from an unseeded generator
         self._rng = rng or random.Random()
         self._task: asyncio.Task[None] | None = None
 
@@ -45,11 +48,19 @@ class Publisher:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    def configure(self, publish_rate: float, arrivals: str | None = None) -> None:
-        """Change the rate live (the classroom page's slider); restarts the schedule."""
+    def configure(
+        self, publish_rate: float, arrivals: str | None = None, seed: int | None = None
+    ) -> None:
+        """Change the rate live (the classroom page's slider); restarts the schedule.
+
+        With a seed, the Poisson gaps restart from ``random.Random(seed)``: the same seed gives
+        the same sequence of gaps, scaled by ``1 / publish_rate``.
+        """
         self.publish_rate = publish_rate
         if arrivals is not None:
             self.arrivals = arrivals
+        self.seed = seed
+        self._rng = random.Random(seed)
         self.start()
 
     def _next_gap_s(self) -> float:

@@ -134,6 +134,16 @@ def test_options_replace_the_matrix_values() -> None:
 def test_a_bad_option_value_is_refused() -> None:
     with pytest.raises(SystemExit):
         parse_args(["--techniques", "carrier-pigeon"])
+    for seed in ("-1", "lucky", str(2**64)):
+        with pytest.raises(SystemExit):
+            parse_args(["--seed", seed])
+
+
+def test_every_scenario_of_a_run_shares_one_arrival_seed() -> None:
+    _, settings = settings_from(parse_args(["--seed", "99"]))
+    assert {scenario.arrival_seed for _, scenario in build_matrix(settings)} == {99}
+    _, drawn = settings_from(parse_args([]))  # no --seed: one is drawn, for the whole run
+    assert len({scenario.arrival_seed for _, scenario in build_matrix(drawn)}) == 1
 
 
 # --- Byte accounting ------------------------------------------------------------------------
@@ -280,6 +290,7 @@ def test_quick_run_describes_its_environment(quick_run: tuple[Path, str]) -> Non
     assert environment["command"].startswith("python -m bench --quick")
     assert environment["finished_utc"] is not None
     assert "server" in environment["affinity"]
+    assert isinstance(environment["matrix"]["arrival_seed"], int)
 
 
 @pytest.mark.slow

@@ -129,6 +129,19 @@ def test_ratio_of_empty_answers() -> None:
     assert math.isnan(metrics.ratio(0, 0))
 
 
+def test_long_polls_held_across_the_snapshots_are_counted_where_they_are_answered() -> None:
+    # 1,000 clients, 7 messages: 74 polls were held when the window opened (926 clients were
+    # between an answer and their re-ask), all 1,000 are held when it closes. 7,926 polls
+    # arrived in the window, 7,000 were answered in it: one per message per client.
+    assert metrics.answered_requests("longpoll", 7926, 74, 1000) == 7000
+
+
+def test_answered_requests_equal_arrivals_where_nothing_is_held() -> None:
+    assert metrics.answered_requests("polling", 600, 0, 0) == 600
+    # WebSocket and SSE count open sockets as connected, but make no requests in a window.
+    assert metrics.answered_requests("websocket", 0, 1000, 990) == 0
+
+
 def test_cpu_percent_is_of_one_core() -> None:
     assert metrics.cpu_percent(1.5, 3.0) == 50.0
 

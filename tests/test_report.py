@@ -174,6 +174,11 @@ def test_readme_table_quotes_the_clients_sweep_at_one_message_a_second(run_dir: 
     assert "| 1,000 | SSE ⚠ |" in table
 
 
+def test_tables_say_every_row_saw_the_same_seeded_arrivals(run_dir: Path, report_text: str) -> None:
+    assert "seed 4242, the same in every row" in readme_table(run_dir)
+    assert "Arrivals: poisson, seed 4242, the same in every row." in report_text
+
+
 def test_readme_table_prefers_one_message_a_second(tmp_path: Path) -> None:
     def add_other_rate(summary: pd.DataFrame) -> pd.DataFrame:
         clients = summary[summary["sweep"] == "clients"]

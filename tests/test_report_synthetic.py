@@ -275,6 +275,7 @@ def write_synthetic_results(
         "affinity": "none",
         "started_utc": "2000-01-01T00:00:00Z",
         "finished_utc": "2000-01-01T00:10:00Z",
+        "matrix": {"arrivals": "poisson", "arrival_seed": 4242},
     }
     (out_dir / "environment.json").write_text(json.dumps(environment, indent=2))
     (out_dir / "trace.json").write_text(json.dumps(_trace()))

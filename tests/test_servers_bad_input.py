@@ -25,6 +25,9 @@ BAD_REQUESTS = [
     ("polling", "POST", "/publisher", b'{"publish_rate": "fast"}', 400, "publish_rate"),
     ("polling", "POST", "/publisher", b'{"publish_rate": 5000}', 400, "publish_rate"),
     ("polling", "POST", "/publisher", b'{"publish_rate": 1, "arrivals": "x"}', 400, "arrivals"),
+    ("polling", "POST", "/publisher", b'{"publish_rate": 1, "seed": "abc"}', 400, "seed"),
+    ("polling", "POST", "/publisher", b'{"publish_rate": 1, "seed": -1}', 400, "seed"),
+    ("polling", "POST", "/publisher", b'{"publish_rate": 1, "seed": 1.5}', 400, "seed"),
     ("polling", "GET", "/nowhere", None, 404, "no such path"),
     ("polling", "DELETE", "/messages", None, 405, "not allowed"),
 ]

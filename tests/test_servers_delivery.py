@@ -4,8 +4,11 @@ import asyncio
 import json
 
 import aiohttp
+import pytest
 
 from servers.app import FEED, METER
+from servers.feed import Feed
+from servers.publisher import Publisher
 from tests.conftest import until
 
 
@@ -200,7 +203,36 @@ async def test_builtin_publisher_publishes_and_can_be_changed_live(start_server)
     await until(lambda: feed.last_id >= 3)
     async with aiohttp.ClientSession() as session:
         async with session.post(f"{server.url}/publisher", json={"publish_rate": 0}) as response:
-            assert await response.json() == {"publish_rate": 0.0, "arrivals": "poisson"}
+            assert await response.json() == {
+                "publish_rate": 0.0,
+                "arrivals": "poisson",
+                "seed": None,
+            }
     stopped_at = feed.last_id
     await asyncio.sleep(0)
     assert feed.last_id == stopped_at
+
+
+async def test_a_seeded_publisher_repeats_its_poisson_gaps_scaled_by_the_rate():
+    """The bench's common random numbers: one seed, the same arrivals in every scenario."""
+    first, second, other = (Publisher(Feed()) for _ in range(3))
+    first.configure(1.0, "poisson", seed=7)
+    second.configure(4.0, "poisson", seed=7)
+    other.configure(1.0, "poisson", seed=8)
+    try:
+        gaps = [first._next_gap_s() for _ in range(20)]
+        assert [4 * second._next_gap_s() for _ in range(20)] == pytest.approx(gaps)
+        assert [other._next_gap_s() for _ in range(20)] != pytest.approx(gaps)
+    finally:
+        for publisher in (first, second, other):
+            await publisher.aclose()
+
+
+async def test_post_publisher_takes_a_seed_and_reports_it(start_server):
+    server = await start_server("polling")
+    async with aiohttp.ClientSession() as session:
+        body = {"publish_rate": 0, "arrivals": "poisson", "seed": 2026}
+        async with session.post(f"{server.url}/publisher", json=body) as response:
+            assert response.status == 200
+        async with session.get(f"{server.url}/publisher") as response:
+            assert (await response.json())["seed"] == 2026
