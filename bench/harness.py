@@ -479,7 +479,15 @@ def summarise(
     latency = metrics.latency_ms(deliveries["ts"][counted], deliveries["received_at"][counted])
     latencies = metrics.latency_summary(latency)
 
-    requests = delta["requests"]
+    # Requests are counted where they are answered, not where they arrive: long polls held
+    # across either snapshot would otherwise tilt the counts by up to one request per client
+    # (1.13 requests per message at 1,000 clients, and a request rate to match).
+    requests = metrics.answered_requests(
+        scenario.technique,
+        delta["requests"],
+        before.body["clients_connected"],
+        after.body["clients_connected"],
+    )
     requests_per_s = metrics.ratio(requests, window_s)
     target = metrics.target_request_rate(
         scenario.technique, scenario.clients, scenario.poll_interval
@@ -492,16 +500,8 @@ def summarise(
     # Per-message costs divide the server's counters by the server's own count of deliveries
     # in the same window: both sides of the ratio then share the same two snapshots, so a
     # message published just before the window opened cannot add its re-asks to the window
-    # without its deliveries (long polling at 1,000 clients showed 1.16 otherwise). Requests
-    # per message count answers, not arrivals: long polls held across either snapshot would
-    # otherwise tilt the ratio by up to one request per client (1.13 at 1,000 clients).
+    # without its deliveries (long polling at 1,000 clients showed 1.16 otherwise).
     delivered = int(delta["messages_delivered"])
-    answered = metrics.answered_requests(
-        scenario.technique,
-        requests,
-        before.body["clients_connected"],
-        after.body["clients_connected"],
-    )
     notes = scenario_notes(
         scenario, generator_report, deliveries, target, requests_per_s, generator_cpu_percent
     )
@@ -522,8 +522,8 @@ def summarise(
         "server_deliveries": delivered,
         "clients_connected": len(expected),
         "requests_per_s": requests_per_s,
-        "requests_per_message": metrics.per_message(answered, delivered),
-        "empty_fraction": metrics.ratio(delta["empty_responses"], answered),
+        "requests_per_message": metrics.per_message(requests, delivered),
+        "empty_fraction": metrics.ratio(delta["empty_responses"], requests),
         "latency_mean_ms": latencies.mean_ms,
         "latency_p50_ms": latencies.p50_ms,
         "latency_p95_ms": latencies.p95_ms,

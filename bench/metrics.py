@@ -126,8 +126,9 @@ def answered_requests(
     The server counts a request when it arrives. A long poll that arrived just before the window
     opened is answered inside it, and one that arrives near the end is still held when the window
     closes: arrivals are then off by the change in held requests (``clients_connected`` at the
-    two snapshots). Answers are what carry messages, so answers are what a per-message ratio
-    divides. Polling holds nothing; WebSocket and SSE make no requests after the upgrade.
+    two snapshots). Answers are what carry messages, so the bench counts answers, for the request
+    rate and per message alike. Polling holds nothing; WebSocket and SSE make no requests after
+    the upgrade.
     """
     if technique != "longpoll":
         return requests_arrived
