@@ -21,14 +21,13 @@ class Publisher:
         feed: Feed,
         publish_rate: float = 0.0,
         arrivals: str = "periodic",
-        rng: random.Random | None = None,
     ) -> None:
         self.feed = feed
         self.publish_rate = publish_rate
         self.arrivals = arrivals
         self.published = 0
         self.seed: int | None = None  # None: gaps from an unseeded generator
-        self._rng = rng or random.Random()
+        self._rng = random.Random()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
