@@ -374,7 +374,10 @@ if not transits.empty:
 # - **The transit is not constant.** The model uses one d; in reality every publish wakes many
 #   clients at once, and the server's answers queue (see section 5).
 # - **A finite run.** A run of N messages estimates λ only to ±1/√N; the table's standard errors
-#   account for that, but few messages make every comparison loose.
+#   account for that, but few messages make every comparison loose. The bench gives every
+#   scenario of a run the same Poisson arrivals (one seed, printed and kept in
+#   `environment.json`), so the rows of one run share their luck: differences *between rows*
+#   are the technique's, while a gap *to the model* can still be the draw.
 # - **The arrivals are not Poisson.** e^(−λT) assumes independent arrivals; periodic ones give
 #   max(0, 1 − λT) instead (the plots switch model when the run says `periodic`).
 
