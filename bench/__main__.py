@@ -47,8 +47,11 @@ from bench.scenarios import (
     unique_scenarios,
 )
 from bench.trace import trace_all
+from servers.config import ServerConfig
 
 RESULTS_ROOT = Path("results")
+MAX_PUBLISH_RATE = ServerConfig.max_publish_rate  # the servers refuse a faster publisher
+MAX_CLIENTS = 20_000  # four times --full's largest; each client is a socket on both sides
 
 SUMMARY_COLUMNS = [
     "sweep",
@@ -90,16 +93,38 @@ SUMMARY_COLUMNS = [
 ]
 
 
-def number_list(kind: type) -> Any:
+def number_list(kind: type, most: float) -> Any:
+    """Comma-separated numbers, each above 0 and at most ``most`` (nan and inf are refused)."""
+
     def parse(text: str) -> tuple[Any, ...]:
         try:
             values = tuple(kind(part) for part in text.split(",") if part.strip())
         except ValueError:
             message = f"expected numbers separated by commas: {text!r}"
             raise argparse.ArgumentTypeError(message) from None
-        if not values or any(value <= 0 for value in values):
-            raise argparse.ArgumentTypeError(f"expected positive numbers: {text!r}")
+        if not values or not all(0 < value <= most for value in values):
+            raise argparse.ArgumentTypeError(
+                f"expected numbers above 0 and at most {most:g}: {text!r}"
+            )
         return values
+
+    return parse
+
+
+def seconds(least: float, most: float, *, zero_allowed: bool) -> Any:
+    """A finite number of seconds in range; ``--duration 0`` is refused, not silently ignored."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+        low_ok = value >= least if zero_allowed else value > least
+        if not (low_ok and value <= most):  # also false for nan
+            bound = "at least" if zero_allowed else "above"
+            message = f"expected seconds {bound} {least:g} and at most {most:g}: {text!r}"
+            raise argparse.ArgumentTypeError(message)
+        return value
 
     return parse
 
@@ -145,11 +170,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--sweeps", type=name_list(SWEEPS), help="clients,rate,interval (default: all three)"
     )
-    parser.add_argument("--clients", type=number_list(int), help="client counts, e.g. 10,100")
-    parser.add_argument("--rates", type=number_list(float), help="publish rates (msg/s)")
-    parser.add_argument("--intervals", type=number_list(float), help="poll intervals (s)")
-    parser.add_argument("--duration", type=float, help="measurement window (s)")
-    parser.add_argument("--warmup", type=float, help="warm-up before each window (s)")
+    parser.add_argument(
+        "--clients", type=number_list(int, MAX_CLIENTS), help="client counts, e.g. 10,100"
+    )
+    parser.add_argument(
+        "--rates", type=number_list(float, MAX_PUBLISH_RATE), help="publish rates (msg/s)"
+    )
+    parser.add_argument("--intervals", type=number_list(float, 600), help="poll intervals (s)")
+    parser.add_argument(
+        "--duration", type=seconds(0, 3600, zero_allowed=False), help="measurement window (s)"
+    )
+    parser.add_argument(
+        "--warmup", type=seconds(0, 600, zero_allowed=True), help="warm-up before each window (s)"
+    )
     parser.add_argument("--arrivals", choices=("poisson", "periodic"), help="default poisson")
     parser.add_argument(
         "--seed",
@@ -177,7 +210,7 @@ def settings_from(args: argparse.Namespace) -> tuple[str, MatrixSettings]:
         changes["rates"] = args.rates
     if args.intervals:
         changes["intervals"] = args.intervals
-    if args.duration:
+    if args.duration is not None:
         changes["duration_s"] = args.duration
     if args.warmup is not None:
         changes["warmup_s"] = args.warmup

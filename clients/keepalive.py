@@ -101,7 +101,17 @@ def one_request(
     assert connection.sock is not None  # request() has connected it
     local_port = connection.sock.getsockname()[1]  # now: after a "close" answer it is gone
     answer = connection.getresponse()
+    if answer.getheader("Content-Type", "").startswith("text/event-stream"):
+        raise ClientFailure(
+            f"GET {target} is an event stream that never ends; keep-alive reuses a connection"
+            " between requests that do end: try /poll or /healthz"
+        )
     answer.read()
+    if not 200 <= answer.status < 300:
+        raise ClientFailure(
+            f"GET {target} answered {answer.status} {answer.reason}; keep-alive is shown with"
+            " requests that succeed: try /poll or /healthz"
+        )
     return answer.status, local_port, time.perf_counter() - started
 
 

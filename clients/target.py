@@ -27,7 +27,10 @@ def default_url(technique: str) -> str:
 
 def split_url(url: str, schemes: dict[str, str] = HTTP_SCHEMES) -> SplitResult:
     """``urlsplit`` that rejects what cannot be a server address (no traceback later)."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as error:  # "http://[::1": an unclosed IPv6 bracket
+        raise ClientFailure(f"bad URL {url!r}: {error}") from None
     if parts.scheme not in schemes:
         raise ClientFailure(
             f"bad URL {url!r}: it must start with {' or '.join(s + '://' for s in schemes)}"

@@ -120,10 +120,10 @@ def stop_on_sigterm(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def run_all(argv: list[str]) -> int:
+def run_all(argv: list[str], args: argparse.Namespace) -> int:
     """Four servers, four processes (as in production: each technique alone on its CPU time)."""
     passthrough = [a for a in argv if a != "all"]
-    if "--port" in passthrough:
+    if args.port is not None:  # however it was spelt: --port 1, --port=1, --po 1
         print(
             "python -m servers all: --port is not accepted (ports are 8001–8004)", file=sys.stderr
         )
@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     raise_open_files_limit()
     if args.technique == "all":
-        return run_all(argv)
+        return run_all(argv, args)
     config = config_from(args)
     try:
         if args.technique == "demo":

@@ -81,29 +81,37 @@ def parse_int(request: web.Request, name: str, default: int) -> int:
     raw = request.query.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ClientError(f"{name} must be a non-negative integer, got {raw!r}") from None
-    if value < 0:
+    value = decimal_digits(raw)
+    if value is None:
         raise ClientError(f"{name} must be a non-negative integer, got {raw!r}")
     return value
+
+
+def decimal_digits(raw: str) -> int | None:
+    """``raw`` as an int if it is plain ASCII digits, else None.
+
+    ``int()`` alone is too lenient for a wire format: it takes ``1_0``, ``+5``, `` 7 ``
+    and non-ASCII digits such as ``٣``, none of which a client should be sending.
+    """
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19:
+        return None
+    return int(raw)
 
 
 def parse_cursor(request: web.Request, raw: str | None = None) -> int:
     """``since=N``: the client has seen everything up to id N (0 = from the oldest held)."""
     if raw is not None:
-        try:
-            cursor = int(raw)
-        except ValueError:
-            raise ClientError(f"Last-Event-ID must be an integer, got {raw!r}") from None
+        header_cursor = decimal_digits(raw)
+        if header_cursor is None:
+            raise ClientError(f"Last-Event-ID must be a non-negative integer, got {raw!r}")
+        cursor = header_cursor
     else:
         cursor = parse_int(request, "since", 0)
     try:
         request.app[FEED].check_cursor(cursor)
     except CursorAheadError as error:
         raise ClientError(str(error)) from None
-    return max(cursor, 0)
+    return cursor
 
 
 def parse_float(request: web.Request, name: str, default: float, low: float, high: float) -> float:
@@ -125,6 +133,8 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise ClientError('body must be JSON, e.g. {"text": "hello"}') from None
+    except RecursionError:
+        raise ClientError("body is JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise ClientError('body must be a JSON object, e.g. {"text": "hello"}')
     return data
@@ -137,7 +147,12 @@ def validate_text(data: dict[str, Any], config: ServerConfig) -> str:
         raise ClientError('"text" is required and must be a string')
     if not text.strip():
         raise ClientError('"text" must not be empty')
-    if len(text.encode()) > config.max_text_bytes:
+    try:
+        encoded = text.encode()
+    except UnicodeEncodeError:
+        # JSON's \ud800 escape decodes to a lone surrogate, which no UTF-8 stream can carry.
+        raise ClientError('"text" must be valid Unicode (no lone surrogates)') from None
+    if len(encoded) > config.max_text_bytes:
         raise ClientError(f'"text" is longer than {config.max_text_bytes} bytes', status=413)
     return text
 

@@ -67,7 +67,10 @@ WILDCARD_HOSTS = ("0.0.0.0", "", "::")
 
 def host_name(request: web.Request) -> str:
     """The Host header's name without the port ("192.168.1.5", "localhost", "::1")."""
-    return urlsplit(f"//{request.host}").hostname or "127.0.0.1"
+    try:
+        return urlsplit(f"//{request.host}").hostname or "127.0.0.1"
+    except ValueError:  # a malformed Host such as "[::1"
+        return "127.0.0.1"
 
 
 def url_host(name: str) -> str:
@@ -76,7 +79,10 @@ def url_host(name: str) -> str:
 
 def is_same_host(origin: str, request: web.Request) -> bool:
     """True when the Origin names the host this request was sent to (any scheme, any port)."""
-    return urlsplit(origin).hostname == host_name(request)
+    try:
+        return urlsplit(origin).hostname == host_name(request)
+    except ValueError:
+        return False
 
 
 # --- CORS for the technique servers -------------------------------------------------------
@@ -255,12 +261,10 @@ def demo_ports(config: ServerConfig) -> dict[str, int]:
     return ports
 
 
-async def start_demo(config: ServerConfig | None = None) -> Demo:
-    """Start the page and the four techniques on one feed and one publisher."""
-    config = config or ServerConfig()
-    ports = demo_ports(config)
-    feed = Feed(config.history_size)
-    publisher = Publisher(feed, config.publish_rate, config.arrivals)
+async def start_techniques(
+    config: ServerConfig, ports: dict[str, int], feed: Feed, publisher: Publisher
+) -> dict[str, RunningServer]:
+    """The four technique servers on one feed, each open to pages from the same host."""
     websocket_config = dataclasses.replace(
         config, allowed_origins=(*config.allowed_origins, "same-host")
     )
@@ -271,6 +275,21 @@ async def start_demo(config: ServerConfig | None = None) -> Demo:
             app = make_app(technique, app_config, feed=feed, publisher=publisher)
             allow_same_host_pages(app)
             started[technique] = await start(app, config.host, ports[technique])
+    except BaseException:
+        for server in started.values():
+            await server.stop()
+        raise
+    return started
+
+
+async def start_demo(config: ServerConfig | None = None) -> Demo:
+    """Start the page and the four techniques on one feed and one publisher."""
+    config = config or ServerConfig()
+    ports = demo_ports(config)
+    feed = Feed(config.history_size)
+    publisher = Publisher(feed, config.publish_rate, config.arrivals)
+    started = await start_techniques(config, ports, feed, publisher)
+    try:
         page = await start(make_page_app(config, publisher, started), config.host, ports["demo"])
     except BaseException:
         for server in started.values():

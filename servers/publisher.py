@@ -30,6 +30,10 @@ class Publisher:
         self._rng = random.Random()
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     def start(self) -> None:
         self.stop()
         if self.publish_rate > 0:

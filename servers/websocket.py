@@ -59,34 +59,42 @@ def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...
         return True  # not a browser: Origin is a browser's statement (RFC 6455 §10.2)
     if "*" in allowed or origin in allowed:
         return True
-    parts = urlsplit(origin)
+    try:
+        parts = urlsplit(origin)
+        host_name = urlsplit(f"//{host}").hostname if host else None
+    except ValueError:  # "http://[::1" and the like: not an origin we can match
+        return False
     if host and parts.netloc == host:
         return True
-    host_name = urlsplit(f"//{host}").hostname if host else None
     return "same-host" in allowed and parts.hostname is not None and parts.hostname == host_name
+
+
+def upgrade_required(message: str) -> web.Response:
+    """426 must name the protocol to switch to (RFC 9110 §15.5.22), and an Upgrade header
+    travels with ``Connection: Upgrade`` (RFC 9110 §7.8)."""
+    response = json_error(426, message)
+    response.headers["Upgrade"] = "websocket"
+    response.headers["Connection"] = "Upgrade"
+    return response
 
 
 def handshake_problem(request: web.Request) -> web.Response | None:
     """The answer to a request that is not a valid RFC 6455 opening handshake, or None."""
     headers = request.headers
     if headers.get("Upgrade", "").lower() != "websocket":
-        response = json_error(
-            426,
+        return upgrade_required(
             "this is a WebSocket endpoint: connect with a WebSocket client"
-            " (the request needs 'Upgrade: websocket' and 'Connection: Upgrade')",
+            " (the request needs 'Upgrade: websocket' and 'Connection: Upgrade')"
         )
-        response.headers["Upgrade"] = "websocket"
-        return response
     connection_tokens = {t.strip().lower() for t in headers.get("Connection", "").split(",")}
     if "upgrade" not in connection_tokens:
         return json_error(400, "a WebSocket handshake needs 'Connection: Upgrade'")
     if headers.get("Sec-WebSocket-Version") != "13":
-        response = json_error(
-            426,
+        response = upgrade_required(
             "unsupported Sec-WebSocket-Version"
-            f" {headers.get('Sec-WebSocket-Version')!r}: this server speaks version 13",
+            f" {headers.get('Sec-WebSocket-Version')!r}: this server speaks version 13"
         )
-        response.headers["Sec-WebSocket-Version"] = "13"
+        response.headers["Sec-WebSocket-Version"] = "13"  # the versions we do speak (§4.4)
         return response
     key = headers.get("Sec-WebSocket-Key", "").strip()
     try:
@@ -135,6 +143,8 @@ async def publish_client_frame(ws: web.WebSocketResponse, request: web.Request, 
         request.app[FEED].publish(validate_text(payload, request.app[CONFIG]))
     except json.JSONDecodeError:
         await ws.send_json({"error": 'frames must be JSON like {"text": "hello"}'})
+    except RecursionError:
+        await ws.send_json({"error": "frame is JSON nested too deeply"})
     except ClientError as error:
         await ws.send_json({"error": str(error)})
 

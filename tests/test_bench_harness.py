@@ -139,6 +139,34 @@ def test_a_bad_option_value_is_refused() -> None:
             parse_args(["--seed", seed])
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--duration", "0"],
+        ["--duration", "nan"],
+        ["--duration", "inf"],
+        ["--duration", "-5"],
+        ["--warmup", "-1"],
+        ["--warmup", "nan"],
+        ["--rates", "5000"],
+        ["--rates", "1,nan"],
+        ["--intervals", "inf"],
+        ["--clients", "0"],
+        ["--clients", "1000000"],
+    ],
+)
+def test_numbers_a_run_cannot_use_are_refused(argv, capsys) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        parse_args(argv)
+    assert stopped.value.code == 2
+    assert argv[0] in capsys.readouterr().err
+
+
+def test_zero_warmup_is_kept_and_a_given_duration_replaces_the_default() -> None:
+    _, settings = settings_from(parse_args(["--warmup", "0", "--duration", "0.5"]))
+    assert (settings.warmup_s, settings.duration_s) == (0.0, 0.5)
+
+
 def test_every_scenario_of_a_run_shares_one_arrival_seed() -> None:
     _, settings = settings_from(parse_args(["--seed", "99"]))
     assert {scenario.arrival_seed for _, scenario in build_matrix(settings)} == {99}

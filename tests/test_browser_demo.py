@@ -8,6 +8,7 @@ Synchronisation is Playwright's auto-waiting only (``expect``, ``wait_for_functi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -20,7 +21,9 @@ from typing import Any
 import pytest
 
 from servers.config import ServerConfig
-from servers.demo import Demo, start_demo
+from servers.demo import Demo, start_demo, start_techniques
+from servers.feed import Feed
+from servers.publisher import Publisher
 
 pytestmark = pytest.mark.browser
 
@@ -68,18 +71,31 @@ def playwright_api() -> Any:
     return sync_api
 
 
-@pytest.fixture(scope="module")
-def demo() -> Iterator[Demo]:
-    """The five demo servers on free ports, on an event loop of their own (a thread)."""
+@contextlib.contextmanager
+def loop_in_a_thread() -> Iterator[asyncio.AbstractEventLoop]:
+    """The servers' event loop, beside Playwright's synchronous API."""
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    running = asyncio.run_coroutine_threadsafe(start_demo(ServerConfig(port=0)), loop).result(30)
-    yield running
-    asyncio.run_coroutine_threadsafe(running.stop(), loop).result(30)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
-    loop.close()
+    try:
+        yield loop
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
+def on_loop(loop: asyncio.AbstractEventLoop, coroutine: Any) -> Any:
+    return asyncio.run_coroutine_threadsafe(coroutine, loop).result(30)
+
+
+@pytest.fixture(scope="module")
+def demo() -> Iterator[Demo]:
+    """The five demo servers on free ports, on an event loop of their own (a thread)."""
+    with loop_in_a_thread() as loop:
+        running = on_loop(loop, start_demo(ServerConfig(port=0)))
+        yield running
+        on_loop(loop, running.stop())
 
 
 @pytest.fixture(scope="module")
@@ -286,3 +302,41 @@ def test_screenshot_is_saved_as_an_artifact(
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "demo.png"), full_page=True)
     assert (ARTIFACTS / "demo.png").stat().st_size > 0
+
+
+async def restart_techniques(demo: Demo) -> None:
+    """What a restart does: the same ports, new processes' worth of state, a feed from #1 again."""
+    ports = {technique: server.port for technique, server in demo.techniques.items()}
+    await asyncio.gather(*(server.stop() for server in demo.techniques.values()))
+    await demo.publisher.aclose()
+    demo.feed = Feed()
+    demo.publisher = Publisher(demo.feed)
+    demo.techniques.update(await start_techniques(ServerConfig(), ports, demo.feed, demo.publisher))
+
+
+def test_every_panel_follows_a_restarted_server_from_its_new_feed(
+    browser: Any, playwright_api: Any
+) -> None:
+    """After a restart each panel's cursor is ahead of the new feed, which answers 400: the page
+    must start again from since=0 (the EventSource, refused, would otherwise stay closed)."""
+    expect = playwright_api.expect
+    with loop_in_a_thread() as loop:
+        restarted = on_loop(loop, start_demo(ServerConfig(port=0)))
+        try:
+            context, page, watch = open_page(browser, restarted, bypass_csp=True)
+            wait_until_connected(page, expect)
+            for number in range(3):
+                publish(restarted, f"before the restart {number}")
+            for technique in TECHNIQUES:
+                expect(message_texts(page, technique).first).to_have_text("before the restart 2")
+            on_loop(loop, restart_techniques(restarted))
+            assert publish(restarted, "after the restart")["id"] == 1
+            for technique in TECHNIQUES:
+                newest = message_texts(page, technique).first
+                expect(newest).to_have_text("after the restart", timeout=20_000)
+            expect(page.locator("#panel-polling .conversation")).to_contain_text("it restarted")
+            expect(page.locator("#panel-sse .state")).to_have_attribute("data-state", "open")
+            context.close()
+        finally:
+            on_loop(loop, restarted.stop())
+    assert watch.page_errors == []

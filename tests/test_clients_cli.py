@@ -108,7 +108,9 @@ def test_handshake_to_a_refused_port_is_one_line_on_stderr():
     assert done.stderr.count("\n") == 1 and "Connection refused" in done.stderr
 
 
-@pytest.mark.parametrize("url", ["htp://127.0.0.1:8001", "http://127.0.0.1:99999", "nonsense"])
+@pytest.mark.parametrize(
+    "url", ["htp://127.0.0.1:8001", "http://127.0.0.1:99999", "nonsense", "http://[::1"]
+)
 def test_a_bad_url_is_one_line_on_stderr(url):
     done = clients("polling", "--url", url)
     assert done.returncode != 0

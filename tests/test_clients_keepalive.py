@@ -53,3 +53,15 @@ async def test_a_refused_port_is_one_clear_failure():
         port = probe.getsockname()[1]
     with pytest.raises(ClientFailure, match="Connection refused"):
         await run_keepalive(f"http://127.0.0.1:{port}/poll", 2)
+
+
+async def test_a_path_that_answers_an_error_is_refused_not_reported_as_a_demo(start_server):
+    server = await start_server("websocket")
+    with pytest.raises(ClientFailure, match="answered 426"):
+        await run_keepalive(f"{server.url}/ws", 2)
+
+
+async def test_an_endless_event_stream_is_refused_instead_of_hanging(start_server):
+    server = await start_server("sse")
+    with pytest.raises(ClientFailure, match="never ends"):
+        await run_keepalive(f"{server.url}/events", 2)

@@ -22,6 +22,11 @@ BAD_REQUESTS = [
     ("polling", "POST", "/messages", b'{"text": "   "}', 400, "empty"),
     ("polling", "POST", "/messages", b'{"text": "' + b"x" * 4097 + b'"}', 413, "4096 bytes"),
     ("polling", "POST", "/messages", b"\xff\xfe", 400, "JSON"),
+    ("polling", "POST", "/messages", b'{"text": "\\ud800"}', 400, "valid Unicode"),
+    ("polling", "POST", "/messages", b"[" * 30_000 + b"]" * 30_000, 400, "nested too deeply"),
+    ("polling", "GET", "/poll?since=1_0", None, 400, "since"),
+    ("polling", "GET", "/poll?since=+1", None, 400, "since"),
+    ("polling", "GET", "/poll?since=%D9%A3", None, 400, "since"),
     ("polling", "POST", "/publisher", b'{"publish_rate": "fast"}', 400, "publish_rate"),
     ("polling", "POST", "/publisher", b'{"publish_rate": 5000}', 400, "publish_rate"),
     ("polling", "POST", "/publisher", b'{"publish_rate": 1, "arrivals": "x"}', 400, "arrivals"),
@@ -47,10 +52,12 @@ async def test_bad_input_gets_a_json_4xx_and_the_server_keeps_serving(
             assert await response.json() == {"status": "ok", "technique": technique}
 
 
-async def test_sse_bad_last_event_id_is_refused(start_server):
+@pytest.mark.parametrize("last_event_id", ["x", "-7", "1_0", "٣"])
+async def test_sse_bad_last_event_id_is_refused(start_server, last_event_id):
     server = await start_server("sse")
     async with aiohttp.ClientSession() as session:
-        async with session.get(f"{server.url}/events", headers={"Last-Event-ID": "x"}) as response:
+        headers = {"Last-Event-ID": last_event_id}
+        async with session.get(f"{server.url}/events", headers=headers) as response:
             assert response.status == 400
             assert "Last-Event-ID" in (await response.json())["error"]
 
@@ -71,6 +78,8 @@ async def test_text_limit_is_configurable(start_server):
         (["polling", "--port", "70000"], "0–65535"),
         (["polling", "--rate", "fast"], "not a rate"),
         (["polling", "--history", "0"], "at least 1"),
+        (["all", "--port", "9"], "--port is not accepted"),
+        (["all", "--port=9"], "--port is not accepted"),
     ],
 )
 def test_cli_rejects_bad_arguments_in_one_line(args, says):

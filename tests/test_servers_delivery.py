@@ -6,7 +6,7 @@ import json
 import aiohttp
 import pytest
 
-from servers.app import FEED, METER
+from servers.app import FEED, METER, PUBLISHER
 from servers.feed import Feed
 from servers.publisher import Publisher
 from tests.conftest import until
@@ -122,10 +122,16 @@ async def test_websocket_answers_a_bad_frame_with_an_error_frame_and_keeps_the_s
         error = json.loads((await ws.receive()).data)
         await ws.send_str(json.dumps({"text": ""}))
         empty = json.loads((await ws.receive()).data)
+        await ws.send_str('{"text": "\\ud800"}')  # JSON for a lone surrogate
+        surrogate = json.loads((await ws.receive()).data)
+        await ws.send_str("[" * 20_000)  # under the frame size limit, over the recursion limit
+        deep = json.loads((await ws.receive()).data)
         await ws.send_str(json.dumps({"text": "still here"}))
         message = json.loads((await ws.receive()).data)
     assert "error" in error
     assert "empty" in empty["error"]
+    assert "valid Unicode" in surrogate["error"]
+    assert "error" in deep
     assert message["text"] == "still here"
 
 
@@ -208,9 +214,13 @@ async def test_builtin_publisher_publishes_and_can_be_changed_live(start_server)
                 "arrivals": "poisson",
                 "seed": None,
             }
-    stopped_at = feed.last_id
-    await asyncio.sleep(0)
-    assert feed.last_id == stopped_at
+    assert not server.app[PUBLISHER].running  # stopped, not merely between two messages
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{server.url}/publisher", json={"publish_rate": 50}) as response:
+            assert response.status == 200
+    assert server.app[PUBLISHER].running
+    resumed_at = feed.last_id
+    await until(lambda: feed.last_id > resumed_at)
 
 
 async def test_a_seeded_publisher_repeats_its_poisson_gaps_scaled_by_the_rate():

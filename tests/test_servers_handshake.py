@@ -63,6 +63,8 @@ async def test_wrong_version_gets_426_naming_version_13(start_server):
     )
     assert status.startswith("HTTP/1.1 426")
     assert headers["Sec-WebSocket-Version"] == "13"
+    assert headers["Upgrade"] == "websocket"  # a 426 names the protocol to upgrade to
+    assert headers["Connection"] == "Upgrade"
     assert "version" in json.loads(body)["error"].lower()
 
 
@@ -127,3 +129,10 @@ async def test_the_upgrade_headers_are_recorded_for_the_classroom_page(start_ser
     assert recorded["status"] == 101
     assert recorded["request_line"] == "GET /ws?client=tab-1 HTTP/1.1"
     assert any(name == "Sec-WebSocket-Accept" for name, _ in recorded["response_headers"])
+
+
+async def test_a_malformed_origin_is_refused_not_a_server_error(start_server):
+    server = await start_server("websocket", allowed_origins=("same-host",))
+    status, _, body = await raw_exchange(server.port, upgrade_request(Origin="http://[::1"))
+    assert status.startswith("HTTP/1.1 403")
+    assert "Origin" in json.loads(body)["error"]

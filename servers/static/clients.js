@@ -31,6 +31,24 @@ function logAnswer(panel, status, body) {
   panel.receive(messages);
 }
 
+/**
+ * A server that restarted has a new, empty feed, so our cursor is ahead of it and it answers 400.
+ * Ask where it stands (GET /stats); if its newest id is below our cursor, everything it holds is
+ * new to us: start again from since=0 rather than repeating the refused request forever.
+ */
+async function resyncAfterRestart(panel, baseUrl) {
+  try {
+    const response = await fetch(`${baseUrl}/stats`, { cache: "no-store" });
+    const stats = await readJson(response);
+    if (Number.isInteger(stats.last_id) && stats.last_id < panel.cursor) {
+      panel.log("note", t("log.restarted", { newest: stats.last_id, cursor: panel.cursor }));
+      panel.cursor = 0;
+    }
+  } catch {
+    // Still down: the caller tries again after its retry delay.
+  }
+}
+
 /** Chat over plain HTTP: POST /messages to the panel's own server. */
 async function postMessage(panel, baseUrl, text) {
   panel.count("requests");
@@ -62,6 +80,7 @@ export function pollingClient(panel, baseUrl, settings) {
       const body = await readJson(response);
       if (mine !== generation) return;
       logAnswer(panel, response.status, body);
+      if (response.status === 400) await resyncAfterRestart(panel, baseUrl);
       panel.setState("waiting");
     } catch (error) {
       if (mine !== generation) return;
@@ -103,6 +122,13 @@ export function longPollClient(panel, baseUrl) {
         release(heldLine, sentAt);
         if (mine !== generation) return;
         logRelease(panel, response.status, body);
+        if (response.status >= 400) {
+          // An error comes back at once: without a pause this loop would hammer the server.
+          if (response.status === 400) await resyncAfterRestart(panel, baseUrl);
+          panel.log("note", t("log.retryIn", { seconds: RETRY_DELAY_MS / 1000 }));
+          panel.setState("reconnecting");
+          await delay(RETRY_DELAY_MS);
+        }
       } catch (error) {
         release(heldLine, sentAt);
         if (mine !== generation) return;
@@ -142,6 +168,7 @@ function logRelease(panel, status, body) {
 }
 
 export function webSocketClient(panel, wsUrl, { onUpgrade } = {}) {
+  const httpUrl = wsUrl.replace(/^ws/, "http");
   let socket = null;
   let running = false;
   let retryTimer = null;
@@ -175,8 +202,14 @@ export function webSocketClient(panel, wsUrl, { onUpgrade } = {}) {
       if (!running) return;
       panel.setState("reconnecting");
       panel.log("note", t("log.retryIn", { seconds: RETRY_DELAY_MS / 1000 }));
-      retryTimer = setTimeout(connect, RETRY_DELAY_MS);
+      retryTimer = setTimeout(reconnect, RETRY_DELAY_MS);
     };
+  }
+
+  // A refused upgrade shows the page only close code 1006, not the 400's reason: check first.
+  async function reconnect() {
+    await resyncAfterRestart(panel, httpUrl);
+    if (running && socket === null) connect();
   }
 
   return {
@@ -206,6 +239,7 @@ export function webSocketClient(panel, wsUrl, { onUpgrade } = {}) {
 export function eventSourceClient(panel, baseUrl) {
   let source = null;
   let opened = false;
+  let retryTimer = null;
 
   function open() {
     const path = `/events?since=${panel.cursor}`;
@@ -230,15 +264,24 @@ export function eventSourceClient(panel, baseUrl) {
       if (current.readyState === EventSource.CONNECTING) {
         panel.log("note", t("log.sseRetry", { id: panel.cursor }));
         panel.setState("reconnecting");
-      } else {
-        panel.setState("closed");
+        return;
       }
+      // CLOSED: the browser gives up for good on an answer that is not a 200 event stream
+      // (a restarted server refuses our Last-Event-ID with 400). Reopen it ourselves.
+      panel.log("note", t("log.sseClosed"));
+      panel.log("note", t("log.retryIn", { seconds: RETRY_DELAY_MS / 1000 }));
+      panel.setState("reconnecting");
+      retryTimer = setTimeout(async () => {
+        await resyncAfterRestart(panel, baseUrl);
+        if (source === current) open();
+      }, RETRY_DELAY_MS);
     };
   }
 
   return {
     start: open,
     stop() {
+      clearTimeout(retryTimer);
       source?.close();
       source = null;
     },
