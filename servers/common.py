@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import resource
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -24,6 +25,7 @@ METER = web.AppKey("meter", Meter)
 CONFIG = web.AppKey("config", ServerConfig)
 PUBLISHER = web.AppKey("publisher", Publisher)
 TECHNIQUE_PATHS = web.AppKey("technique_paths", frozenset)
+PLAIN_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -115,29 +117,38 @@ def parse_cursor(request: web.Request, raw: str | None = None) -> int:
 
 
 def parse_float(request: web.Request, name: str, default: float, low: float, high: float) -> float:
+    """A plain decimal such as ``25`` or ``0.5``; ``float()`` alone would also take ``1_0``,
+    ``1e1``, ``nan`` and non-ASCII digits."""
     raw = request.query.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ClientError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not PLAIN_DECIMAL.fullmatch(raw):
+        raise ClientError(f"{name} must be a number of seconds such as 25 or 0.5, got {raw!r}")
+    value = float(raw)
     if not low <= value <= high:
         raise ClientError(f"{name} must be between {low:g} and {high:g}, got {raw!r}")
     return value
 
 
-async def read_json_object(request: web.Request) -> dict[str, Any]:
-    body = await request.read()
+def parse_json_object(raw: str | bytes, what: str = "body") -> dict[str, Any]:
+    """``raw`` as a JSON object, or a ClientError saying what is wrong with it.
+
+    ``ValueError`` covers malformed JSON, bytes that are not UTF-8 and integers longer than
+    Python's 4,300-digit limit; ``RecursionError`` covers ``[[[[...]]]]`` nested thousands deep.
+    """
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ClientError('body must be JSON, e.g. {"text": "hello"}') from None
+        data = json.loads(raw)
+    except ValueError:
+        raise ClientError(f'{what} must be JSON, e.g. {{"text": "hello"}}') from None
     except RecursionError:
-        raise ClientError("body is JSON nested too deeply") from None
+        raise ClientError(f"{what} is JSON nested too deeply") from None
     if not isinstance(data, dict):
-        raise ClientError('body must be a JSON object, e.g. {"text": "hello"}')
+        raise ClientError(f'{what} must be a JSON object, e.g. {{"text": "hello"}}')
     return data
+
+
+async def read_json_object(request: web.Request) -> dict[str, Any]:
+    return parse_json_object(await request.read())
 
 
 def validate_text(data: dict[str, Any], config: ServerConfig) -> str:

@@ -42,6 +42,8 @@ async def events(request: web.Request) -> web.StreamResponse:
         }
     )
     await response.prepare(request)
+    if request.method == "HEAD":  # the headers a GET would get, and no never-ending body
+        return response
     await response.write(b"retry: %d\n\n" % config.sse_retry_ms)
     meter.clients_connected += 1
     try:

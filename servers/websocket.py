@@ -26,10 +26,8 @@ import asyncio
 import base64
 import binascii
 import contextlib
-import json
 import weakref
 from collections import OrderedDict
-from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
@@ -41,6 +39,7 @@ from servers.common import (
     ClientError,
     json_error,
     parse_cursor,
+    parse_json_object,
     validate_text,
 )
 from servers.feed import Feed
@@ -99,7 +98,7 @@ def handshake_problem(request: web.Request) -> web.Response | None:
     key = headers.get("Sec-WebSocket-Key", "").strip()
     try:
         key_ok = len(base64.b64decode(key, validate=True)) == 16
-    except binascii.Error:
+    except (binascii.Error, ValueError):  # ValueError: a key with non-ASCII characters
         key_ok = False
     if not key_ok:
         return json_error(
@@ -137,14 +136,8 @@ async def push_messages(ws: web.WebSocketResponse, feed: Feed, cursor: int, mete
 async def publish_client_frame(ws: web.WebSocketResponse, request: web.Request, data: str) -> None:
     """A text frame from the client is a chat message: ``{"text": "..."}``."""
     try:
-        payload: Any = json.loads(data)
-        if not isinstance(payload, dict):
-            raise ClientError('send a JSON object like {"text": "hello"}')
+        payload = parse_json_object(data, what="a frame")
         request.app[FEED].publish(validate_text(payload, request.app[CONFIG]))
-    except json.JSONDecodeError:
-        await ws.send_json({"error": 'frames must be JSON like {"text": "hello"}'})
-    except RecursionError:
-        await ws.send_json({"error": "frame is JSON nested too deeply"})
     except ClientError as error:
         await ws.send_json({"error": str(error)})
 

@@ -126,12 +126,15 @@ async def test_websocket_answers_a_bad_frame_with_an_error_frame_and_keeps_the_s
         surrogate = json.loads((await ws.receive()).data)
         await ws.send_str("[" * 20_000)  # under the frame size limit, over the recursion limit
         deep = json.loads((await ws.receive()).data)
+        await ws.send_str('{"text": ' + "7" * 5_000 + "}")  # over Python's int-digit limit
+        huge_number = json.loads((await ws.receive()).data)
         await ws.send_str(json.dumps({"text": "still here"}))
         message = json.loads((await ws.receive()).data)
     assert "error" in error
     assert "empty" in empty["error"]
     assert "valid Unicode" in surrogate["error"]
-    assert "error" in deep
+    assert "nested too deeply" in deep["error"]
+    assert "JSON" in huge_number["error"]
     assert message["text"] == "still here"
 
 
@@ -162,6 +165,20 @@ async def test_sse_streams_events_with_ids_and_a_retry_hint(start_server):
             events = await read_sse_events(response, 2)
     assert [e["id"] for e in events] == ["1", "2"]
     assert [json.loads(e["data"])["text"] for e in events] == ["a", "b"]
+
+
+async def test_sse_head_gets_the_stream_headers_and_an_ended_response(start_server):
+    server = await start_server("sse")
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(b"HEAD /events HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    # The server closes the connection once the response has ended; a stream never would
+    # (the wait_for only keeps a regression from hanging the suite).
+    answer = await asyncio.wait_for(reader.read(), timeout=30)
+    writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200")
+    assert b"text/event-stream" in head
+    assert body == b""
 
 
 async def test_sse_resumes_from_last_event_id(start_server):

@@ -68,7 +68,7 @@ async def test_wrong_version_gets_426_naming_version_13(start_server):
     assert "version" in json.loads(body)["error"].lower()
 
 
-@pytest.mark.parametrize("key", [None, "", "not base64!", "c2hvcnQ="])
+@pytest.mark.parametrize("key", [None, "", "not base64!", "c2hvcnQ=", "dGhlIHNhbXBsZSBub25jZQ==é"])
 async def test_missing_empty_or_malformed_key_is_refused(start_server, key):
     server = await start_server("websocket")
     status, _, body = await raw_exchange(server.port, upgrade_request(**{"Sec-WebSocket-Key": key}))
