@@ -51,6 +51,10 @@ from servers.config import ServerConfig
 
 RESULTS_ROOT = Path("results")
 MAX_PUBLISH_RATE = ServerConfig.max_publish_rate  # the servers refuse a faster publisher
+MIN_PUBLISH_RATE = 0.01  # one message in 100 s: a window then lasts 300 s (three messages)
+MIN_POLL_INTERVAL = 0.01
+MAX_POLL_INTERVAL = 600
+MAX_WINDOW_S = 3600  # no single measurement window longer than an hour
 MAX_CLIENTS = 20_000  # four times --full's largest; each client is a socket on both sides
 
 SUMMARY_COLUMNS = [
@@ -93,8 +97,8 @@ SUMMARY_COLUMNS = [
 ]
 
 
-def number_list(kind: type, most: float) -> Any:
-    """Comma-separated numbers, each above 0 and at most ``most`` (nan and inf are refused)."""
+def number_list(kind: type, least: float, most: float) -> Any:
+    """Comma-separated numbers, each from ``least`` to ``most`` (nan and inf are refused)."""
 
     def parse(text: str) -> tuple[Any, ...]:
         try:
@@ -102,9 +106,9 @@ def number_list(kind: type, most: float) -> Any:
         except ValueError:
             message = f"expected numbers separated by commas: {text!r}"
             raise argparse.ArgumentTypeError(message) from None
-        if not values or not all(0 < value <= most for value in values):
+        if not values or not all(least <= value <= most for value in values):
             raise argparse.ArgumentTypeError(
-                f"expected numbers above 0 and at most {most:g}: {text!r}"
+                f"expected numbers from {least:g} to {most:g}: {text!r}"
             )
         return values
 
@@ -171,12 +175,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--sweeps", type=name_list(SWEEPS), help="clients,rate,interval (default: all three)"
     )
     parser.add_argument(
-        "--clients", type=number_list(int, MAX_CLIENTS), help="client counts, e.g. 10,100"
+        "--clients", type=number_list(int, 1, MAX_CLIENTS), help="client counts, e.g. 10,100"
     )
     parser.add_argument(
-        "--rates", type=number_list(float, MAX_PUBLISH_RATE), help="publish rates (msg/s)"
+        "--rates",
+        type=number_list(float, MIN_PUBLISH_RATE, MAX_PUBLISH_RATE),
+        help="publish rates (msg/s)",
     )
-    parser.add_argument("--intervals", type=number_list(float, 600), help="poll intervals (s)")
+    parser.add_argument(
+        "--intervals",
+        type=number_list(float, MIN_POLL_INTERVAL, MAX_POLL_INTERVAL),
+        help="poll intervals (s)",
+    )
     parser.add_argument(
         "--duration", type=seconds(0, 3600, zero_allowed=False), help="measurement window (s)"
     )
@@ -487,14 +497,26 @@ def main(argv: list[str] | None = None) -> int:
     mode, settings = settings_from(args)
     matrix = build_matrix(settings)
     scenarios = unique_scenarios(matrix)
+    longest = max(scenarios, key=lambda s: s.duration_s)
+    if longest.duration_s > MAX_WINDOW_S:
+        print(
+            f"bench: {longest.describe()} would need a {longest.duration_s:,.0f} s window"
+            f" (at most {MAX_WINDOW_S} s): choose a higher rate, shorter interval or duration",
+            file=sys.stderr,
+        )
+        return 2
     run_dir = result_dir(args.out)
-    run_dir.mkdir(parents=True, exist_ok=True)
     affinity = harness.plan_affinity()
     environment = describe_environment(mode, settings, affinity)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_json(run_dir / "environment.json", environment)
+    except OSError as error:
+        print(f"bench: cannot write results to {run_dir}: {error.strerror}", file=sys.stderr)
+        return 2
     with contextlib.suppress(OSError):
         os.sched_setaffinity(0, affinity.harness)
     signal.signal(signal.SIGTERM, stop_on_sigterm)
-    write_json(run_dir / "environment.json", environment)
     print(f"pushlab bench ({mode}): {len(scenarios)} scenarios → {run_dir}", flush=True)
     if affinity.shared:
         print(

@@ -18,16 +18,23 @@ from clients.target import DEFAULT_PORTS, ClientFailure
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+MAX_INTERVAL_S = 3600
+MAX_HOLD_S = 60  # a pushlab long-polling server refuses a longer timeout= (RFC 6202 §5.5)
 
 
-def non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
-    return value
+def seconds_up_to(most: float) -> Callable[[str], float]:
+    """A number of seconds from 0 to ``most`` (nan and inf are refused)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not 0 <= value <= most:
+            raise argparse.ArgumentTypeError(f"must be from 0 to {most:g} seconds: {text!r}")
+        return value
+
+    return parse
 
 
 def positive_int(text: str) -> int:
@@ -64,12 +71,12 @@ def add_conversation_parser(commands: argparse._SubParsersAction, technique: str
     )
     parser.add_argument(
         "--interval",
-        type=non_negative_float,
+        type=seconds_up_to(MAX_INTERVAL_S),
         help="seconds to wait between requests (polling default 1, long polling 0)",
     )
     parser.add_argument(
         "--hold",
-        type=non_negative_float,
+        type=seconds_up_to(MAX_HOLD_S),
         default=DEFAULT_HOLD_S,
         help=f"long polling: how long the server may hold a request (default {DEFAULT_HOLD_S:g} s)",
     )

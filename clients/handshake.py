@@ -15,6 +15,7 @@ import argparse
 import json
 import socket
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -41,6 +42,7 @@ class HandshakeResult:
     accept_expected: str = ""
     accept_matches: bool = False
     frames_received: list[Frame] = field(default_factory=list)
+    refusal: str | None = None  # the server's {"error": ...} answer to our text frame
     close_reply: Frame | None = None
 
     @property
@@ -256,7 +258,7 @@ def handshake(
             return result
         printer.heading("3. Checking Sec-WebSocket-Accept (§4.2.2)")
         result.accept_matches = explain_accept(key, printer, head.header("Sec-WebSocket-Accept"))
-        exchange_frames(connection, printer, result, text)
+        exchange_frames(connection, printer, result, text, wait_s=timeout_s)
     except TimeoutError:
         raise ClientFailure(f"{host}:{port} stopped answering (timed out)") from None
     except ConnectionError as error:
@@ -276,19 +278,27 @@ class FrameLog:
         self.connection, self.printer, self.result, self.text = connection, printer, result, text
         self.text_frames = self.hidden = 0
 
-    def receive_until(self, last: Callable[[Frame], bool]) -> None:
-        while (received := self.connection.read_frame()) is not None:
+    def receive_until(self, last: Callable[[Frame], bool], wait_s: float) -> bool:
+        """Read frames until ``last`` says so or the server closes: True; False when
+        ``wait_s`` passes first (a running publisher keeps frames coming, so the socket's own
+        timeout alone would never fire)."""
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            received = self.connection.read_frame()
+            if received is None:
+                return True
             frame, raw = received
             self.show(frame, raw)
             if frame.opcode is Opcode.CLOSE:
                 self.result.close_reply = frame
-                return
+                return True
             if frame.opcode is Opcode.PING:  # §5.5.2–3: a ping is answered with its data
                 pong = rfc6455.encode_frame(Frame(Opcode.PONG, frame.payload), mask=True)
                 self.printer.frame("→", "pong frame", pong)
                 self.connection.send(pong)
             if last(frame):
-                return
+                return True
+        return False
 
     def show(self, frame: Frame, raw: bytes) -> None:
         self.result.frames_received.append(frame)
@@ -314,7 +324,7 @@ class FrameLog:
 
 
 def exchange_frames(
-    connection: Connection, printer: Printer, result: HandshakeResult, text: str
+    connection: Connection, printer: Printer, result: HandshakeResult, text: str, wait_s: float
 ) -> None:
     """§5: one masked text frame up, frames down until our message comes back, then close."""
     printer.heading("4. Data frames (§5.2): the client must mask what it sends (§5.3)")
@@ -322,26 +332,48 @@ def exchange_frames(
     printer.frame("→", "text frame", ours)
     connection.send(ours)
     log = FrameLog(connection, printer, result, text)
-    log.receive_until(lambda frame: is_our_message(frame, text))
+
+    def answered(frame: Frame) -> bool:
+        result.refusal = refusal_of(frame)
+        return result.refusal is not None or is_our_message(frame, text)
+
+    if not log.receive_until(answered, wait_s):
+        log.flush_hidden()
+        printer.write(f"  our message did not come back within {wait_s:g} s; closing anyway")
+    elif result.refusal is not None:
+        log.flush_hidden()
+        printer.write(f"  the server refused our message: {result.refusal}")
     if result.close_reply is None:
         printer.heading("5. Closing handshake (§7.1.2): close frame 1000, the server echoes it")
         closing = rfc6455.encode_frame(Frame.close(rfc6455.CloseCode.NORMAL_CLOSURE), mask=True)
         printer.frame("→", "close frame", closing)
         connection.send(closing)
-        log.receive_until(lambda frame: False)
+        if not log.receive_until(lambda frame: False, wait_s):
+            printer.write(f"  no close frame came back within {wait_s:g} s")
     log.flush_hidden()
     if result.close_reply is None or connection.read_frame() is None:
         printer.write("  the server closed the TCP connection (§7.1.1: the server closes first)")
 
 
+def refusal_of(frame: Frame) -> str | None:
+    """The text of a pushlab server's ``{"error": ...}`` frame, else None."""
+    error = frame_object(frame).get("error")
+    return error if isinstance(error, str) else None
+
+
 def is_our_message(frame: Frame, text: str) -> bool:
+    return frame_object(frame).get("text") == text
+
+
+def frame_object(frame: Frame) -> dict:
+    """A text frame's JSON object; empty for anything else."""
     if frame.opcode is not Opcode.TEXT:
-        return False
+        return {}
     try:
         message = json.loads(frame.payload)
     except ValueError:
-        return False
-    return isinstance(message, dict) and message.get("text") == text
+        return {}
+    return message if isinstance(message, dict) else {}
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:
@@ -381,4 +413,6 @@ def run_cli(args: argparse.Namespace) -> int:
     refusal_demo = args.no_upgrade or args.version != "13"
     if refusal_demo:
         return 0 if result.response and not result.upgraded else 1
+    if result.refusal is not None:
+        return 1  # the server said why, in the printout; our message was not published
     return 0 if result.upgraded and result.accept_matches and result.close_reply else 1

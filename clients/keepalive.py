@@ -21,7 +21,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from clients.target import ClientFailure, split_url
 
@@ -84,6 +84,8 @@ def request_target(path: str, query: str, server: Server) -> str:
     """The path to ask for. A bare ``/poll`` gets ``since=<newest id>`` (no old history in the
     answers) and, on a long-polling server, ``timeout=0`` (answer at once, do not hold)."""
     if path != "/poll" or query:
+        # A request line is ASCII: "/pöll" goes out as "/p%C3%B6ll" (what a browser sends).
+        path, query = quote(path, safe="/%:@!$&'()*+,;="), quote(query, safe="=&%+,;:@/")
         return path + (f"?{query}" if query else "")
     params = {"since": server.get_json("/stats")["last_id"]}
     if server.get_json("/healthz").get("technique") == "longpoll":
@@ -153,8 +155,8 @@ def report(mode: Mode, title: str, out: TextIO) -> None:
 def keepalive(url: str = DEFAULT_URL, n: int = 5, out: TextIO | None = None) -> KeepAliveResult:
     """Run both modes against ``url`` and print what they show."""
     out = out or sys.stdout
-    if n < 1:
-        raise ClientFailure("-n must be at least 1")
+    if not 1 <= n <= MAX_REQUESTS:
+        raise ClientFailure(f"-n must be from 1 to {MAX_REQUESTS:,}")
     parts = split_url(url, HTTP_ONLY)
     host, port = parts.hostname or "", parts.port or 80
     try:
@@ -197,9 +199,14 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run_cli)
 
 
+MAX_REQUESTS = 10_000  # per mode; "Connection: close" leaves each port in TIME_WAIT
+
+
 def positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number, at least 1: {text!r}")
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_REQUESTS:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number from 1 to {MAX_REQUESTS:,}: {text!r}"
+        )
     return int(text)
 
 

@@ -151,6 +151,9 @@ def test_a_bad_option_value_is_refused() -> None:
         ["--rates", "5000"],
         ["--rates", "1,nan"],
         ["--intervals", "inf"],
+        ["--rates", "1e-320"],
+        ["--rates", "0.0001"],
+        ["--intervals", "5e-324"],
         ["--clients", "0"],
         ["--clients", "1000000"],
     ],
@@ -160,6 +163,28 @@ def test_numbers_a_run_cannot_use_are_refused(argv, capsys) -> None:
         parse_args(argv)
     assert stopped.value.code == 2
     assert argv[0] in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--out", "/etc/passwd/run"], "cannot write results to /etc/passwd/run"),
+        (
+            ["--techniques=polling", "--sweeps=interval", "--intervals=7", "--duration=3600"],
+            "window",
+        ),
+    ],
+)
+def test_a_run_that_cannot_start_says_why_in_one_line(argv, says) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert says in result.stderr
+    assert result.stderr.count("\n") == 1
 
 
 def test_zero_warmup_is_kept_and_a_given_duration_replaces_the_default() -> None:

@@ -124,3 +124,22 @@ def test_a_server_of_the_wrong_technique_is_one_line_on_stderr():
     assert done.stderr.count("\n") == 1
     assert "serves sse, not websocket" in done.stderr
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["polling", "--interval", "inf"],
+        ["polling", "--interval", "nan"],
+        ["longpoll", "--hold", "61"],
+        ["polling", "--count", "0"],
+        ["keepalive", "-n", "0"],
+        ["keepalive", "-n", "100000"],
+        ["keepalive", "-n", "٣"],
+    ],
+)
+def test_a_number_out_of_range_is_a_usage_error(args):
+    done = clients(*args)
+    assert done.returncode == 2
+    assert args[-2] in done.stderr
+    assert "Traceback" not in done.stderr

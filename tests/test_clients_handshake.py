@@ -9,6 +9,7 @@ import json
 import socket
 
 import pytest
+from aiohttp import web
 
 from clients.__main__ import main
 from clients.handshake import DEFAULT_TEXT, handshake, verify
@@ -115,3 +116,31 @@ def test_verify_on_the_command_line_exits_by_the_verdict(capsys):
     assert main(["handshake", "--verify", RFC_KEY, RFC_ACCEPT]) == 0
     assert main(["handshake", "--verify", RFC_KEY, "AAAAAAAAAAAAAAAAAAAAAAAAAAA="]) == 1
     assert "that key produces " + RFC_ACCEPT in capsys.readouterr().out
+
+
+async def test_a_refused_message_ends_the_wait_even_while_the_publisher_runs(start_server):
+    # Frames keep arriving from the publisher, so only the error frame can end the wait.
+    server = await start_server("websocket", publish_rate=50)
+    result, text = await run_handshake(f"ws://127.0.0.1:{server.port}/ws", text=" ", timeout_s=60)
+
+    assert result.refusal is not None and "empty" in result.refusal
+    assert f"the server refused our message: {result.refusal}" in text
+    assert result.close_reply is not None  # and then it closed as usual
+
+
+async def test_a_message_that_never_comes_back_stops_the_wait_at_the_deadline(aiohttp_server):
+    async def chatter_that_never_echoes(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        while not ws.closed:  # a frame every 10 ms keeps the socket timeout from firing
+            await ws.send_str('{"id": 1, "ts": 0, "text": "somebody else"}')
+            await asyncio.sleep(0.01)
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws", chatter_that_never_echoes)
+    server = await aiohttp_server(app)
+    result, text = await run_handshake(f"ws://127.0.0.1:{server.port}/ws", timeout_s=0.5)
+
+    assert "our message did not come back within 0.5 s; closing anyway" in text
+    assert result.refusal is None

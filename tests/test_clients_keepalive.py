@@ -65,3 +65,9 @@ async def test_an_endless_event_stream_is_refused_instead_of_hanging(start_serve
     server = await start_server("sse")
     with pytest.raises(ClientFailure, match="never ends"):
         await run_keepalive(f"{server.url}/events", 2)
+
+
+async def test_a_non_ascii_path_is_sent_percent_encoded(start_server):
+    server = await start_server("polling")
+    with pytest.raises(ClientFailure, match="answered 404"):
+        await run_keepalive(f"{server.url}/pöll?x=ü", 1)
