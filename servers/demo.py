@@ -22,6 +22,7 @@ WebSocket server accepts upgrades from the same host name.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import ipaddress
 import mimetypes
@@ -60,17 +61,25 @@ CONTENT_TYPES = {".js": "text/javascript", ".html": "text/html", ".css": "text/c
 TECHNIQUE_SERVERS = web.AppKey("technique_servers", dict)
 PREFLIGHT_MAX_AGE_S = 600
 WILDCARD_HOSTS = ("0.0.0.0", "", "::")
+DNS_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?")
 
 
 # --- Host names: the page tells each browser where the techniques are, as that browser sees it ---
 
 
 def host_name(request: web.Request) -> str:
-    """The Host header's name without the port ("192.168.1.5", "localhost", "::1")."""
+    """The Host header's name without the port ("192.168.1.5", "localhost", "::1").
+
+    It goes into the page's Content-Security-Policy, so anything that is not an IP address
+    or a DNS name (a malformed "[::1", "x; script-src *") becomes 127.0.0.1.
+    """
     try:
-        return urlsplit(f"//{request.host}").hostname or "127.0.0.1"
+        name = urlsplit(f"//{request.host}").hostname or ""
     except ValueError:  # a malformed Host such as "[::1"
         return "127.0.0.1"
+    with contextlib.suppress(ValueError):
+        return str(ipaddress.ip_address(name))
+    return name if DNS_NAME.fullmatch(name) else "127.0.0.1"
 
 
 def url_host(name: str) -> str:

@@ -48,6 +48,24 @@ async def test_index_is_served_with_a_content_security_policy(
         assert '<script type="module" src="/static/app.js">' in await response.text()
 
 
+@pytest.mark.parametrize(
+    ("host", "connect_src"),
+    [
+        ("class-laptop.local:8000", "http://class-laptop.local:* ws://class-laptop.local:*"),
+        ("192.168.1.5:8000", "http://192.168.1.5:* ws://192.168.1.5:*"),
+        ("x; script-src * 'unsafe-inline'", "http://127.0.0.1:* ws://127.0.0.1:*"),
+        ("[::1", "http://127.0.0.1:* ws://127.0.0.1:*"),
+    ],
+)
+async def test_the_policy_names_the_host_only_when_it_is_a_host_name(
+    demo: Demo, http: aiohttp.ClientSession, host: str, connect_src: str
+) -> None:
+    async with http.get(demo.url, headers={"Host": host}) as response:
+        policy = response.headers["Content-Security-Policy"]
+    assert f"connect-src 'self' {connect_src};" in policy
+    assert policy.count("script-src") == 1
+
+
 @pytest.mark.parametrize("path", static_files(), ids=lambda p: p.name)
 async def test_every_static_file_is_served_byte_for_byte(
     demo: Demo, http: aiohttp.ClientSession, path: Path
