@@ -206,6 +206,7 @@ def stats_snapshot(app: web.Application) -> dict[str, Any]:
         "bytes_out": meter.bytes_out,
         "tcp_connections_opened": meter.tcp_connections_opened,
         "tcp_connections_open": meter.tcp_connections_open,
+        "feed_id": feed.feed_id,
         "last_id": feed.last_id,
         "publish_rate": publisher.publish_rate,
         "arrivals": publisher.arrivals,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import time
 from collections import deque
 from collections.abc import AsyncIterator
@@ -42,11 +43,17 @@ class CursorAheadError(ValueError):
 
 
 class Feed:
-    """Numbered messages, a bounded history, and an event that fires on every publish."""
+    """Numbered messages, a bounded history, and an event that fires on every publish.
+
+    ``feed_id`` names this feed: a random token made when the feed is created. Ids count from #1
+    in every feed, so a client that sees a new ``feed_id`` (in ``/stats``) knows the server
+    restarted even when the new feed has already passed the client's cursor.
+    """
 
     def __init__(self, history_size: int = DEFAULT_HISTORY_SIZE) -> None:
         if history_size < 1:
             raise ValueError("history_size must be at least 1")
+        self.feed_id = secrets.token_hex(8)
         self.history: deque[Message] = deque(maxlen=history_size)
         self.last_id = 0
         self.closed = False

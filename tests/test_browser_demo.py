@@ -304,13 +304,19 @@ def test_screenshot_is_saved_as_an_artifact(
     assert (ARTIFACTS / "demo.png").stat().st_size > 0
 
 
-async def restart_techniques(demo: Demo) -> None:
-    """What a restart does: the same ports, new processes' worth of state, a feed from #1 again."""
+async def restart_techniques(demo: Demo, backlog: tuple[str, ...] = ()) -> None:
+    """What a restart does: the same ports, new processes' worth of state, a feed from #1 again.
+
+    ``backlog`` is published on the new feed before the new servers listen, so the page's
+    first request to them already finds it there.
+    """
     ports = {technique: server.port for technique, server in demo.techniques.items()}
     await asyncio.gather(*(server.stop() for server in demo.techniques.values()))
     await demo.publisher.aclose()
     demo.feed = Feed()
     demo.publisher = Publisher(demo.feed)
+    for text in backlog:
+        demo.feed.publish(text)
     demo.techniques.update(await start_techniques(ServerConfig(), ports, demo.feed, demo.publisher))
 
 
@@ -340,3 +346,52 @@ def test_every_panel_follows_a_restarted_server_from_its_new_feed(
         finally:
             on_loop(loop, restarted.stop())
     assert watch.page_errors == []
+
+
+def test_every_panel_notices_a_restart_whose_new_feed_is_already_past_its_cursor(
+    browser: Any, playwright_api: Any
+) -> None:
+    """The new servers have published more than the page's cursor before the page reaches
+    them, so none refuses the old cursor with 400 and each would quietly go on from it, skipping
+    the new feed's first messages. Only the feed_id in /stats shows that the ids are a new count."""
+    expect = playwright_api.expect
+    with loop_in_a_thread() as loop:
+        restarted = on_loop(loop, start_demo(ServerConfig(port=0)))
+        try:
+            context, page, watch = open_page(browser, restarted, bypass_csp=True)
+            wait_until_connected(page, expect)
+            for number in range(1, 4):
+                publish(restarted, f"old feed {number}")
+            for technique in TECHNIQUES:
+                expect(message_texts(page, technique).first).to_have_text("old feed 3")
+            bytes_before = {t: shown_bytes_received(page, t) for t in TECHNIQUES}
+            old_cursor = restarted.feed.last_id
+            backlog = tuple(f"new feed {number}" for number in range(1, old_cursor + 4))
+            on_loop(loop, restart_techniques(restarted, backlog))
+            for technique in TECHNIQUES:
+                panel = page.locator(f"#panel-{technique}")
+                # Every message of the new feed is shown, #1 included: nothing was skipped.
+                for number, text in enumerate(backlog, start=1):
+                    shown = panel.locator(".messages li", has=page.get_by_text(text, exact=True))
+                    expect(shown.first).to_have_attribute("data-id", str(number), timeout=20_000)
+                expect(panel.locator(".conversation")).to_contain_text("it restarted")
+            marker = publish(restarted, "after the restart, on the new feed")
+            assert marker["id"] == len(backlog) + 1
+            for technique in TECHNIQUES:
+                newest = page.locator(f"#panel-{technique} .messages li").first
+                expect(newest).to_have_attribute("data-id", str(marker["id"]))
+                expect(newest.locator(".message-text")).to_have_text(marker["text"])
+            expect(page.locator("#panel-sse .state")).to_have_attribute("data-state", "open")
+            expect(page.locator("#panel-websocket .state")).to_have_attribute("data-state", "open")
+            for technique in TECHNIQUES:
+                # The new server counts from 0; the panel adds its bytes to the old server's.
+                assert shown_bytes_received(page, technique) >= bytes_before[technique] > 0
+            context.close()
+        finally:
+            on_loop(loop, restarted.stop())
+    assert watch.page_errors == []
+
+
+def shown_bytes_received(page: Any, technique: str) -> int:
+    text = page.locator(f"#panel-{technique} [data-counter=bytesReceived]").text_content()
+    return int(text.replace(",", ""))

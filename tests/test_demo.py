@@ -132,6 +132,17 @@ async def test_stats_of_all_four_are_read_without_counting_as_requests(
         assert stats["techniques"][technique]["other_requests"] == 0
 
 
+async def test_stats_name_the_one_shared_feed(demo: Demo, http: aiohttp.ClientSession) -> None:
+    """A restart shows as a new feed_id: every /stats and /api/stats carry the shared one."""
+    async with http.get(f"{demo.page.url}/api/stats") as response:
+        page_stats = await response.json()
+    for technique in TECHNIQUES:
+        async with http.get(f"{demo.techniques[technique].url}/stats") as response:
+            own_stats = await response.json()
+        assert own_stats["feed_id"] == demo.feed.feed_id
+        assert page_stats["techniques"][technique]["feed_id"] == demo.feed.feed_id
+
+
 async def test_one_feed_is_shared_by_the_four_techniques(
     demo: Demo, http: aiohttp.ClientSession
 ) -> None:

@@ -1,4 +1,5 @@
 import asyncio
+import re
 
 import pytest
 
@@ -33,6 +34,15 @@ async def test_history_is_bounded_and_since_zero_means_oldest_held():
         feed.publish(f"m{i}")
     assert [m.id for m in feed.since(0)] == [8, 9, 10]
     assert [m.id for m in feed.since(2)] == [8, 9, 10]
+
+
+async def test_each_feed_has_its_own_id_that_publishing_does_not_change():
+    feed, restarted = Feed(), Feed()
+    assert re.fullmatch(r"[0-9a-f]{16}", feed.feed_id)
+    assert restarted.feed_id != feed.feed_id
+    before = feed.feed_id
+    feed.publish("a")
+    assert feed.feed_id == before
 
 
 async def test_a_cursor_ahead_of_the_feed_is_refused():

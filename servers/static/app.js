@@ -4,7 +4,13 @@
 import { applyTranslations, currentLanguage, preferredLanguage, setLanguage, t } from "./i18n.js";
 import { LineChart, formatNumber } from "./charts.js";
 import { acceptSteps } from "./sha1.js";
-import { eventSourceClient, longPollClient, pollingClient, webSocketClient } from "./clients.js";
+import {
+  eventSourceClient,
+  longPollClient,
+  noticeNewFeed,
+  pollingClient,
+  webSocketClient,
+} from "./clients.js";
 
 const TECHNIQUES = ["polling", "longpoll", "websocket", "sse"];
 const COLORS = { polling: "#d1495b", longpoll: "#edae49", websocket: "#00798c", sse: "#6a4c93" };
@@ -61,6 +67,8 @@ class Panel {
     this.find(".chat-via").dataset.i18n =
       technique === "websocket" ? "chatVia.websocket" : "chatVia.http";
     this.cursor = 0;
+    this.feedId = null; // which feed the cursor counts in (see noticeNewFeed in clients.js)
+    this.oldFeedIds = new Set();
     this.clientId = clientId;
     this.userPaused = false;
     this.hiddenPaused = false;
@@ -138,10 +146,37 @@ class Panel {
     while (list.childElementCount > MESSAGES_SHOWN) list.lastElementChild.remove();
   }
 
-  updateBytes(stats) {
+  /** Fresh /stats of this panel's server: its byte counters, and which feed it serves. */
+  updateStats(stats) {
+    if (this.latestStats && this.latestStats.feed_id !== stats.feed_id) this.carryBytesOver();
+    if (noticeNewFeed(this, stats)) this.followNewFeed();
     this.latestStats = stats;
     this.bytesBaseline ??= stats;
     this.render();
+  }
+
+  /**
+   * A restarted server counts its bytes from 0: keep what the old one counted since our
+   * baseline, and add the new server's counts to it from now on.
+   */
+  carryBytesOver() {
+    if (!this.latestStats || !this.bytesBaseline) return;
+    this.bytesBaseline = {
+      bytes_in: this.bytesBaseline.bytes_in - this.latestStats.bytes_in,
+      bytes_out: this.bytesBaseline.bytes_out - this.latestStats.bytes_out,
+    };
+  }
+
+  /**
+   * The server restarted and our cursor is now 0: stop the client and start it again, so that
+   * it asks the new feed from the start. Polling polls at once with since=0; long polling aborts
+   * the held request and asks again; WebSocket and SSE close and reopen with since=0.
+   * A paused panel does nothing now: it starts from since=0 when it resumes.
+   */
+  followNewFeed() {
+    if (!this.running) return;
+    this.client.stop();
+    this.client.start();
   }
 
   render() {
@@ -278,7 +313,7 @@ function watchServer(panels, charts, firstStats) {
     charts.requests.push(perSecond.requests);
     charts.bytes.push(perSecond.bytes);
     charts.cpu.push(perSecond.cpu);
-    for (const panel of panels) panel.updateBytes(current.techniques[panel.technique]);
+    for (const panel of panels) panel.updateStats(current.techniques[panel.technique]);
     if (document.activeElement !== rateInput) {
       rateInput.value = current.techniques.polling.publish_rate;
     }
@@ -486,7 +521,7 @@ async function main() {
   for (const panel of panels) {
     container.append(panel.root);
     panel.cursor = config.last_id; // every panel starts from the same point of the feed
-    panel.updateBytes(firstStats.techniques[panel.technique]);
+    panel.updateStats(firstStats.techniques[panel.technique]);
   }
   applyTranslations();
   setUpControls(panels);

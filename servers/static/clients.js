@@ -32,14 +32,39 @@ function logAnswer(panel, status, body) {
 }
 
 /**
- * A server that restarted has a new, empty feed, so our cursor is ahead of it and it answers 400.
- * Ask where it stands (GET /stats); if its newest id is below our cursor, everything it holds is
- * new to us: start again from since=0 rather than repeating the refused request forever.
+ * Every feed has an identity, `feed_id` in the server's /stats, made when the server starts.
+ * Ids count from #1 in every feed, so a different feed_id means the server restarted: our cursor
+ * is a position in the old feed and says nothing about the new one, even when the new feed has
+ * already passed it. Everything the new feed holds is new to us: start again from since=0.
+ * The first feed_id the panel sees is simply remembered. Returns true when the feed changed.
+ */
+export function noticeNewFeed(panel, stats) {
+  if (typeof stats.feed_id !== "string") return false;
+  if (panel.feedId === null) {
+    panel.feedId = stats.feed_id;
+    return false;
+  }
+  if (stats.feed_id === panel.feedId) return false;
+  // A late answer, sent before the restart, still names a feed we have left: not news.
+  if (panel.oldFeedIds.has(stats.feed_id)) return false;
+  panel.oldFeedIds.add(panel.feedId);
+  panel.feedId = stats.feed_id;
+  panel.log("note", t("log.newFeed", { feedId: stats.feed_id }));
+  panel.cursor = 0;
+  return true;
+}
+
+/**
+ * A server that refuses our cursor with 400 (it is ahead of the newest id), or a socket that
+ * closed, may mean a restart. Ask where the server stands (GET /stats): a new feed_id, or a
+ * newest id below our cursor, means a new feed, so start again from since=0 rather than
+ * repeating the refused request forever. The caller's next request uses the new cursor.
  */
 async function resyncAfterRestart(panel, baseUrl) {
   try {
     const response = await fetch(`${baseUrl}/stats`, { cache: "no-store" });
     const stats = await readJson(response);
+    if (noticeNewFeed(panel, stats)) return;
     if (Number.isInteger(stats.last_id) && stats.last_id < panel.cursor) {
       panel.log("note", t("log.restarted", { newest: stats.last_id, cursor: panel.cursor }));
       panel.cursor = 0;
@@ -72,6 +97,7 @@ export function pollingClient(panel, baseUrl, settings) {
   let timer = null;
 
   async function pollOnce(mine) {
+    if (mine !== generation) return; // paused, reset or restarted since this poll was planned
     const path = `/poll?since=${panel.cursor}`;
     panel.count("requests");
     panel.log("out", `→ GET ${path}`);
@@ -80,7 +106,10 @@ export function pollingClient(panel, baseUrl, settings) {
       const body = await readJson(response);
       if (mine !== generation) return;
       logAnswer(panel, response.status, body);
-      if (response.status === 400) await resyncAfterRestart(panel, baseUrl);
+      if (response.status === 400) {
+        await resyncAfterRestart(panel, baseUrl);
+        if (mine !== generation) return; // a newer loop took over while we asked
+      }
       panel.setState("waiting");
     } catch (error) {
       if (mine !== generation) return;
@@ -124,7 +153,10 @@ export function longPollClient(panel, baseUrl) {
         logRelease(panel, response.status, body);
         if (response.status >= 400) {
           // An error comes back at once: without a pause this loop would hammer the server.
-          if (response.status === 400) await resyncAfterRestart(panel, baseUrl);
+          if (response.status === 400) {
+            await resyncAfterRestart(panel, baseUrl);
+            if (mine !== generation) return; // a newer loop took over while we asked
+          }
           panel.log("note", t("log.retryIn", { seconds: RETRY_DELAY_MS / 1000 }));
           panel.setState("reconnecting");
           await delay(RETRY_DELAY_MS);
