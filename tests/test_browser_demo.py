@@ -320,31 +320,40 @@ async def restart_techniques(demo: Demo, backlog: tuple[str, ...] = ()) -> None:
     demo.techniques.update(await start_techniques(ServerConfig(), ports, demo.feed, demo.publisher))
 
 
+@contextlib.contextmanager
+def page_on_three_old_messages(browser: Any, expect: Any, prefix: str) -> Iterator[Any]:
+    """A demo and an open page whose four panels have each shown three messages:
+    yields (loop, demo, page, watch), and stops the demo at the end."""
+    with loop_in_a_thread() as loop:
+        demo = on_loop(loop, start_demo(ServerConfig(port=0)))
+        try:
+            context, page, watch = open_page(browser, demo, bypass_csp=True)
+            wait_until_connected(page, expect)
+            for number in range(1, 4):
+                publish(demo, f"{prefix} {number}")
+            for technique in TECHNIQUES:
+                expect(message_texts(page, technique).first).to_have_text(f"{prefix} 3")
+            yield loop, demo, page, watch
+            context.close()
+        finally:
+            on_loop(loop, demo.stop())
+
+
 def test_every_panel_follows_a_restarted_server_from_its_new_feed(
     browser: Any, playwright_api: Any
 ) -> None:
     """After a restart each panel's cursor is ahead of the new feed, which answers 400: the page
     must start again from since=0 (the EventSource, refused, would otherwise stay closed)."""
     expect = playwright_api.expect
-    with loop_in_a_thread() as loop:
-        restarted = on_loop(loop, start_demo(ServerConfig(port=0)))
-        try:
-            context, page, watch = open_page(browser, restarted, bypass_csp=True)
-            wait_until_connected(page, expect)
-            for number in range(3):
-                publish(restarted, f"before the restart {number}")
-            for technique in TECHNIQUES:
-                expect(message_texts(page, technique).first).to_have_text("before the restart 2")
-            on_loop(loop, restart_techniques(restarted))
-            assert publish(restarted, "after the restart")["id"] == 1
-            for technique in TECHNIQUES:
-                newest = message_texts(page, technique).first
-                expect(newest).to_have_text("after the restart", timeout=20_000)
-            expect(page.locator("#panel-polling .conversation")).to_contain_text("it restarted")
-            expect(page.locator("#panel-sse .state")).to_have_attribute("data-state", "open")
-            context.close()
-        finally:
-            on_loop(loop, restarted.stop())
+    with page_on_three_old_messages(browser, expect, "before the restart") as opened:
+        loop, restarted, page, watch = opened
+        on_loop(loop, restart_techniques(restarted))
+        assert publish(restarted, "after the restart")["id"] == 1
+        for technique in TECHNIQUES:
+            newest = message_texts(page, technique).first
+            expect(newest).to_have_text("after the restart", timeout=20_000)
+        expect(page.locator("#panel-polling .conversation")).to_contain_text("it restarted")
+        expect(page.locator("#panel-sse .state")).to_have_attribute("data-state", "open")
     assert watch.page_errors == []
 
 
@@ -355,40 +364,30 @@ def test_every_panel_notices_a_restart_whose_new_feed_is_already_past_its_cursor
     them, so none refuses the old cursor with 400 and each would quietly go on from it, skipping
     the new feed's first messages. Only the feed_id in /stats shows that the ids are a new count."""
     expect = playwright_api.expect
-    with loop_in_a_thread() as loop:
-        restarted = on_loop(loop, start_demo(ServerConfig(port=0)))
-        try:
-            context, page, watch = open_page(browser, restarted, bypass_csp=True)
-            wait_until_connected(page, expect)
-            for number in range(1, 4):
-                publish(restarted, f"old feed {number}")
-            for technique in TECHNIQUES:
-                expect(message_texts(page, technique).first).to_have_text("old feed 3")
-            bytes_before = {t: shown_bytes_received(page, t) for t in TECHNIQUES}
-            old_cursor = restarted.feed.last_id
-            backlog = tuple(f"new feed {number}" for number in range(1, old_cursor + 4))
-            on_loop(loop, restart_techniques(restarted, backlog))
-            for technique in TECHNIQUES:
-                panel = page.locator(f"#panel-{technique}")
-                # Every message of the new feed is shown, #1 included: nothing was skipped.
-                for number, text in enumerate(backlog, start=1):
-                    shown = panel.locator(".messages li", has=page.get_by_text(text, exact=True))
-                    expect(shown.first).to_have_attribute("data-id", str(number), timeout=20_000)
-                expect(panel.locator(".conversation")).to_contain_text("it restarted")
-            marker = publish(restarted, "after the restart, on the new feed")
-            assert marker["id"] == len(backlog) + 1
-            for technique in TECHNIQUES:
-                newest = page.locator(f"#panel-{technique} .messages li").first
-                expect(newest).to_have_attribute("data-id", str(marker["id"]))
-                expect(newest.locator(".message-text")).to_have_text(marker["text"])
-            expect(page.locator("#panel-sse .state")).to_have_attribute("data-state", "open")
-            expect(page.locator("#panel-websocket .state")).to_have_attribute("data-state", "open")
-            for technique in TECHNIQUES:
-                # The new server counts from 0; the panel adds its bytes to the old server's.
-                assert shown_bytes_received(page, technique) >= bytes_before[technique] > 0
-            context.close()
-        finally:
-            on_loop(loop, restarted.stop())
+    with page_on_three_old_messages(browser, expect, "old feed") as opened:
+        loop, restarted, page, watch = opened
+        bytes_before = {t: shown_bytes_received(page, t) for t in TECHNIQUES}
+        old_cursor = restarted.feed.last_id
+        backlog = tuple(f"new feed {number}" for number in range(1, old_cursor + 4))
+        on_loop(loop, restart_techniques(restarted, backlog))
+        for technique in TECHNIQUES:
+            panel = page.locator(f"#panel-{technique}")
+            # Every message of the new feed is shown, #1 included: nothing was skipped.
+            for number, text in enumerate(backlog, start=1):
+                shown = panel.locator(".messages li", has=page.get_by_text(text, exact=True))
+                expect(shown.first).to_have_attribute("data-id", str(number), timeout=20_000)
+            expect(panel.locator(".conversation")).to_contain_text("it restarted")
+        marker = publish(restarted, "after the restart, on the new feed")
+        assert marker["id"] == len(backlog) + 1
+        for technique in TECHNIQUES:
+            newest = page.locator(f"#panel-{technique} .messages li").first
+            expect(newest).to_have_attribute("data-id", str(marker["id"]))
+            expect(newest.locator(".message-text")).to_have_text(marker["text"])
+        expect(page.locator("#panel-sse .state")).to_have_attribute("data-state", "open")
+        expect(page.locator("#panel-websocket .state")).to_have_attribute("data-state", "open")
+        for technique in TECHNIQUES:
+            # The new server counts from 0; the panel adds its bytes to the old server's.
+            assert shown_bytes_received(page, technique) >= bytes_before[technique] > 0
     assert watch.page_errors == []
 
 
