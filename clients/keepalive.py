@@ -27,6 +27,7 @@ from clients.target import ClientFailure, split_url
 
 DEFAULT_URL = "http://127.0.0.1:8001/poll"
 HTTP_ONLY = {"http": "http"}
+MAX_REQUESTS = 10_000  # per mode; "Connection: close" leaves each port in TIME_WAIT
 
 
 @dataclass
@@ -197,9 +198,6 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("url", nargs="?", default=DEFAULT_URL, help=f"default {DEFAULT_URL}")
     parser.add_argument("-n", type=positive_int, default=5, help="requests per mode (default 5)")
     parser.set_defaults(handler=run_cli)
-
-
-MAX_REQUESTS = 10_000  # per mode; "Connection: close" leaves each port in TIME_WAIT
 
 
 def positive_int(text: str) -> int:

@@ -55,20 +55,15 @@ export function noticeNewFeed(panel, stats) {
 }
 
 /**
- * A server that refuses our cursor with 400 (it is ahead of the newest id), or a socket that
- * closed, may mean a restart. Ask where the server stands (GET /stats): a new feed_id, or a
- * newest id below our cursor, means a new feed, so start again from since=0 rather than
- * repeating the refused request forever. The caller's next request uses the new cursor.
+ * A server that refuses our cursor with 400 (ahead of its newest id), or a socket that closed,
+ * may mean a restart. Ask the server for its /stats: a new feed_id means a new feed, so the
+ * panel starts again from since=0 rather than repeating the refused request forever. The
+ * caller's next request uses the new cursor.
  */
 async function resyncAfterRestart(panel, baseUrl) {
   try {
     const response = await fetch(`${baseUrl}/stats`, { cache: "no-store" });
-    const stats = await readJson(response);
-    if (noticeNewFeed(panel, stats)) return;
-    if (Number.isInteger(stats.last_id) && stats.last_id < panel.cursor) {
-      panel.log("note", t("log.restarted", { newest: stats.last_id, cursor: panel.cursor }));
-      panel.cursor = 0;
-    }
+    noticeNewFeed(panel, await readJson(response));
   } catch {
     // Still down: the caller tries again after its retry delay.
   }
