@@ -33,9 +33,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from bench import harness
-from bench.scenarios import (
+from pushlab.bench.measuring import harness
+from pushlab.bench.measuring.scenarios import (
     DEFAULT,
     FULL,
     QUICK,
@@ -46,8 +45,8 @@ from bench.scenarios import (
     build_matrix,
     unique_scenarios,
 )
-from bench.trace import trace_all
-from servers.config import ServerConfig
+from pushlab.bench.measuring.trace import trace_all
+from pushlab.servers.config import ServerConfig
 
 RESULTS_ROOT = Path("results")
 MAX_PUBLISH_RATE = ServerConfig.max_publish_rate  # the servers refuse a faster publisher
@@ -465,14 +464,14 @@ def record_trace(
 
 
 def make_report(run_dir: Path) -> bool:
-    if importlib.util.find_spec("bench.report") is None:
+    if importlib.util.find_spec("pushlab.bench.presentation.report") is None:
         print(
-            "bench.report is not available yet: no plots or report.md this time "
-            "(the results directory is complete; run `bench.report.write_report` on it later).",
+            "bench.presentation.report is not available yet: no plots or report.md this time "
+            "(the results directory is complete; run `write_report` on it later).",
             flush=True,
         )
         return True
-    from bench.report import write_report
+    from pushlab.bench.presentation.report import write_report
 
     try:
         write_report(run_dir)

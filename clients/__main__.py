@@ -12,9 +12,9 @@ import signal
 import sys
 from collections.abc import Callable
 
-from clients.conversation import DEFAULT_HOLD_S, TECHNIQUES, converse
-from clients.i18n import LANGUAGES
-from clients.target import DEFAULT_PORTS, ClientFailure
+from pushlab.clients.conversation import DEFAULT_HOLD_S, TECHNIQUES, converse
+from pushlab.clients.i18n import LANGUAGES
+from pushlab.clients.target import DEFAULT_PORTS, ClientFailure
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -120,7 +120,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for technique in TECHNIQUES:
         add_conversation_parser(commands, technique)
-    from clients import handshake, keepalive
+    from pushlab.clients import handshake, keepalive
 
     handshake.add_parser(commands)
     keepalive.add_parser(commands)

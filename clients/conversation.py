@@ -20,12 +20,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TextIO
 
 import aiohttp
-
-from clients.counting import WHERE_COUNTED, ByteMeter, counting_session
-from clients.eventstream import Comment, Event, EventStreamDecoder, Retry
-from clients.i18n import English, texts
-from clients.narration import Narrator, Summary
-from clients.target import (
+from pushlab.clients.counting import WHERE_COUNTED, ByteMeter, counting_session
+from pushlab.clients.eventstream import Comment, Event, EventStreamDecoder, Retry
+from pushlab.clients.i18n import English, texts
+from pushlab.clients.narration import Narrator, Summary
+from pushlab.clients.target import (
     ClientFailure,
     base_url,
     check_technique,

@@ -20,10 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from clients import rfc6455
-from clients.narration import wants_colour
-from clients.rfc6455 import Frame, Opcode
-from clients.target import ClientFailure, split_url
+from pushlab.clients import rfc6455
+from pushlab.clients.narration import wants_colour
+from pushlab.clients.rfc6455 import Frame, Opcode
+from pushlab.clients.target import ClientFailure, split_url
 
 DEFAULT_URL = "ws://127.0.0.1:8003/ws"
 DEFAULT_TEXT = "hello from a raw socket"

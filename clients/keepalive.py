@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 from urllib.parse import quote, urlencode
 
-from clients.target import ClientFailure, split_url
+from pushlab.clients.target import ClientFailure, split_url
 
 DEFAULT_URL = "http://127.0.0.1:8001/poll"
 HTTP_ONLY = {"http": "http"}

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from clients.i18n import English
+from pushlab.clients.i18n import English
 
 ANSI = {
     "sent": "36",  # cyan: what the client sends

@@ -39,18 +39,17 @@
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
-
-from bench import model, plots, report
-from bench.notebooks import results_dir, show
-from bench.results import (
-    TECHNIQUES,
+from pushlab.bench.analysis import model
+from pushlab.bench.analysis.results import TECHNIQUES, load_results
+from pushlab.bench.analysis.shaping import (
     default_publish_rate,
     flag_reason,
     flagged,
     largest_common_clients,
-    load_results,
     series_label,
 )
+from pushlab.bench.notebooks import results_dir, show
+from pushlab.bench.presentation import plots, report
 
 results = load_results(results_dir())
 summary = results.summary

@@ -45,15 +45,14 @@ import json
 import pandas as pd
 from IPython.display import Markdown, display
 from matplotlib.figure import Figure
-
-from bench.plots import classroom_style
-from clients import rfc6455
-from clients.handshake import handshake
-from clients.keepalive import keepalive
-from clients.rfc6455 import Frame, Opcode
-from servers.app import FEED, METER, make_app
-from servers.config import ServerConfig
-from servers.runner import start
+from pushlab.bench.presentation.plots import classroom_style
+from pushlab.clients import rfc6455
+from pushlab.clients.handshake import handshake
+from pushlab.clients.keepalive import keepalive
+from pushlab.clients.rfc6455 import Frame, Opcode
+from pushlab.servers.app import FEED, METER, make_app
+from pushlab.servers.config import ServerConfig
+from pushlab.servers.runner import start
 
 server = await start(make_app("websocket", ServerConfig(publish_rate=0)), port=0)
 meter, feed = server.app[METER], server.app[FEED]

@@ -42,10 +42,11 @@
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
-
-from bench import model, plots
-from bench.notebooks import results_dir, show
-from bench.results import TECHNIQUE_NAMES, load_results, series_label, transit_estimate_ms
+from pushlab.bench.analysis import model
+from pushlab.bench.analysis.results import TECHNIQUE_NAMES, load_results
+from pushlab.bench.analysis.shaping import series_label, transit_estimate_ms
+from pushlab.bench.notebooks import results_dir, show
+from pushlab.bench.presentation import plots
 
 results = load_results(results_dir())
 summary = results.summary

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 
-from servers.config import ARRIVALS, DEFAULT_PORTS, TECHNIQUES, ServerConfig
+from pushlab.servers.config import ARRIVALS, DEFAULT_PORTS, TECHNIQUES, ServerConfig
 
 
 def number_in_range(
@@ -101,8 +101,8 @@ def raise_open_files_limit() -> None:
 
 
 async def serve_one(technique: str, config: ServerConfig) -> None:
-    from servers.app import make_app
-    from servers.runner import start, wait_for_stop_signal
+    from pushlab.servers.app import make_app
+    from pushlab.servers.runner import start, wait_for_stop_signal
 
     port = DEFAULT_PORTS[technique] if config.port is None else config.port
     server = await start(make_app(technique, config), config.host, port)
@@ -129,7 +129,7 @@ def run_all(argv: list[str], args: argparse.Namespace) -> int:
         )
         return 2
     children = [
-        subprocess.Popen([sys.executable, "-m", "servers", technique, *passthrough])
+        subprocess.Popen([sys.executable, "-m", "pushlab.servers", technique, *passthrough])
         for technique in TECHNIQUES
     ]
     signal.signal(signal.SIGTERM, stop_on_sigterm)
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     config = config_from(args)
     try:
         if args.technique == "demo":
-            from servers.demo import serve_demo
+            from pushlab.servers.demo import serve_demo
 
             asyncio.run(serve_demo(config))
         else:

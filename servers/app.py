@@ -6,8 +6,7 @@ import importlib
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-
-from servers.common import (
+from pushlab.servers.common import (
     CONFIG,
     FEED,
     METER,
@@ -17,10 +16,10 @@ from servers.common import (
     count_requests,
     errors_as_json,
 )
-from servers.config import TECHNIQUES, ServerConfig
-from servers.feed import Feed
-from servers.metering import Meter
-from servers.publisher import Publisher
+from pushlab.servers.config import TECHNIQUES, ServerConfig
+from pushlab.servers.feed import Feed
+from pushlab.servers.metering import Meter
+from pushlab.servers.publisher import Publisher
 
 __all__ = ["CONFIG", "FEED", "METER", "PUBLISHER", "TECHNIQUES", "make_app"]
 
@@ -54,7 +53,7 @@ def make_app(
     app[FEED] = feed
     app[METER] = Meter(technique)
     app[PUBLISHER] = publisher
-    module = importlib.import_module(f"servers.{technique}")
+    module = importlib.import_module(f"pushlab.servers.{technique}")
     app[TECHNIQUE_PATHS] = frozenset({module.PATH, "/messages"})
     add_common_routes(app)
     module.setup(app)

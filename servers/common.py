@@ -12,11 +12,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-
-from servers.config import ARRIVALS, ServerConfig
-from servers.feed import CursorAheadError, Feed, Message
-from servers.metering import Meter
-from servers.publisher import Publisher
+from pushlab.servers.config import ARRIVALS, ServerConfig
+from pushlab.servers.feed import CursorAheadError, Feed, Message
+from pushlab.servers.metering import Meter
+from pushlab.servers.publisher import Publisher
 
 log = logging.getLogger("pushlab")
 

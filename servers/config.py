@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from servers.feed import DEFAULT_HISTORY_SIZE
+from pushlab.servers.feed import DEFAULT_HISTORY_SIZE
 
 TECHNIQUES = ("polling", "longpoll", "websocket", "sse")
 DEFAULT_PORTS = {"demo": 8000, "polling": 8001, "longpoll": 8002, "websocket": 8003, "sse": 8004}

@@ -35,10 +35,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import web
-
-from servers import websocket
-from servers.app import make_app
-from servers.common import (
+from pushlab.servers import websocket
+from pushlab.servers.app import make_app
+from pushlab.servers.common import (
     CONFIG,
     METER,
     PUBLISHER,
@@ -49,11 +48,11 @@ from servers.common import (
     post_publisher,
     stats_snapshot,
 )
-from servers.config import DEFAULT_PORTS, TECHNIQUES, ServerConfig
-from servers.feed import Feed
-from servers.metering import Meter
-from servers.publisher import Publisher
-from servers.runner import RunningServer, start, wait_for_stop_signal
+from pushlab.servers.config import DEFAULT_PORTS, TECHNIQUES, ServerConfig
+from pushlab.servers.feed import Feed
+from pushlab.servers.metering import Meter
+from pushlab.servers.publisher import Publisher
+from pushlab.servers.runner import RunningServer, start, wait_for_stop_signal
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*\.(html|js|css|svg|png|ico)$")

@@ -20,8 +20,7 @@ starts aiohttp with ``handler_cancellation=True``, so the wait below is cancelle
 from __future__ import annotations
 
 from aiohttp import web
-
-from servers.common import CONFIG, FEED, METER, parse_cursor, parse_float, poll_response
+from pushlab.servers.common import CONFIG, FEED, METER, parse_cursor, parse_float, poll_response
 
 PATH = "/poll"
 

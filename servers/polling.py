@@ -9,8 +9,7 @@ article means. Try it: ``curl 'http://127.0.0.1:8001/poll?since=0'``.
 from __future__ import annotations
 
 from aiohttp import web
-
-from servers.common import FEED, METER, parse_cursor, poll_response
+from pushlab.servers.common import FEED, METER, parse_cursor, poll_response
 
 PATH = "/poll"
 

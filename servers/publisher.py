@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import random
 
-from servers.feed import Feed
+from pushlab.servers.feed import Feed
 
 
 class Publisher:

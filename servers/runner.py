@@ -13,9 +13,8 @@ import signal
 from dataclasses import dataclass
 
 from aiohttp import web
-
-from servers.common import METER
-from servers.metering import MeteredProtocol
+from pushlab.servers.common import METER
+from pushlab.servers.metering import MeteredProtocol
 
 
 @dataclass

@@ -18,9 +18,8 @@ ordinary ``POST /messages``.
 from __future__ import annotations
 
 from aiohttp import web
-
-from servers.common import CONFIG, FEED, METER, parse_cursor
-from servers.feed import Message
+from pushlab.servers.common import CONFIG, FEED, METER, parse_cursor
+from pushlab.servers.feed import Message
 
 PATH = "/events"
 

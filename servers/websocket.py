@@ -31,8 +31,7 @@ from collections import OrderedDict
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
-
-from servers.common import (
+from pushlab.servers.common import (
     CONFIG,
     FEED,
     METER,
@@ -42,8 +41,8 @@ from servers.common import (
     parse_json_object,
     validate_text,
 )
-from servers.feed import Feed
-from servers.metering import Meter
+from pushlab.servers.feed import Feed
+from pushlab.servers.metering import Meter
 
 PATH = "/ws"
 SOCKETS = web.AppKey("sockets", weakref.WeakSet)

@@ -10,10 +10,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
-
-from servers.app import make_app
-from servers.config import ServerConfig
-from servers.runner import RunningServer, start
+from pushlab.servers.app import make_app
+from pushlab.servers.config import ServerConfig
+from pushlab.servers.runner import RunningServer, start
 
 StartServer = Callable[..., Awaitable[RunningServer]]
 
@@ -47,7 +46,7 @@ LISTENING = re.compile(r"listening on (http://\S+)")
 def server_process(technique: str, *args: str) -> Iterator[str]:
     """Run ``python -m servers TECHNIQUE --port 0 ...`` and yield its URL; stop it afterwards."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "servers", technique, "--port", "0", *args],
+        [sys.executable, "-m", "pushlab.servers", technique, "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

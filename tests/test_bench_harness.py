@@ -18,10 +18,9 @@ import numpy as np
 import pandas as pd
 import psutil
 import pytest
-
-from bench.__main__ import SUMMARY_COLUMNS, parse_args, settings_from
-from bench.harness import ServerConnection, close_window
-from bench.scenarios import (
+from pushlab.bench.__main__ import SUMMARY_COLUMNS, parse_args, settings_from
+from pushlab.bench.measuring.harness import ServerConnection, close_window
+from pushlab.bench.measuring.scenarios import (
     DEFAULT,
     FULL,
     QUICK,
@@ -30,6 +29,7 @@ from bench.scenarios import (
     unique_scenarios,
     window_s,
 )
+
 from tests.conftest import server_process
 
 REQUIRED_COLUMNS = [

@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from servers.config import ServerConfig
-from servers.demo import Demo, start_demo, start_techniques
-from servers.feed import Feed
-from servers.publisher import Publisher
+from pushlab.servers.config import ServerConfig
+from pushlab.servers.demo import Demo, start_demo, start_techniques
+from pushlab.servers.feed import Feed
+from pushlab.servers.publisher import Publisher
 
 pytestmark = pytest.mark.browser
 

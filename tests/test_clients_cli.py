@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 def clients(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "clients", *args],
+        [sys.executable, "-m", "pushlab.clients", *args],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -59,7 +59,16 @@ def test_polling_with_count_prints_exchanges_and_a_summary():
 def test_ctrl_c_stops_cleanly_with_a_summary():
     with server_process("polling") as url:
         process = subprocess.Popen(
-            [sys.executable, "-m", "clients", "polling", "--url", url, "--interval", "0.01"],
+            [
+                sys.executable,
+                "-m",
+                "pushlab.clients",
+                "polling",
+                "--url",
+                url,
+                "--interval",
+                "0.01",
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

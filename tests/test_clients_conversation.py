@@ -9,10 +9,10 @@ import re
 import socket
 
 import pytest
+from pushlab.clients.conversation import TECHNIQUES, converse
+from pushlab.clients.target import ClientFailure
+from pushlab.servers.app import FEED, METER
 
-from clients.conversation import TECHNIQUES, converse
-from clients.target import ClientFailure
-from servers.app import FEED, METER
 from tests.conftest import until
 
 FIRST_LINE = {

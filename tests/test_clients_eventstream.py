@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from clients.eventstream import Comment, Event, EventStreamDecoder, Retry
+from pushlab.clients.eventstream import Comment, Event, EventStreamDecoder, Retry
 
 
 def feed_all(lines: list[str]) -> list[object]:

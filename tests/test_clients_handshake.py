@@ -10,12 +10,11 @@ import socket
 
 import pytest
 from aiohttp import web
-
-from clients.__main__ import main
-from clients.handshake import DEFAULT_TEXT, handshake, verify
-from clients.rfc6455 import CloseCode, Opcode, parse_close_payload
-from clients.target import ClientFailure
-from servers.app import FEED
+from pushlab.clients.__main__ import main
+from pushlab.clients.handshake import DEFAULT_TEXT, handshake, verify
+from pushlab.clients.rfc6455 import CloseCode, Opcode, parse_close_payload
+from pushlab.clients.target import ClientFailure
+from pushlab.servers.app import FEED
 
 RFC_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 RFC_ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="

@@ -8,10 +8,9 @@ import io
 import socket
 
 import pytest
-
-from clients.keepalive import keepalive
-from clients.target import ClientFailure
-from servers.app import FEED
+from pushlab.clients.keepalive import keepalive
+from pushlab.clients.target import ClientFailure
+from pushlab.servers.app import FEED
 
 
 async def run_keepalive(url: str, n: int) -> tuple[object, str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from clients.i18n import English, format_ms, texts
-from clients.narration import Narrator, Summary, wants_colour
+from pushlab.clients.i18n import English, format_ms, texts
+from pushlab.clients.narration import Narrator, Summary, wants_colour
 
 
 class FakeTerminal(io.StringIO):

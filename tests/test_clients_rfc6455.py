@@ -7,11 +7,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from websockets.frames import Frame as WsFrame
-from websockets.frames import Opcode as WsOpcode
-from websockets.streams import StreamReader
-
-from clients.rfc6455 import (
+from pushlab.clients.rfc6455 import (
     CloseCode,
     Frame,
     Opcode,
@@ -28,6 +24,9 @@ from clients.rfc6455 import (
     parse_close_payload,
     parse_response_head,
 )
+from websockets.frames import Frame as WsFrame
+from websockets.frames import Opcode as WsOpcode
+from websockets.streams import StreamReader
 
 RFC_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 RFC_ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="

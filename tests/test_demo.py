@@ -8,9 +8,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-
-from servers.config import ServerConfig
-from servers.demo import STATIC_DIR, Demo, demo_ports, share_urls, start_demo
+from pushlab.servers.config import ServerConfig
+from pushlab.servers.demo import STATIC_DIR, Demo, demo_ports, share_urls, start_demo
 
 TECHNIQUES = ("polling", "longpoll", "websocket", "sse")
 PAGE_ORIGIN = "http://127.0.0.1:8000"

@@ -2,8 +2,7 @@ import asyncio
 import re
 
 import pytest
-
-from servers.feed import CursorAheadError, Feed
+from pushlab.servers.feed import CursorAheadError, Feed
 
 
 async def test_ids_start_at_one_and_increase_by_one():

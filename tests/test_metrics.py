@@ -6,8 +6,7 @@ import math
 
 import numpy as np
 import pytest
-
-from bench import metrics
+from pushlab.bench.analysis import metrics
 
 
 def arrays(*deliveries: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:

@@ -11,8 +11,7 @@ import math
 
 import numpy as np
 import pytest
-
-from bench import model
+from pushlab.bench.analysis import model
 
 # --- Polling --------------------------------------------------------------------------------
 

@@ -18,8 +18,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
-
-from bench import notebooks as runner
+from pushlab.bench import notebooks as runner
 
 NOTEBOOKS = runner.notebook_paths()
 NAMES = [path.stem for path in NOTEBOOKS]

@@ -12,9 +12,10 @@ import pytest
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from pushlab.bench.analysis import model
+from pushlab.bench.analysis.results import Results, TraceEvent, load_results
+from pushlab.bench.presentation import plots
 
-from bench import model, plots
-from bench.results import Results, TraceEvent, load_results
 from tests.test_report_synthetic import write_synthetic_results
 
 

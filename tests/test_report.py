@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from pushlab.bench.analysis.results import load_results
+from pushlab.bench.presentation.report import findings, fmt, readme_table, write_report
 
-from bench.report import findings, fmt, readme_table, write_report
-from bench.results import load_results
 from tests.test_report_synthetic import write_synthetic_results
 
 CLIENTS_POLLING_1S_AT_1000 = "polling-c1000-r1-i1"

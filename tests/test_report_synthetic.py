@@ -1,6 +1,6 @@
 """A small, made-up results directory for the plot and report tests — never a measurement.
 
-The numbers come from ``bench.model`` plus a little seeded noise, so plots have the right
+The numbers come from ``bench.analysis.model`` plus a little seeded noise, so plots have the right
 shapes, but they are SYNTHETIC: ``environment.json`` says so, the report prints a banner, and
 the files live only in pytest's ``tmp_path``.
 
@@ -17,9 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from bench import model
-from bench.results import TECHNIQUES, load_results
+from pushlab.bench.analysis import model
+from pushlab.bench.analysis.results import TECHNIQUES, load_results
 
 SUMMARY_COLUMNS = [
     "scenario",

@@ -6,8 +6,7 @@ import subprocess
 import sys
 
 import pytest
-
-from servers.config import DEFAULT_PORTS, TECHNIQUES
+from pushlab.servers.config import DEFAULT_PORTS, TECHNIQUES
 
 
 def port_is_free(port: int) -> bool:
@@ -24,7 +23,7 @@ def test_all_starts_four_processes_and_sigterm_stops_them():
     if not all(port_is_free(p) for p in ports):
         pytest.skip("ports 8001–8004 are in use here (is `make serve` running?)")
     parent = subprocess.Popen(
-        [sys.executable, "-m", "servers", "all"], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-m", "pushlab.servers", "all"], stdout=subprocess.PIPE, text=True
     )
     try:
         assert parent.stdout is not None

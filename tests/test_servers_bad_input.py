@@ -88,7 +88,7 @@ async def test_text_limit_is_configurable(start_server):
 )
 def test_cli_rejects_bad_arguments_in_one_line(args, says):
     result = subprocess.run(
-        [sys.executable, "-m", "servers", *args], capture_output=True, text=True, timeout=30
+        [sys.executable, "-m", "pushlab.servers", *args], capture_output=True, text=True, timeout=30
     )
     assert result.returncode == 2
     assert says in result.stderr
@@ -103,7 +103,7 @@ def test_cli_says_when_the_port_is_taken():
         taken.listen()
         port = taken.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "-m", "servers", "polling", "--port", str(port)],
+            [sys.executable, "-m", "pushlab.servers", "polling", "--port", str(port)],
             capture_output=True,
             text=True,
             timeout=30,

@@ -119,7 +119,7 @@ async def test_same_host_rule_allows_another_port_of_this_host_only(start_server
 
 
 async def test_the_upgrade_headers_are_recorded_for_the_classroom_page(start_server):
-    from servers.websocket import HANDSHAKES
+    from pushlab.servers.websocket import HANDSHAKES
 
     server = await start_server("websocket")
     async with aiohttp.ClientSession() as session:

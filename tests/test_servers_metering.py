@@ -6,8 +6,8 @@ import os
 import socket
 
 import aiohttp
+from pushlab.servers.app import METER
 
-from servers.app import METER
 from tests.conftest import server_process, until
 
 

@@ -3,7 +3,7 @@
 For one scenario the harness
 
 1. starts the technique's server (``python -m servers``, publisher off) pinned to one CPU, and
-   the Locust generator (``python -m bench.generator``) pinned to the other;
+   the Locust generator (``python -m bench.measuring.generator``) pinned to the other;
 2. waits until every client is connected: the generator says all its users can hear news, and
    for long polling, WebSocket and SSE the server's own count of held requests or open
    streams agrees;
@@ -37,10 +37,9 @@ from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
-
-from bench import metrics
-from bench.sampling import ProcessSampler, cpu_seconds, rss_mb
-from bench.scenarios import Scenario
+from pushlab.bench.analysis import metrics
+from pushlab.bench.measuring.sampling import ProcessSampler, cpu_seconds, rss_mb
+from pushlab.bench.measuring.scenarios import Scenario
 
 SERVER_START_TIMEOUT_S = 20.0
 DRAIN_MARGIN_S = 3.0
@@ -183,7 +182,7 @@ def start_server(
     technique: str, arrivals: str, cpus: frozenset[int], log: IO[bytes], publish_rate: float = 0
 ) -> Server:
     args = [technique, "--port", "0", "--rate", f"{publish_rate:g}", "--arrivals", arrivals]
-    process = spawn("servers", args, cpus, log)
+    process = spawn("pushlab.servers", args, cpus, log)
     assert process.stdout is not None
     try:
         line = read_line(process.stdout, SERVER_START_TIMEOUT_S)
@@ -257,7 +256,7 @@ class Exchange:
 
 
 class Generator:
-    """The ``python -m bench.generator`` child and its line protocol."""
+    """The ``python -m bench.measuring.generator`` child and its line protocol."""
 
     def __init__(
         self, scenario: Scenario, server: Server, cpus: frozenset[int], raw: Path, log: IO[bytes]
@@ -266,7 +265,7 @@ class Generator:
         args += ["--out", str(raw), "--connect-timeout", f"{connect_timeout_s(scenario.clients):g}"]
         if scenario.poll_interval is not None:
             args += ["--poll-interval", f"{scenario.poll_interval:g}"]
-        self.process = spawn("bench.generator", args, cpus, log, stdin=True)
+        self.process = spawn("pushlab.bench.measuring.generator", args, cpus, log, stdin=True)
         self.events: queue.Queue[dict[str, Any]] = queue.Queue()
         threading.Thread(target=self._read_events, daemon=True).start()
 

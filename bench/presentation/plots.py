@@ -41,13 +41,9 @@ from matplotlib.ticker import (
     NullFormatter,
     PercentFormatter,
 )
-
-from bench import model
-from bench.results import (
-    TECHNIQUE_NAMES,
-    TECHNIQUES,
-    Results,
-    TraceEvent,
+from pushlab.bench.analysis import model
+from pushlab.bench.analysis.results import TECHNIQUE_NAMES, TECHNIQUES, Results, TraceEvent
+from pushlab.bench.analysis.shaping import (
     default_publish_rate,
     flagged,
     largest_common_clients,

@@ -1,6 +1,7 @@
 """The load generator: Locust as a library, one technique's users, driven by the harness.
 
-    python -m bench.generator websocket --host http://127.0.0.1:8003 --clients 1000 --out raw.npz
+    python -m pushlab.bench.measuring.generator websocket --host http://127.0.0.1:8003 \
+        --clients 1000 --out raw.npz
 
 It runs in a process of its own (``import locust`` monkey-patches the whole interpreter for
 gevent), spawns the users of ``bench/locustfile.py`` and talks to the harness in lines:
@@ -32,8 +33,7 @@ from typing import Any
 import gevent
 import numpy as np
 from locust.env import Environment  # importing Locust patches sockets for gevent
-
-from bench.locustfile import (
+from pushlab.bench.measuring.locustfile import (
     DELIVER,
     LongPollUser,
     PollingUser,
@@ -145,7 +145,9 @@ def save(path: Path, log: DeliveryLog, users: list[PushlabUser]) -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.generator", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.measuring.generator", description=__doc__
+    )
     parser.add_argument("technique", choices=sorted(USER_CLASSES))
     parser.add_argument("--host", required=True, help="the server, e.g. http://127.0.0.1:8001")
     parser.add_argument("--clients", type=int, required=True)

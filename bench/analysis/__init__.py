@@ -1,0 +1,1 @@
+"""Analysis: from raw measurements to typed rows, models and the results directory."""

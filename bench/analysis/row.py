@@ -1,0 +1,162 @@
+"""One typed row of ``summary.csv``: a scenario's figures, each with its unit, label and format.
+
+Modelled on pyperf's ``_metadata.py``: a column's name, type, unit, label and number format are
+written once, here, as the metadata of a field of :class:`ResultRow`. The CSV header, the
+loader's types, the report's tables, the README table and the plots' axes all read
+:data:`COLUMNS`; none of them spells a column out again.
+
+``FORMAT_VERSION`` is written into ``environment.json``; the loader refuses a results directory
+of a version it does not know, rather than guessing what its columns mean.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+FORMAT_VERSION = 2
+"""Version 1: the first bench (no ``format_version`` key). Version 2: the typed row
+(``longpoll_hold_s`` added; ``environment.json`` carries ``format_version``)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """What one column of ``summary.csv`` holds."""
+
+    name: str
+    kind: type  # int, float, bool or str
+    unit: str  # "" for a count or a ratio with no unit
+    label: str  # how a table header or a plot axis names it (without the unit)
+    number_format: str  # a format spec for tables and sentences; "" for text
+    description: str
+
+    @property
+    def heading(self) -> str:
+        """``"latency p50 (ms)"``: the label with its unit, for table headers and axes."""
+        return f"{self.label} ({self.unit})" if self.unit else self.label
+
+    def format(self, value: Any) -> str:
+        """One value as a table cell: ``–`` for a missing number, the column's format else."""
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return "–"
+        if self.kind is bool:
+            return "yes" if value else "no"
+        if not self.number_format:
+            return str(value)
+        return format(value, self.number_format)
+
+
+def _column(
+    kind: type, unit: str, label: str, number_format: str, description: str, default: Any
+) -> Any:
+    return field(
+        default=default,
+        metadata={
+            "kind": kind,
+            "unit": unit,
+            "label": label,
+            "number_format": number_format,
+            "description": description,
+        },
+    )
+
+
+def text(label: str, description: str) -> Any:
+    return _column(str, "", label, "", description, "")
+
+
+def count(label: str, description: str, unit: str = "") -> Any:
+    return _column(int, unit, label, ",.0f", description, 0)
+
+
+def number(unit: str, label: str, description: str, number_format: str = ",.3g") -> Any:
+    return _column(float, unit, label, number_format, description, math.nan)
+
+
+def flag(label: str, description: str) -> Any:
+    return _column(bool, "", label, "", description, False)
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One scenario's figures, as ``summary.csv`` holds them (one field = one column)."""
+
+    sweep: str = text("sweep", "the sweep this row belongs to: clients, rate or interval")
+    scenario: str = text("scenario", "the scenario id, e.g. polling-c100-r1-i1")
+    technique: str = text("technique", "polling, longpoll, websocket or sse")
+    clients: int = count("clients", "simulated clients asked for")
+    publish_rate: float = number("msg/s", "publish rate", "messages published per second")
+    poll_interval: float = number("s", "poll interval", "polling only; empty for the others")
+    longpoll_hold_s: float = number(
+        "s", "long-poll hold", "the hold the long-poll clients asked for; empty for the others"
+    )
+    arrivals: str = text("arrivals", "poisson or periodic")
+    duration_s: float = number("s", "window", "the measurement window", ",.3f")
+    messages_published: int = count("messages", "messages published in the window")
+    messages_delivered: int = count("deliveries", "first receipts of window messages, all clients")
+    server_deliveries: int = count("server deliveries", "the server's own count of deliveries")
+    clients_connected: int = count("connected", "clients connected before the window opened")
+    requests_per_s: float = number("req/s", "requests", "HTTP requests answered per second")
+    target_requests_per_s: float = number(
+        "req/s", "requests asked", "polling only: clients ÷ poll interval"
+    )
+    requests_per_message: float = number(
+        "", "requests per message", "answered requests per delivered message"
+    )
+    empty_fraction: float = number(
+        "", "empty answers", "the share of answers that carried no message", ".1%"
+    )
+    latency_mean_ms: float = number("ms", "latency mean", "publish → receive, mean")
+    latency_p50_ms: float = number("ms", "latency p50", "publish → receive, median")
+    latency_p95_ms: float = number("ms", "latency p95", "publish → receive, 95th percentile")
+    latency_p99_ms: float = number("ms", "latency p99", "publish → receive, 99th percentile")
+    latency_max_ms: float = number("ms", "latency max", "publish → receive, maximum")
+    bytes_in_per_s: float = number("B/s", "bytes in", "bytes the server read per second")
+    bytes_out_per_s: float = number("B/s", "bytes out", "bytes the server wrote per second")
+    bytes_per_message: float = number(
+        "B", "bytes per message", "bytes both ways per delivered message"
+    )
+    tcp_connections_opened: int = count("connections opened", "TCP connections accepted")
+    server_cpu_percent: float = number("% of a core", "server CPU", "the server's CPU")
+    cpu_us_per_message: float = number(
+        "µs", "CPU per message", "server CPU time per delivered message"
+    )
+    rss_mb: float = number("MB", "server RSS", "the server's resident memory in the window")
+    rss_kb_per_client: float = number(
+        "KB", "RSS per client", "RSS above the idle server, per client"
+    )
+    missed: int = count("missed", "window messages an expected client never received")
+    duplicated: int = count("duplicated", "receipts of a message the client already had")
+    reordered: int = count("reordered", "messages received after a newer one")
+    generator_cpu_percent: float = number(
+        "% of a core", "generator CPU", "the load generator's CPU"
+    )
+    generator_saturated: bool = flag(
+        "generator saturated", "the generator, not the server, may have been the limit"
+    )
+    load_achieved: bool = flag(
+        "load achieved", "every client connected, and polling's request rate was met"
+    )
+    notes: str = text("notes", "what a reader of the row should know")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+COLUMNS: dict[str, Column] = {
+    f.name: Column(
+        name=f.name,
+        kind=f.metadata["kind"],
+        unit=f.metadata["unit"],
+        label=f.metadata["label"],
+        number_format=f.metadata["number_format"],
+        description=f.metadata["description"],
+    )
+    for f in fields(ResultRow)
+}
+"""Every column of ``summary.csv``, in file order."""
+
+COLUMN_NAMES: tuple[str, ...] = tuple(COLUMNS)
+BOOLEAN_COLUMNS: tuple[str, ...] = tuple(n for n, c in COLUMNS.items() if c.kind is bool)
+TEXT_COLUMNS: tuple[str, ...] = tuple(n for n, c in COLUMNS.items() if c.kind is str)

@@ -1,0 +1,145 @@
+"""Shaping a run's rows for plots, tables and findings: flags, lines, comparison points.
+
+Pure functions of the summary table (a ``pandas.DataFrame`` as :func:`load_summary` reads it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pushlab.bench.analysis.results import GENERATOR_BUSY_PERCENT, TECHNIQUE_NAMES, TECHNIQUES
+
+
+def flagged(frame: pd.DataFrame) -> pd.Series:
+    """Rows whose numbers describe the load generator's limits, not the server's.
+
+    A saturated generator or a load not achieved means the server saw less than the scenario
+    asked for. Those rows stay in every table and plot — marked, never dropped.
+    """
+    return frame["generator_saturated"].astype(bool) | ~frame["load_achieved"].astype(bool)
+
+
+def flag_reason(row: pd.Series) -> str:
+    """Why a row is flagged, in words for a table cell ("" if it is not).
+
+    Says what was short: the generator's CPU, the clients that connected, or (polling) the
+    request rate it managed against the one asked for (``target_requests_per_s``, if present).
+    """
+    cpu = row.get("generator_cpu_percent", math.nan)
+    connected = row.get("clients_connected", math.nan)
+    target = row.get("target_requests_per_s", math.nan)
+    short_of_clients = not pd.isna(connected) and connected < row["clients"]
+    short_of_rate = not pd.isna(target) and row["requests_per_s"] < target
+    rate = f"{row['requests_per_s']:,.3g} of {target:,.3g} requests/s"
+    reasons = []
+    if bool(row["generator_saturated"]):
+        if not pd.isna(cpu) and cpu >= GENERATOR_BUSY_PERCENT:
+            reasons.append(f"generator saturated ({cpu:.0f}% CPU)")
+        else:
+            reasons.append(
+                f"generator saturated ({rate})" if short_of_rate else "generator saturated"
+            )
+    if not bool(row["load_achieved"]):
+        if short_of_clients:
+            reasons.append(f"load not achieved ({connected:,.0f}/{row['clients']:,.0f} connected)")
+        elif short_of_rate and not reasons:
+            reasons.append(f"load not achieved ({rate})")
+        else:
+            reasons.append("load not achieved")
+    return "; ".join(reasons)
+
+
+def series_label(technique: str, poll_interval: float | None = None) -> str:
+    """``"WebSocket"``, ``"polling every 1 s"``: how one line is named in legends and text."""
+    name = TECHNIQUE_NAMES.get(technique, technique)
+    if technique == "polling" and poll_interval is not None and not math.isnan(poll_interval):
+        return f"{name} every {poll_interval:g} s"
+    return name
+
+
+@dataclass(frozen=True)
+class Series:
+    """The rows of one line on a plot: one technique (and, for polling, one poll interval)."""
+
+    technique: str
+    poll_interval: float | None
+    rows: pd.DataFrame
+
+    @property
+    def label(self) -> str:
+        return series_label(self.technique, self.poll_interval)
+
+
+def series(frame: pd.DataFrame, x: str | None = None) -> Iterator[Series]:
+    """Split rows into lines: techniques in the canonical order, polling by poll interval.
+
+    With ``x``, each line's rows are sorted by that column, ready to draw.
+    """
+    order = {technique: index for index, technique in enumerate(TECHNIQUES)}
+    keys = (
+        frame[["technique", "poll_interval"]]
+        .drop_duplicates()
+        .assign(order=lambda keys: keys["technique"].map(order).fillna(len(order)))
+        .sort_values(["order", "poll_interval"])
+    )
+    for technique, poll_interval in keys[["technique", "poll_interval"]].itertuples(index=False):
+        if pd.isna(poll_interval):
+            rows = frame[(frame["technique"] == technique) & frame["poll_interval"].isna()]
+            interval = None
+        else:
+            rows = frame[
+                (frame["technique"] == technique) & (frame["poll_interval"] == poll_interval)
+            ]
+            interval = float(poll_interval)
+        yield Series(technique, interval, rows.sort_values(x) if x else rows)
+
+
+def largest_common_clients(rows: pd.DataFrame, techniques: Sequence[str] | None = None) -> float:
+    """The largest client count at which every technique (of ``rows``, or those named) was
+    measured — the fairest single point to compare them at."""
+    if techniques is not None:
+        rows = rows[rows["technique"].isin(techniques)]
+    if rows.empty:
+        raise ValueError("no rows to compare")
+    per_technique = [set(group["clients"]) for _, group in rows.groupby("technique")]
+    common = set.intersection(*per_technique)
+    return float(max(common or set(rows["clients"])))
+
+
+def default_publish_rate(frame: pd.DataFrame) -> float:
+    """The publish rate a sweep's figures show: 1 msg/s if it was measured, else the commonest."""
+    rates = frame["publish_rate"].dropna()
+    if rates.empty:
+        raise ValueError("no rows with a publish rate")
+    if (np.isclose(rates, 1.0)).any():
+        return 1.0
+    return float(rates.mode().iloc[0])
+
+
+def transit_estimate_ms(
+    summary: pd.DataFrame, clients: float, publish_rate: float
+) -> tuple[float, str]:
+    """One-way transit ``d`` for the models, and where it came from (for the legend).
+
+    The models need ``d`` but nobody measures it directly. A pushed message's latency *is* one
+    transit, so the median WebSocket (else SSE) latency at the same load is an independent
+    estimate — independent of the polling rows the model is compared with.
+    """
+    for technique in ("websocket", "sse"):
+        same_load = summary[
+            (summary["technique"] == technique)
+            & (summary["clients"] == clients)
+            & np.isclose(summary["publish_rate"], publish_rate)
+        ]
+        medians = same_load["latency_p50_ms"].dropna()
+        if not medians.empty:
+            source = f"{TECHNIQUE_NAMES[technique]} median at the same load"
+            return float(medians.median()), source
+    pushed = summary.loc[summary["technique"].isin(["websocket", "sse"]), "latency_p50_ms"].dropna()
+    if not pushed.empty:
+        return float(pushed.min()), "lowest pushed median in this run"
+    return 0.0, "no pushed technique measured: transit taken as 0"

@@ -1,0 +1,1 @@
+"""Measuring: scenarios, the harness that runs them, the Locust generator and its users."""

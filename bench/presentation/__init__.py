@@ -1,0 +1,1 @@
+"""Presentation: figures, tables and the report of a bench run."""

@@ -1,0 +1,8 @@
+"""pushlab: how a web server gets new data to a browser — polling, long polling, WebSocket, SSE.
+
+The repository keeps one folder per part at its top (``servers/``, ``clients/``, ``bench/``);
+installed, they are the sub-packages ``pushlab.servers``, ``pushlab.clients`` and
+``pushlab.bench``. ``pushlab.techniques`` is the one table of facts about the four techniques.
+"""
+
+__version__ = "0.2.0"
