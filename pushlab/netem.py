@@ -1,0 +1,190 @@
+"""A network in user space: a TCP proxy that adds round-trip time, jitter, a bandwidth cap, faults.
+
+Loopback has a round trip of about 0.1 ms, no jitter and no drops: exactly where the four
+techniques look most alike. ``tc netem`` needs a kernel module these machines lack, so the delay
+is made here instead. A client connects to the emulator; for each connection it opens one to
+the real server and copies bytes both ways, each direction through a :class:`Link` that holds
+every chunk until its delivery time:
+
+- **delay**: half the round-trip time, one way (``rtt_ms / 2``);
+- **jitter**: a random extra delay per chunk, drawn from 0 to ``jitter_ms``. A chunk is never
+  delivered before the one sent ahead of it (delivery times stay monotone per direction), so
+  jitter stretches the gaps between chunks and never reorders the bytes of a stream — as TCP
+  itself would present them;
+- **bandwidth**: a chunk also waits for the ones ahead of it to be "serialised" at
+  ``bandwidth_bps`` bits per second.
+
+Faults, on command: :meth:`NetworkEmulator.drop` resets every connection through it at once
+(RST, as when a phone changes networks), :meth:`NetworkEmulator.stall` holds all traffic with the
+connections left open (a dead Wi-Fi link) until :meth:`NetworkEmulator.release`. A *server
+restart* is not the emulator's to make: the harness kills the server and starts it again.
+
+What cannot be emulated above TCP: **packet loss**. The proxy sees a byte stream that the kernel
+has already made reliable; a lost segment shows up only as the delay of its retransmission,
+which this module does not pretend to model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import socket
+import struct
+import time
+from dataclasses import dataclass, field
+
+CHUNK_BYTES = 64 * 1024
+
+
+@dataclass
+class LinkSettings:
+    """How the emulated network behaves; change it live, it applies to the next chunk."""
+
+    rtt_ms: float = 0.0
+    jitter_ms: float = 0.0
+    bandwidth_bps: float | None = None  # None: no cap
+
+    def __post_init__(self) -> None:
+        if not (self.rtt_ms >= 0 and self.jitter_ms >= 0):  # also refuses NaN
+            raise ValueError("rtt_ms and jitter_ms must be at least 0")
+        if self.bandwidth_bps is not None and not self.bandwidth_bps > 0:
+            raise ValueError("bandwidth_bps must be above 0 (or None for no cap)")
+
+
+@dataclass
+class Counters:
+    """What went through the emulator, so that its effect can be checked."""
+
+    connections_opened: int = 0
+    connections_open: int = 0
+    connections_reset: int = 0
+    bytes_up: int = 0  # client → server
+    bytes_down: int = 0  # server → client
+
+
+@dataclass
+class Link:
+    """One direction of one connection: chunks wait here until their delivery time."""
+
+    settings: LinkSettings
+    rng: random.Random
+    up: asyncio.Event  # cleared while the network is stalled
+    queue: asyncio.Queue[tuple[float, bytes]] = field(default_factory=asyncio.Queue)
+    last_due: float = 0.0
+
+    def send(self, chunk: bytes) -> None:
+        """Schedule a chunk: one-way delay + jitter, never before the chunk ahead of it."""
+        now = time.monotonic()
+        delay_s = self.settings.rtt_ms / 2000 + self.rng.uniform(0, self.settings.jitter_ms) / 1000
+        due = max(now + delay_s, self.last_due)
+        if self.settings.bandwidth_bps:
+            due = max(due, self.last_due) + len(chunk) * 8 / self.settings.bandwidth_bps
+        self.last_due = due
+        self.queue.put_nowait((due, chunk))
+
+    async def deliver(self, writer: asyncio.StreamWriter) -> None:
+        """Write each chunk at its time; ``b""`` (end of stream) half-closes the far side."""
+        while True:
+            due, chunk = await self.queue.get()
+            await asyncio.sleep(max(due - time.monotonic(), 0))
+            await self.up.wait()
+            if not chunk:
+                with contextlib.suppress(OSError):
+                    writer.write_eof()
+                return
+            writer.write(chunk)
+            await writer.drain()
+
+
+class NetworkEmulator:
+    """Listen on ``listen_host:listen_port``; forward every connection to ``target``."""
+
+    def __init__(
+        self,
+        target_host: str,
+        target_port: int,
+        settings: LinkSettings | None = None,
+        *,
+        listen_host: str = "127.0.0.1",
+        listen_port: int = 0,
+        seed: int | None = None,
+    ) -> None:
+        self.target = (target_host, target_port)
+        self.listen = (listen_host, listen_port)
+        self.settings = settings or LinkSettings()
+        self.counters = Counters()
+        self.rng = random.Random(seed)
+        self.up = asyncio.Event()
+        self.up.set()
+        self.server: asyncio.Server | None = None
+        self.writers: set[asyncio.StreamWriter] = set()
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None, "start() first"
+        return self.server.sockets[0].getsockname()[1]
+
+    async def start(self) -> NetworkEmulator:
+        self.server = await asyncio.start_server(self._connection, *self.listen)
+        return self
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        self.drop()
+        if self.server is not None:
+            await self.server.wait_closed()
+
+    def drop(self) -> None:
+        """Reset every connection through the emulator at once (each side gets an RST)."""
+        self.up.set()
+        for writer in list(self.writers):
+            sock = writer.get_extra_info("socket")
+            if sock is not None:  # linger 0: close() sends RST instead of FIN
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.transport.abort()
+            self.counters.connections_reset += 1
+        self.writers.clear()
+
+    def stall(self) -> None:
+        """Hold all traffic, both ways, with every connection left open."""
+        self.up.clear()
+
+    def release(self) -> None:
+        """End a stall: what was held is delivered, in order, at once."""
+        self.up.set()
+
+    async def _connection(
+        self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter
+    ) -> None:
+        try:
+            server_r, server_w = await asyncio.open_connection(*self.target)
+        except OSError:
+            client_w.transport.abort()
+            return
+        self.counters.connections_opened += 1
+        self.counters.connections_open += 1
+        self.writers |= {client_w, server_w}
+        up = Link(self.settings, self.rng, self.up)
+        down = Link(self.settings, self.rng, self.up)
+        try:  # a reset on either side ends the other three tasks too
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(self._pump(client_r, up, "bytes_up"))
+                tasks.create_task(self._pump(server_r, down, "bytes_down"))
+                tasks.create_task(up.deliver(server_w))
+                tasks.create_task(down.deliver(client_w))
+        except* OSError:
+            pass
+        finally:
+            self.counters.connections_open -= 1
+            for writer in (client_w, server_w):
+                self.writers.discard(writer)
+                writer.close()
+
+    async def _pump(self, reader: asyncio.StreamReader, link: Link, counter: str) -> None:
+        while chunk := await reader.read(CHUNK_BYTES):
+            setattr(self.counters, counter, getattr(self.counters, counter) + len(chunk))
+            link.send(chunk)
+        link.send(b"")
