@@ -1,7 +1,9 @@
 # pushlab — every target sets up .venv first, so a fresh clone needs only `make test` or `make bench`.
+# The targets run the `pushlab` command installed into .venv; `make X ARGS="..."` passes options.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+PUSHLAB := $(VENV)/bin/pushlab
 STAMP := $(VENV)/.installed-stamp
 
 .PHONY: install test bench bench-quick bench-full serve demo notebooks lab clean
@@ -21,22 +23,22 @@ test: install
 	$(VENV)/bin/pytest
 
 bench: install
-	$(PY) -m bench $(ARGS)
+	$(PUSHLAB) bench $(ARGS)
 
 bench-quick: install
-	$(PY) -m bench --quick $(ARGS)
+	$(PUSHLAB) bench --quick $(ARGS)
 
 bench-full: install
-	$(PY) -m bench --full $(ARGS)
+	$(PUSHLAB) bench --full $(ARGS)
 
 serve: install
-	$(PY) -m servers all $(ARGS)
+	$(PUSHLAB) serve all $(ARGS)
 
 demo: install
-	$(PY) -m servers demo $(ARGS)
+	$(PUSHLAB) demo $(ARGS)
 
 notebooks: install
-	$(PY) -m bench.notebooks $(ARGS)
+	$(PUSHLAB) notebooks $(ARGS)
 
 lab: install
 	$(PY) -m pip install --quiet -e '.[lab]'

@@ -1,9 +1,14 @@
 """Run every notebook top to bottom and render an HTML copy of each, with its outputs.
 
-``make notebooks`` (``python -m bench.notebooks``) executes ``notebooks/*.ipynb`` with nbclient,
-each in a fresh kernel started in ``notebooks/`` (as JupyterLab would), and writes
+``pushlab notebooks`` (``make notebooks``) executes ``notebooks/*.ipynb`` with nbclient, each in
+a fresh kernel started in ``notebooks/`` (as JupyterLab would), and writes
 ``results/notebooks/NN_name.html``. The committed ``.ipynb`` files keep no outputs (they are
 reviewed as their jupytext ``.py`` pairs), so these HTML copies are where the outputs live.
+
+Paths are relative to the current directory, never to this file: installed from a wheel, this
+module sits in site-packages, far from any checkout. The notebooks come with the repository, not
+with the package, so the command looks for ``notebooks/`` in the current directory and its
+parents (or takes ``--notebooks DIR``); results are ``./results``, as the bench writes them.
 
 The kernel is ``pushlab`` (installed into ``.venv`` by ``make install``) when it runs this very
 interpreter; otherwise ipykernel's own kernel for this interpreter, so the notebooks always see
@@ -14,6 +19,7 @@ other notebooks still run, and the exit status is 1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -24,18 +30,26 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # nbclient and nbconvert load only when a notebook is run, not in a kernel
     import nbformat
 
-REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS_DIR = REPO / "notebooks"
-RESULTS_ROOT = REPO / "results"
+NOTEBOOKS_DIR = Path("notebooks")
+RESULTS_ROOT = Path("results")
 DEFAULT_OUT = RESULTS_ROOT / "notebooks"
 RESULTS_ENV = "PUSHLAB_RESULTS"
 PROJECT_KERNEL = "pushlab"
 CELL_TIMEOUT_S = 120
 
 
+def here_and_above() -> list[Path]:
+    """The current directory and its parents: where a checkout's folders are looked for.
+
+    A kernel starts in ``notebooks/``, and the results sit beside it, one level up.
+    """
+    cwd = Path.cwd()
+    return [cwd, *cwd.parents]
+
+
 def results_dir() -> Path:
     """The bench run the notebooks read: ``$PUSHLAB_RESULTS``, else ``results/latest``, else
-    the small real run committed as ``results/sample``.
+    the small real run committed as ``results/sample`` (in the current directory or above).
 
     The variable lets a test (or you) point the notebooks at one particular run.
     """
@@ -45,13 +59,22 @@ def results_dir() -> Path:
         if not (path / "summary.csv").is_file():
             raise FileNotFoundError(f"{RESULTS_ENV}={chosen} is not a bench results directory")
         return path.resolve()
-    for candidate in (RESULTS_ROOT / "latest", RESULTS_ROOT / "sample"):
-        if (candidate / "summary.csv").is_file():
-            return candidate.resolve()
+    for base in here_and_above():
+        for candidate in (base / RESULTS_ROOT / "latest", base / RESULTS_ROOT / "sample"):
+            if (candidate / "summary.csv").is_file():
+                return candidate.resolve()
     raise FileNotFoundError(
-        "no bench results yet: run `make bench` (or `python -m bench --quick`),"
+        "no bench results yet: run `pushlab bench` (or `pushlab bench --quick`),"
         f" or set {RESULTS_ENV} to a results directory"
     )
+
+
+def find_notebooks_dir() -> Path | None:
+    """The checkout's ``notebooks/`` (with at least one notebook), here or in a parent."""
+    for base in here_and_above():
+        if notebook_paths(base / NOTEBOOKS_DIR):
+            return base / NOTEBOOKS_DIR
+    return None
 
 
 @dataclass
@@ -78,7 +101,7 @@ def show(draw, *args, **kwargs) -> None:
     except ValueError as missing:
         display(
             Markdown(
-                f"_This run has no data for this figure ({missing}); `make bench`"
+                f"_This run has no data for this figure ({missing}); `pushlab bench`"
                 " measures every sweep._"
             )
         )
@@ -125,7 +148,7 @@ def execute(
         notebook,
         timeout=timeout_s,
         kernel_name=kernel or kernel_name(),
-        resources={"metadata": {"path": str(cwd or path.parent)}},
+        resources={"metadata": {"path": str((cwd or path.parent).resolve())}},
     )
     started = time.perf_counter()
     error = None
@@ -167,33 +190,73 @@ def run_all(
     return runs
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None, prog: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m bench.notebooks",
+        prog=prog,
         description="Execute the notebooks top to bottom and render HTML copies with outputs.",
+        epilog="The notebooks come with the repository, not with the installed package: run "
+        "this inside a checkout (it looks for notebooks/ here and in the parent directories) "
+        "or name the folder with --notebooks.",
     )
     parser.add_argument(
         "notebooks", nargs="*", type=Path, help="notebooks to run (default: notebooks/*.ipynb)"
     )
     parser.add_argument(
-        "--out", type=Path, default=DEFAULT_OUT, help=f"HTML directory (default: {DEFAULT_OUT})"
+        "--notebooks",
+        dest="notebooks_dir",
+        type=Path,
+        metavar="DIR",
+        help="the folder of notebooks to run (default: notebooks/ here or above)",
     )
     parser.add_argument(
-        "--timeout", type=int, default=CELL_TIMEOUT_S, help="seconds allowed per cell"
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        metavar="DIR",
+        help=f"HTML directory (default: {DEFAULT_OUT})",
+    )
+    parser.add_argument(
+        "--timeout", type=int, default=CELL_TIMEOUT_S, metavar="S", help="seconds allowed per cell"
     )
     parser.add_argument(
         "--results",
         type=Path,
+        metavar="DIR",
         help="bench results directory the notebooks read (sets PUSHLAB_RESULTS;"
-        " default: results/latest, else results/sample)",
+        " default: results/latest, else results/sample, here or above)",
     )
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def chosen_notebooks(args: argparse.Namespace, prog: str) -> list[Path] | None:
+    """The notebooks named, else those of ``--notebooks DIR`` or the checkout's; None (and a
+    one-line reason on stderr) when there are none."""
+    if args.notebooks:
+        return [p.resolve() for p in args.notebooks]
+    directory = args.notebooks_dir or find_notebooks_dir()
+    paths = notebook_paths(directory) if directory is not None else []
+    if paths:
+        return [p.resolve() for p in paths]
+    where = directory or f"{Path.cwd()} or above (looked for {NOTEBOOKS_DIR}/)"
+    print(
+        f"{prog}: no notebooks in {where}: they come with the repository, not with"
+        " the installed package: run this in a checkout, or pass --notebooks DIR",
+        file=sys.stderr,
+    )
+    return None
+
+
+def main(argv: list[str] | None = None, prog: str = "python -m pushlab.bench.notebooks") -> int:
+    args = parse_args(argv, prog)
+    paths = chosen_notebooks(args, prog)
+    if paths is None:
+        return 1
     if args.results is not None:
         os.environ[RESULTS_ENV] = str(args.results.resolve())
-    paths = [p.resolve() for p in args.notebooks] or notebook_paths()
-    if not paths:
-        print(f"no notebooks found in {NOTEBOOKS_DIR}", file=sys.stderr)
-        return 1
+    elif RESULTS_ENV not in os.environ:
+        # The kernels start in the notebooks' folder: hand them the run found from here.
+        with contextlib.suppress(FileNotFoundError):
+            os.environ[RESULTS_ENV] = str(results_dir())
     runs = run_all(paths, args.out, timeout_s=args.timeout)
     failed = [run for run in runs if not run.ok]
     for run in failed:

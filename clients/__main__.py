@@ -1,4 +1,5 @@
-"""``python -m clients polling|longpoll|websocket|sse|handshake|keepalive [options]``.
+"""``python -m pushlab.clients polling|longpoll|websocket|sse|handshake|keepalive [options]``
+(``pushlab client`` calls ``main`` with its own ``prog``).
 
 Every failure the user can fix (bad URL, nothing listening, the wrong kind of server) ends
 as one line on stderr and a non-zero exit status, never a traceback.
@@ -12,14 +13,15 @@ import signal
 import sys
 from collections.abc import Callable
 
-from pushlab.clients.conversation import DEFAULT_HOLD_S, TECHNIQUES, converse
+from pushlab.clients.conversation import converse
 from pushlab.clients.i18n import LANGUAGES
-from pushlab.clients.target import DEFAULT_PORTS, ClientFailure
+from pushlab.clients.target import ClientFailure, default_url
+from pushlab.techniques import LONGPOLL_HOLD_S, LONGPOLL_MAX_HOLD_S, NAMES, POLL_INTERVAL_S
 
+PROG = "python -m pushlab.clients"
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 MAX_INTERVAL_S = 3600
-MAX_HOLD_S = 60  # a pushlab long-polling server refuses a longer timeout= (RFC 6202 §5.5)
 
 
 def seconds_up_to(most: float) -> Callable[[str], float]:
@@ -67,18 +69,18 @@ def add_conversation_parser(commands: argparse._SubParsersAction, technique: str
     parser = commands.add_parser(technique, help=helps[technique], description=helps[technique])
     parser.add_argument(
         "--url",
-        help=f"the server (default http://127.0.0.1:{DEFAULT_PORTS[technique]})",
+        help=f"the server (default {default_url(technique)})",
     )
     parser.add_argument(
         "--interval",
         type=seconds_up_to(MAX_INTERVAL_S),
-        help="seconds to wait between requests (polling default 1, long polling 0)",
+        help=f"seconds to wait between requests (polling default {POLL_INTERVAL_S:g}, others 0)",
     )
     parser.add_argument(
         "--hold",
-        type=seconds_up_to(MAX_HOLD_S),
-        default=DEFAULT_HOLD_S,
-        help=f"long polling: how long the server may hold a request (default {DEFAULT_HOLD_S:g} s)",
+        type=seconds_up_to(LONGPOLL_MAX_HOLD_S),  # a pushlab server refuses a longer timeout=
+        default=LONGPOLL_HOLD_S,
+        help=f"long polling: how long the server may hold a request (default {LONGPOLL_HOLD_S:g})",
     )
     parser.add_argument("--count", type=positive_int, help="stop after N messages")
     parser.add_argument(
@@ -91,6 +93,8 @@ def add_conversation_parser(commands: argparse._SubParsersAction, technique: str
 
 
 def run_conversation(args: argparse.Namespace) -> int:
+    """Talk until --count messages, Ctrl-C or a hang-up; a failure is one line on stderr."""
+
     async def talk() -> int:
         stop = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(signal.SIGINT, stop.set)
@@ -105,39 +109,41 @@ def run_conversation(args: argparse.Namespace) -> int:
             stop=stop,
         )
         if summary.error:
-            fail(args.command, summary.error)
+            fail(args.prog, args.command, summary.error)
             return EXIT_FAILURE
         return 0
 
     return asyncio.run(talk())
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
+def parse_args(argv: list[str], prog: str = PROG) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m clients",
+        prog=prog,
         description="Terminal clients that show, line by line, how each technique gets news.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for technique in TECHNIQUES:
+    for technique in NAMES:
         add_conversation_parser(commands, technique)
     from pushlab.clients import handshake, keepalive
 
     handshake.add_parser(commands)
     keepalive.add_parser(commands)
+    parser.set_defaults(prog=prog)
     return parser.parse_args(argv)
 
 
-def fail(command: str, message: str) -> None:
-    print(f"python -m clients {command}: {message}", file=sys.stderr, flush=True)
+def fail(prog: str, command: str, message: str) -> None:
+    print(f"{prog} {command}: {message}", file=sys.stderr, flush=True)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(sys.argv[1:] if argv is None else argv)
+def main(argv: list[str] | None = None, prog: str = PROG) -> int:
+    """Run the client ``argv`` names; ``prog`` names the command in help and error lines."""
+    args = parse_args(sys.argv[1:] if argv is None else argv, prog)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
     except ClientFailure as failure:
-        fail(args.command, str(failure))
+        fail(prog, args.command, str(failure))
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 0

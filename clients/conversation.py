@@ -1,6 +1,6 @@
 """The four terminal clients: the same question — "anything new?" — asked four ways.
 
-    python -m clients polling|longpoll|websocket|sse [--url URL] [--count N] [--lang zh]
+    python -m pushlab.clients polling|longpoll|websocket|sse [--url URL] [--count N] [--lang zh]
 
 Each technique is one short ``talk_*`` coroutine that says what it sends and what comes
 back; counting, latency, printing and the summary are shared (``Conversation``,
@@ -8,6 +8,9 @@ back; counting, latency, printing and the summary are shared (``Conversation``,
 
     summary = clients.conversation.run("sse", count=3, out=io.StringIO())
     summary = await clients.conversation.converse("sse", count=3)  # inside an event loop
+
+The talkers say everything through their ``Narrator``: hand ``converse`` another narrator (the
+bench's tracer records instead of printing) and it sees exactly what a terminal shows.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TextIO
 
 import aiohttp
+
 from pushlab.clients.counting import WHERE_COUNTED, ByteMeter, counting_session
 from pushlab.clients.eventstream import Comment, Event, EventStreamDecoder, Retry
 from pushlab.clients.i18n import English, texts
@@ -32,10 +36,7 @@ from pushlab.clients.target import (
     default_url,
     server_stats,
 )
-
-TECHNIQUES = ("polling", "longpoll", "websocket", "sse")
-DEFAULT_POLL_INTERVAL_S = 1.0
-DEFAULT_HOLD_S = 25.0
+from pushlab.techniques import LONGPOLL_HOLD_S, NAMES, POLL_INTERVAL_S, TECHNIQUES
 
 
 class Conversation:
@@ -88,6 +89,11 @@ class Conversation:
         return answer.status, messages
 
 
+def answered(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The narrator's keywords for the answer to a poll that carried ``messages``."""
+    return {"kind": "response", "messages": messages}
+
+
 def error_text(body: Any) -> str:
     return body.get("error", json.dumps(body)) if isinstance(body, dict) else str(body)
 
@@ -101,7 +107,7 @@ async def talk_polling(c: Conversation, interval_s: float, hold_s: float) -> str
         status, messages = await c.get_poll(path)
         empty_streak = 0 if messages else empty_streak + 1
         answer = c.texts.poll_answer(status, c.deliver(messages), empty_streak)
-        c.narrator.received(answer, "news" if messages else "empty")
+        c.narrator.received(answer, "news" if messages else "empty", **answered(messages))
         if c.done:
             return "count"
         await asyncio.sleep(interval_s)
@@ -116,7 +122,7 @@ async def talk_longpoll(c: Conversation, interval_s: float, hold_s: float) -> st
         status, messages = await c.get_poll(path)
         held_s = time.monotonic() - asked_at
         answer = c.texts.longpoll_answer(status, held_s, c.deliver(messages), not messages)
-        c.narrator.received(answer, "news" if messages else "empty")
+        c.narrator.received(answer, "news" if messages else "empty", **answered(messages))
         if c.done:
             return "count"
         if interval_s:
@@ -136,7 +142,8 @@ async def talk_websocket(c: Conversation, interval_s: float, hold_s: float) -> s
         ) from None
     async with ws:
         try:
-            c.narrator.received(c.texts.ws_accepted(101, "Switching Protocols"), "info")
+            accepted = c.texts.ws_accepted(101, "Switching Protocols")
+            c.narrator.received(accepted, "info", kind="upgrade")
             while True:
                 frame = await ws.receive()
                 if frame.type is aiohttp.WSMsgType.TEXT:
@@ -144,7 +151,8 @@ async def talk_websocket(c: Conversation, interval_s: float, hold_s: float) -> s
                     if "error" in data:
                         c.narrator.received(c.texts.ws_error_frame(data["error"]), "empty")
                         continue
-                    c.narrator.received(c.texts.ws_frame(c.deliver([data])))
+                    phrase = c.deliver([data])
+                    c.narrator.received(c.texts.ws_frame(phrase), kind="push", messages=[data])
                     if c.done:
                         return "count"
                 elif frame.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
@@ -155,7 +163,7 @@ async def talk_websocket(c: Conversation, interval_s: float, hold_s: float) -> s
                     raise frame.data
         finally:
             if not ws.closed:  # also on Ctrl-C: say goodbye properly (§7.1.2)
-                c.narrator.sent(c.texts.ws_close_sent(1000))
+                c.narrator.sent(c.texts.ws_close_sent(1000), kind="info")
                 await ws.close(code=1000)
 
 
@@ -168,13 +176,16 @@ async def talk_sse(c: Conversation, interval_s: float, hold_s: float) -> str:
         if answer.status != 200:
             body = await answer.json(content_type=None)
             raise ClientFailure(f"GET {path} answered {answer.status}: {error_text(body)}")
-        c.narrator.received(c.texts.sse_opened(answer.status, answer.content_type), "info")
+        opened = c.texts.sse_opened(answer.status, answer.content_type)
+        c.narrator.received(opened, "info", kind="stream-open")
         decoder = EventStreamDecoder()
         async for raw_line in answer.content:
             item = decoder.feed(raw_line.decode())
             if isinstance(item, Event):
-                phrase = c.deliver([json.loads(item.data)])
-                c.narrator.received(c.texts.sse_event(item.last_event_id, phrase))
+                message = json.loads(item.data)
+                phrase = c.deliver([message])
+                event = c.texts.sse_event(item.last_event_id, phrase)
+                c.narrator.received(event, kind="push", messages=[message])
                 if c.done:
                     return "count"
             elif isinstance(item, Retry):
@@ -192,6 +203,7 @@ TALKERS: dict[str, Talker] = {
     "websocket": talk_websocket,
     "sse": talk_sse,
 }
+assert tuple(TALKERS) == NAMES, "every technique in pushlab.techniques needs its talker here"
 
 
 async def prepare(technique: str, base: str, since: int | None) -> tuple[int, ByteMeter]:
@@ -211,29 +223,30 @@ async def converse(
     *,
     count: int | None = None,
     interval_s: float | None = None,
-    hold_s: float = DEFAULT_HOLD_S,
+    hold_s: float = LONGPOLL_HOLD_S,
     since: int | None = None,
     lang: str = "en",
     out: TextIO | None = None,
     colour: bool | None = None,
     stop: asyncio.Event | None = None,
+    narrator: Narrator | None = None,
 ) -> Summary:
     """Talk to a server of ``technique`` until ``count`` messages arrived, ``stop`` is set,
     or the server hangs up; print each exchange to ``out`` and return the summary (also
     printed). A wrong server raises ClientFailure before anything is sent; a failure during
-    the conversation ends it with ``summary.error`` set."""
+    the conversation ends it with ``summary.error`` set. A ``narrator`` given replaces the
+    printing one (``out``, ``lang`` and ``colour`` are then its business)."""
     if technique not in TALKERS:
-        raise ClientFailure(
-            f"unknown technique {technique!r}; choose one of {', '.join(TECHNIQUES)}"
-        )
+        raise ClientFailure(f"unknown technique {technique!r}; choose one of {', '.join(NAMES)}")
     if count is not None and count < 1:
         raise ClientFailure("--count must be at least 1")
     base = base_url(url or default_url(technique))
     if interval_s is None:
-        interval_s = DEFAULT_POLL_INTERVAL_S if technique == "polling" else 0.0
+        interval_s = POLL_INTERVAL_S if TECHNIQUES[technique].polls else 0.0
     cursor, check_meter = await prepare(technique, base, since)
 
-    narrator = Narrator(sys.stdout if out is None else out, texts(lang), colour)
+    if narrator is None:
+        narrator = Narrator(sys.stdout if out is None else out, texts(lang), colour)
     summary = Summary(technique, base, bytes_counted=WHERE_COUNTED, last_id=cursor)
     summary.check_bytes_sent = check_meter.bytes_sent
     summary.check_bytes_received = check_meter.bytes_received

@@ -1,9 +1,9 @@
 """A WebSocket conversation with nothing but a TCP socket, every byte shown.
 
-    python -m clients handshake [ws://127.0.0.1:8003/ws] [--key KEY] [--origin ORIGIN]
-    python -m clients handshake --verify KEY ACCEPT
-    python -m clients handshake --no-upgrade      # a plain GET on the WebSocket path
-    python -m clients handshake --version 8       # a version the server does not speak
+    python -m pushlab.clients handshake [ws://127.0.0.1:8003/ws] [--key KEY] [--origin ORIGIN]
+    python -m pushlab.clients handshake --verify KEY ACCEPT
+    python -m pushlab.clients handshake --no-upgrade      # a plain GET on the WebSocket path
+    python -m pushlab.clients handshake --version 8       # a version the server does not speak
 
 No WebSocket library is involved: the bytes come from ``clients.rfc6455`` and go through a
 plain blocking socket, so what is printed is exactly what travelled.
@@ -21,11 +21,14 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from pushlab.clients import rfc6455
+from pushlab.clients.annotate import annotate_frame, format_annotation
 from pushlab.clients.narration import wants_colour
 from pushlab.clients.rfc6455 import Frame, Opcode
 from pushlab.clients.target import ClientFailure, split_url
+from pushlab.techniques import technique
 
-DEFAULT_URL = "ws://127.0.0.1:8003/ws"
+WEBSOCKET = technique("websocket")
+DEFAULT_URL = f"ws://127.0.0.1:{WEBSOCKET.port}{WEBSOCKET.path}"
 DEFAULT_TEXT = "hello from a raw socket"
 WS_SCHEMES = {"ws": "ws", "http": "http"}
 MAX_FRAMES_SHOWN = 5
@@ -75,7 +78,7 @@ class Printer:
         for row in range(0, min(len(raw), MAX_HEX_BYTES), 16):
             more = " …" if row + 16 >= MAX_HEX_BYTES and len(raw) > MAX_HEX_BYTES else ""
             self.write(f"    {raw[row : row + 16].hex(' ')}{more}")
-        self.write(rfc6455.format_annotation(rfc6455.annotate_frame(raw), indent="    "))
+        self.write(format_annotation(annotate_frame(raw), indent="    "))
 
 
 def shorten(text: str, limit: int = 96) -> str:

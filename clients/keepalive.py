@@ -1,6 +1,6 @@
 """Keep-alive, measured: the same requests over one TCP connection, then one connection each.
 
-    python -m clients keepalive [http://127.0.0.1:8001/poll] [-n 5]
+    python -m pushlab.clients keepalive [http://127.0.0.1:8001/poll] [-n 5]
 
 The source article's point: ``Connection: keep-alive`` only asks the server not to hang up
 after an answer, so the next request can reuse the TCP connection. It saves connection
@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 from urllib.parse import quote, urlencode
 
-from pushlab.clients.target import ClientFailure, split_url
+from pushlab.clients.target import ClientFailure, default_url, split_url
+from pushlab.techniques import TECHNIQUES, technique
 
-DEFAULT_URL = "http://127.0.0.1:8001/poll"
+DEFAULT_URL = default_url("polling") + technique("polling").path
 HTTP_ONLY = {"http": "http"}
 MAX_REQUESTS = 10_000  # per mode; "Connection: close" leaves each port in TIME_WAIT
 
@@ -83,14 +84,15 @@ class Server:
 
 def request_target(path: str, query: str, server: Server) -> str:
     """The path to ask for. A bare ``/poll`` gets ``since=<newest id>`` (no old history in the
-    answers) and, on a long-polling server, ``timeout=0`` (answer at once, do not hold)."""
-    if path != "/poll" or query:
+    answers) and, on a server that holds polls (long polling), ``timeout=0`` (answer at once)."""
+    if path != technique("polling").path or query:
         # A request line is ASCII: "/pöll" goes out as "/p%C3%B6ll" (what a browser sends).
         path, query = quote(path, safe="/%:@!$&'()*+,;="), quote(query, safe="=&%+,;:@/")
         return path + (f"?{query}" if query else "")
     params = {"since": server.get_json("/stats")["last_id"]}
-    if server.get_json("/healthz").get("technique") == "longpoll":
-        params["timeout"] = 0
+    entry = TECHNIQUES.get(server.get_json("/healthz").get("technique", ""))
+    if entry is not None and entry.holds_request and not entry.pushes:
+        params["timeout"] = 0  # a long poll
     return f"{path}?{urlencode(params)}"
 
 

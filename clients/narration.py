@@ -1,7 +1,10 @@
 """How a conversation is shown: one timestamped line per exchange, and the summary at the end.
 
 All four terminal clients print through one ``Narrator`` and sum up in one ``Summary``, so
-what differs between them is only what they say, never how it is laid out or counted.
+what differs between them is only what they say, never how it is laid out or counted. Each
+line also says what kind of exchange it is (``request``, ``response``, ``push``, ``upgrade``,
+``stream-open`` or ``info``) and which messages it carried: the printing narrator lays lines
+out by it, and the bench's tracer records the same calls as a sequence diagram.
 """
 
 from __future__ import annotations
@@ -9,10 +12,15 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TextIO
+from typing import Any, TextIO
 
 from pushlab.clients.i18n import English
+from pushlab.techniques import TECHNIQUES
+
+Messages = Sequence[dict[str, Any]]
+"""The messages an exchange carried, as the server's JSON (``id``, ``ts``, ``text``)."""
 
 ANSI = {
     "sent": "36",  # cyan: what the client sends
@@ -22,6 +30,16 @@ ANSI = {
     "time": "2",  # dim
     "title": "1",  # bold
 }
+
+
+def technique_style(name: str) -> str:
+    """Bold in the technique's colour of ``pushlab.techniques`` (24-bit ANSI), so a summary is
+    painted as its technique is on the page and in the plots; plain bold for an unknown name."""
+    entry = TECHNIQUES.get(name)
+    if entry is None:
+        return ANSI["title"]
+    red, green, blue = (int(entry.colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"1;38;2;{red};{green};{blue}"
 
 
 def wants_colour(out: TextIO) -> bool:
@@ -70,7 +88,8 @@ class Narrator:
         self.started = time.monotonic()
 
     def paint(self, text: str, style: str) -> str:
-        return f"\x1b[{ANSI[style]}m{text}\x1b[0m" if self.colour else text
+        """``text`` in ``style``: a name in ``ANSI`` or an SGR code such as ``1;38;2;0;114;178``."""
+        return f"\x1b[{ANSI.get(style, style)}m{text}\x1b[0m" if self.colour else text
 
     def write(self, text: str) -> None:
         print(text, file=self.out, flush=True)
@@ -79,11 +98,24 @@ class Narrator:
         stamp = self.paint(f"+{time.monotonic() - self.started:7.3f}s", "time")
         self.write(f"{stamp} {self.paint(f'{arrow} {text}', style)}")
 
-    def sent(self, text: str) -> None:
-        self.line("→", text, "sent")
+    def sent(self, text: str, kind: str = "request") -> None:
+        """The client sends ``text``: a ``request``, or ``info`` (a close frame)."""
+        self.exchange("→", text, "sent", kind, ())
 
-    def received(self, text: str, style: str = "news") -> None:
-        self.line("←", text, style)
+    def received(
+        self,
+        text: str,
+        style: str = "news",
+        *,
+        kind: str = "info",
+        messages: Messages = (),
+    ) -> None:
+        """The server sends ``text``, a ``kind`` of exchange carrying ``messages`` (their JSON)."""
+        self.exchange("←", text, style, kind, messages)
+
+    def exchange(self, arrow: str, text: str, style: str, kind: str, messages: Messages) -> None:
+        """Every line goes through here: a narrator that shows lines differently overrides it."""
+        self.line(arrow, text, style)
 
     def summary(self, summary: Summary) -> None:
         t = self.texts
@@ -102,7 +134,7 @@ class Narrator:
             summary.technique, summary.url, summary.elapsed_s, summary.stopped_by
         )
         self.write("")
-        self.write(self.paint(title, "title"))
+        self.write(self.paint(title, technique_style(summary.technique)))
         width = max(_display_width(label) for label, _ in rows)
         for label, value in rows:
             padding = " " * (width - _display_width(label))

@@ -1,7 +1,8 @@
 """The WebSocket protocol's bytes, as pure functions (RFC 6455): no sockets in this module.
 
 Everything here turns values into bytes or bytes into values, so it can be tested, printed
-and taught without a server; ``clients.handshake`` adds the socket. Names follow the RFC
+and taught without a server; ``clients.handshake`` adds the socket, and ``clients.annotate``
+explains a frame's bytes field by field. Names follow the RFC
 (``Frame``, ``Opcode``, ``fin``, ``rsv1``..``rsv3``, ``mask``, close codes) so the RFC can sit
 beside the code. The ``websockets`` library's sans-I/O ``websockets.frames`` is the model and,
 in the tests, the independent check.
@@ -38,23 +39,22 @@ __all__ = [
     "GUID",
     "AcceptSteps",
     "CloseCode",
-    "Field",
     "Frame",
+    "FrameHeader",
     "Opcode",
     "ProtocolError",
     "ResponseHead",
     "accept_key",
     "accept_steps",
-    "annotate_frame",
     "apply_mask",
     "build_upgrade_request",
     "decode_frame",
     "encode_close_payload",
     "encode_frame",
-    "format_annotation",
     "generate_key",
     "parse_close_payload",
     "parse_response_head",
+    "read_header",
 ]
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -277,7 +277,9 @@ def encode_frame(frame: Frame, *, mask: bool = False, masking_key: bytes | None 
 
 
 @dataclass(frozen=True)
-class _Header:
+class FrameHeader:
+    """The fixed part of a frame (§5.2): everything before the payload."""
+
     fin: bool
     rsv: tuple[bool, bool, bool]
     opcode_value: int
@@ -288,7 +290,7 @@ class _Header:
     header_size: int
 
 
-def _read_header(buf: bytes) -> _Header | None:
+def read_header(buf: bytes) -> FrameHeader | None:
     """The fixed part of §5.2, or None while it is incomplete."""
     if len(buf) < 2:
         return None
@@ -316,7 +318,7 @@ def _read_header(buf: bytes) -> _Header | None:
             return None
         masking_key = bytes(buf[offset : offset + 4])
         offset += 4
-    return _Header(
+    return FrameHeader(
         fin=bool(first & 0x80),
         rsv=(bool(first & 0x40), bool(first & 0x20), bool(first & 0x10)),
         opcode_value=first & 0x0F,
@@ -339,7 +341,7 @@ def decode_frame(
     RSV bits are reported, not judged: whether they are allowed depends on the extensions
     negotiated (§5.2), which is the caller's knowledge.
     """
-    header = _read_header(bytes(buf[:14]))
+    header = read_header(bytes(buf[:14]))
     if header is None:
         return None
     try:
@@ -382,130 +384,3 @@ def parse_close_payload(payload: bytes) -> tuple[int, str]:
     except UnicodeDecodeError:
         raise ProtocolError("close reason is not valid UTF-8 (§5.5.1)") from None
     return code, reason
-
-
-# --- Explaining a frame -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Field:
-    """One field of a frame on the wire: its bytes (hex), its bits where it is a bit field,
-    and what it says."""
-
-    name: str
-    hex: str
-    bits: str
-    meaning: str
-
-
-def _describe_payload(opcode: Opcode | None, payload: bytes) -> str:
-    if opcode is Opcode.CLOSE:
-        code, reason = parse_close_payload(payload)
-        try:
-            name = CloseCode(code).name
-        except ValueError:
-            name = "application-defined" if code >= 3000 else "unregistered"
-        return f"close code {code} ({name})" + (f", reason {reason!r}" if reason else "")
-    if opcode is Opcode.TEXT:
-        try:
-            return f"UTF-8 text {payload.decode()!r}"
-        except UnicodeDecodeError:
-            return "invalid UTF-8 (a text frame must be UTF-8, §5.6)"
-    return f"{len(payload)} bytes of data" if payload else "empty"
-
-
-def annotate_frame(data: bytes) -> list[Field]:
-    """Every field of the frame at the start of ``data`` with its bytes and meaning (§5.2).
-
-    Raises ProtocolError if ``data`` does not hold a complete frame.
-    """
-    header = _read_header(data)
-    if header is None or len(data) < header.header_size + header.length:
-        raise ProtocolError("incomplete frame")
-    first, second = data[0], data[1]
-    try:
-        opcode: Opcode | None = Opcode(header.opcode_value)
-        opcode_meaning = f"{header.opcode_value:#x} = {opcode.name}"
-        if opcode.is_control:
-            opcode_meaning += " (control frame)"
-    except ValueError:
-        opcode = None
-        opcode_meaning = f"{header.opcode_value:#x} = reserved: the receiver must fail (§5.2)"
-    rsv_meaning = (
-        "no extension in use"
-        if not any(header.rsv)
-        else "set: meaningful only with a negotiated extension (e.g. RSV1 = permessage-deflate)"
-    )
-    fields = [
-        Field(
-            "FIN",
-            f"{first:02x}",
-            f"{first >> 7:b}",
-            "final fragment of the message" if header.fin else "more fragments follow",
-        ),
-        Field("RSV1-3", f"{first:02x}", f"{(first >> 4) & 0b111:03b}", rsv_meaning),
-        Field("opcode", f"{first:02x}", f"{first & 0x0F:04b}", opcode_meaning),
-        Field(
-            "MASK",
-            f"{second:02x}",
-            f"{second >> 7:b}",
-            "payload is masked (client → server)"
-            if header.mask
-            else "payload not masked (server → client)",
-        ),
-    ]
-    if header.length_field <= 125:
-        fields.append(
-            Field(
-                "payload len",
-                f"{second:02x}",
-                f"{header.length_field:07b}",
-                f"{header.length} bytes (7-bit form, 0–125)",
-            )
-        )
-    else:
-        size = 2 if header.length_field == 126 else 8
-        form = "16-bit" if size == 2 else "64-bit"
-        fields.append(
-            Field(
-                "payload len",
-                f"{second:02x}",
-                f"{header.length_field:07b}",
-                f"{header.length_field}: the real length follows in {size * 8} bits",
-            )
-        )
-        fields.append(
-            Field(
-                f"extended len ({form})", data[2 : 2 + size].hex(" "), "", f"{header.length} bytes"
-            )
-        )
-    start = header.header_size
-    payload = data[start : start + header.length]
-    if header.masking_key is not None:
-        fields.append(
-            Field(
-                "masking key",
-                header.masking_key.hex(" "),
-                "",
-                "XOR key for the payload, chosen at random per frame (§5.3)",
-            )
-        )
-        fields.append(Field("payload (masked)", payload.hex(" "), "", "as it travels on the wire"))
-        payload = apply_mask(payload, header.masking_key)
-        label = "payload (unmasked)"
-    else:
-        label = "payload"
-    fields.append(Field(label, payload.hex(" "), "", _describe_payload(opcode, payload)))
-    return fields
-
-
-def format_annotation(fields: list[Field], indent: str = "  ", max_hex_chars: int = 72) -> str:
-    """``annotate_frame``'s fields as aligned lines for a terminal."""
-    lines = []
-    for field in fields:
-        hex_text = (
-            field.hex if len(field.hex) <= max_hex_chars else field.hex[: max_hex_chars - 1] + "…"
-        )
-        bits = f" [{field.bits}]" if field.bits else ""
-        lines.append(f"{indent}{field.name:<22}{hex_text}{bits}  → {field.meaning}")
-    return "\n".join(lines)

@@ -13,7 +13,8 @@ from urllib.parse import SplitResult, urlsplit
 
 import aiohttp
 
-DEFAULT_PORTS = {"polling": 8001, "longpoll": 8002, "websocket": 8003, "sse": 8004}
+from pushlab.techniques import technique
+
 HTTP_SCHEMES = {"http": "http", "https": "https", "ws": "http", "wss": "https"}
 
 
@@ -21,8 +22,9 @@ class ClientFailure(Exception):
     """A problem the user can act on; the CLI prints it as one line and exits non-zero."""
 
 
-def default_url(technique: str) -> str:
-    return f"http://127.0.0.1:{DEFAULT_PORTS[technique]}"
+def default_url(name: str) -> str:
+    """Where ``python -m pushlab.servers NAME`` listens when given no ``--port``."""
+    return f"http://127.0.0.1:{technique(name).port}"
 
 
 def split_url(url: str, schemes: dict[str, str] = HTTP_SCHEMES) -> SplitResult:

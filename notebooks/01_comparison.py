@@ -22,16 +22,16 @@
 # > 为什么长这个样子；文中的所有数字都由数据现算，不是手写的。
 
 # %% [markdown]
-# pushlab's bench (`make bench`, or `python -m bench`) runs the four techniques — ajax
+# pushlab's bench (`make bench`, or `pushlab bench`) runs the four techniques — ajax
 # (short) polling, long polling, WebSocket and Server-Sent Events — against the same feed of
 # messages, with the same number of simulated clients, and records what each one cost and
 # delivered. This notebook walks through one run's figures. They are drawn by the same
-# functions that draw the bench's `report.md` (`bench/plots.py`), and every number in the text
+# functions that draw the bench's `report.md` (`bench/presentation/`), and every number in the text
 # is computed from the run's files when the notebook runs: rerun it after your own `make bench`
 # and the text follows your machine.
 #
 # Which run? `results/latest` if you have made one, else `results/sample` — a small real run
-# committed with the repository (made by `python -m bench`, never edited by hand). Set the
+# committed with the repository (made by `pushlab bench`, never edited by hand). Set the
 # environment variable `PUSHLAB_RESULTS` to read another directory.
 
 # %%
@@ -39,17 +39,20 @@
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
+
 from pushlab.bench.analysis import model
-from pushlab.bench.analysis.results import TECHNIQUES, load_results
+from pushlab.bench.analysis.findings import findings
+from pushlab.bench.analysis.results import load_results
 from pushlab.bench.analysis.shaping import (
     default_publish_rate,
     flag_reason,
     flagged,
+    in_table_order,
     largest_common_clients,
-    series_label,
 )
 from pushlab.bench.notebooks import results_dir, show
-from pushlab.bench.presentation import plots, report
+from pushlab.bench.presentation import distributions, report, sweeps, timeline
+from pushlab.techniques import PUSHED, TECHNIQUES, label
 
 results = load_results(results_dir())
 summary = results.summary
@@ -59,7 +62,7 @@ if results.synthetic:
 display(
     Markdown(
         f"Reading **`{results.path}`**: {len(summary)} scenarios, measured on "
-        f"{results.run_date} with `{environment.get('command', 'python -m bench')}`."
+        f"{results.run_date} with `{environment.get('command', 'pushlab bench')}`."
     )
 )
 machine = {
@@ -80,20 +83,15 @@ display(pd.Series({k: v for k, v in machine.items() if v}, name="measured on").t
 # report makes).
 
 # %%
-TECHNIQUE_ORDER = {technique: index for index, technique in enumerate(TECHNIQUES)}
 clients_sweep = results.sweep("clients")
 if clients_sweep.empty:
     raise RuntimeError(f"{results.path} has no clients sweep: run `make bench`")
 rate = default_publish_rate(clients_sweep)
 at_rate = clients_sweep[np.isclose(clients_sweep["publish_rate"], rate)]
 clients = largest_common_clients(at_rate)
-at_load = (
-    at_rate[at_rate["clients"] == clients]
-    .assign(order=lambda rows: rows["technique"].map(TECHNIQUE_ORDER))
-    .sort_values(["order", "poll_interval"])
-)
+at_load = in_table_order(at_rate[at_rate["clients"] == clients])
 at_load["line"] = [
-    series_label(t, i) for t, i in zip(at_load["technique"], at_load["poll_interval"], strict=True)
+    label(t, i) for t, i in zip(at_load["technique"], at_load["poll_interval"], strict=True)
 ]
 load = f"{clients:,.0f} clients and {rate:g} msg/s"
 by_line = at_load.set_index("line")
@@ -110,7 +108,7 @@ display(Markdown(f"The comparison load: **{load}** ({len(at_load)} scenarios).")
 
 # %%
 if results.trace:
-    show(plots.plot_timeline, results.trace)
+    show(timeline.plot_timeline, results.trace)
 else:
     display(Markdown("_This run recorded no trace._"))
 
@@ -123,9 +121,13 @@ else:
 # publish rate. Long polling makes about one request per delivered message (the server holds
 # each until there is news). WebSocket and SSE make one request per client — the upgrade or
 # the stream's GET — and then none at all, so their line is near zero during the measurement.
+#
+# `sweeps.plot_vs_clients(summary, column)` draws any column of `summary.csv` against the
+# clients; its axis label and unit come from the column's own description (`row.COLUMNS`).
+# A panel function returns the Axes it drew on; `.figure` is the figure to show.
 
 # %%
-show(plots.plot_requests_vs_clients, summary)
+show(lambda: sweeps.plot_vs_clients(summary, "requests_per_s").figure)
 
 
 # %%
@@ -133,7 +135,11 @@ def value(line: str, column: str) -> float:
     return float(by_line.loc[line, column])
 
 
-polling_lines = [line for line in by_line.index if line.startswith("polling")]
+polling_lines = [
+    line
+    for line, name in zip(by_line.index, by_line["technique"], strict=True)
+    if TECHNIQUES[name].polls
+]
 sentences = []
 for line in polling_lines:
     interval = by_line.loc[line, "poll_interval"]
@@ -167,14 +173,14 @@ display(Markdown(f"At {load}: " + " ".join(sentences)))
 # moment it is published and takes one transit.
 
 # %%
-show(plots.plot_latency_cdf, results)
+show(lambda: distributions.plot_latency_cdf(results).figure)
 
 # %%
 medians = ", ".join(
     f"{line} {value(line, 'latency_p50_ms'):,.3g} ms (p99 {value(line, 'latency_p99_ms'):,.3g} ms)"
     for line in by_line.index
 )
-pushed = [line for line in by_line.index if line in ("WebSocket", "SSE")]
+pushed = [line for line in by_line.index if line in {label(name) for name in PUSHED}]
 fastest_push = min((value(line, "latency_p50_ms") for line in pushed), default=np.nan)
 text = f"Median (and p99) delivery latency at {load}: {medians}."
 if polling_lines and pushed:
@@ -206,7 +212,7 @@ display(Markdown(text))
 # delivered message.
 
 # %%
-show(plots.plot_bytes_vs_clients, summary)
+show(lambda: sweeps.plot_vs_clients(summary, "traffic_kb_per_s").figure)
 
 # %%
 bytes_table = at_load[["line", "bytes_per_message", "requests_per_message", "empty_fraction"]]
@@ -256,10 +262,10 @@ display(
 # connected clients.
 
 # %%
-show(plots.plot_cpu, summary)
+show(sweeps.plot_cpu, summary)
 
 # %%
-show(plots.plot_memory, summary)
+show(sweeps.plot_memory, summary)
 
 # %%
 cpu_parts = ", ".join(
@@ -330,9 +336,10 @@ else:
 # %% [markdown]
 # ## The whole run
 #
-# The report's own findings for this run (`bench/report.py` writes them into `report.md`), and
-# the clients sweep, every row:
+# The report's own findings for this run (`bench/analysis/findings.py` words them,
+# `bench/presentation/report.py` writes them into `report.md`), and the clients sweep, every
+# row:
 
 # %%
-display(Markdown("\n".join(f"- {finding}" for finding in report.findings(results))))
+display(Markdown("\n".join(f"- {finding}" for finding in findings(results))))
 display(Markdown(report.sweep_table(results, "clients")))

@@ -45,8 +45,9 @@ import json
 import pandas as pd
 from IPython.display import Markdown, display
 from matplotlib.figure import Figure
-from pushlab.bench.presentation.plots import classroom_style
-from pushlab.clients import rfc6455
+
+from pushlab.bench.presentation.style import classroom_style
+from pushlab.clients import annotate, rfc6455
 from pushlab.clients.handshake import handshake
 from pushlab.clients.keepalive import keepalive
 from pushlab.clients.rfc6455 import Frame, Opcode
@@ -196,7 +197,7 @@ def annotated(raw: bytes, max_hex_chars: int = 60) -> pd.DataFrame:
             "bits": field.bits,
             "meaning": field.meaning,
         }
-        for field in rfc6455.annotate_frame(raw)
+        for field in annotate.annotate_frame(raw)
     ]
     return pd.DataFrame(rows).style.hide(axis="index")
 
@@ -381,7 +382,7 @@ await writer.wait_closed()
 print("server then closed the TCP connection:", server_closed_tcp)
 
 # %% [markdown]
-# The same conversation, narrated by the terminal client `python -m clients handshake` (it uses
+# The same conversation, narrated by the terminal client `pushlab client handshake` (it uses
 # the same functions over a blocking socket, so here it runs in a thread while the server keeps
 # running on this notebook's event loop):
 
@@ -403,7 +404,7 @@ assert result.upgraded and result.accept_matches
 # server not to hang up after an answer, so the *next request* can reuse the TCP connection
 # and skip a new TCP handshake. The client still has to ask; the server still only answers.
 #
-# The demonstrator behind `python -m clients keepalive` sends the same request N times over one
+# The demonstrator behind `pushlab client keepalive` sends the same request N times over one
 # connection, then N times with `Connection: close` (a new connection each). It reads the
 # server's `tcp_connections_opened` counter before and after each run, over a connection of its
 # own; we also read the counter directly from the server object in this notebook.

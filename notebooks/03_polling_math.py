@@ -24,17 +24,17 @@
 # %% [markdown]
 # The questions of notebook 01 — how late, how many empty answers, how many requests per
 # message — have answers you can work out on paper before measuring anything. This notebook
-# derives them (the formulas live in `bench/model.py`, one function each, with their
+# derives them (the formulas live in `bench/analysis/model.py`, one function each, with their
 # derivations in the docstrings), then holds them against the measurements of a bench run.
 #
-# | symbol | meaning | in `bench/model.py` |
+# | symbol | meaning | in `bench/analysis/model.py` |
 # |---|---|---|
 # | λ | messages published per second (every client receives every one) | `publish_rate` |
 # | T | time between two polls of one polling client | `poll_interval_s` |
 # | d | one-way transit, server → client, including both programs' handling | `transit_s` |
 # | g | a long poll's gap: answer sent → the next request reaches the server | `reconnect_gap_s` |
 #
-# The figures are the same functions that draw the bench report (`bench/plots.py`): points are
+# The figures are the same functions that draw the bench report (`bench/presentation/`): points are
 # measurements, dashed lines the model.
 
 # %%
@@ -42,11 +42,14 @@
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
+
 from pushlab.bench.analysis import model
-from pushlab.bench.analysis.results import TECHNIQUE_NAMES, load_results
-from pushlab.bench.analysis.shaping import series_label, transit_estimate_ms
+from pushlab.bench.analysis.results import load_results
+from pushlab.bench.analysis.shaping import polling_rows, recorded_hold_s, transit_estimate_ms
 from pushlab.bench.notebooks import results_dir, show
-from pushlab.bench.presentation import plots
+from pushlab.bench.presentation import polling as polling_figures
+from pushlab.bench.presentation import sweeps
+from pushlab.techniques import HELD, TECHNIQUES, label
 
 results = load_results(results_dir())
 summary = results.summary
@@ -87,7 +90,7 @@ display(
 # sample sizes, and call a measurement *in agreement* when it lies within two standard errors.
 
 # %%
-polling = scenarios[scenarios["technique"] == "polling"].dropna(subset=["poll_interval"])
+polling = polling_rows(scenarios).dropna(subset=["poll_interval"])
 rows = []
 for _, row in polling.iterrows():
     T, rate, duration = row["poll_interval"], row["publish_rate"], row["duration_s"]
@@ -99,7 +102,7 @@ for _, row in polling.iterrows():
     rows.append(
         {
             "scenario": row["scenario"],
-            "line": series_label("polling", T),
+            "line": label(row["technique"], T),
             "clients": row["clients"],
             "λ (msg/s)": rate,
             "T (s)": T,
@@ -142,7 +145,7 @@ display(
 # The same comparison, drawn. Mean latency first:
 
 # %%
-show(plots.plot_latency_vs_interval, summary)
+show(lambda: polling_figures.plot_latency_vs_interval(summary).figure)
 
 # %%
 if compare.empty:
@@ -182,7 +185,7 @@ else:
 # so fewer polls are empty: max(0, 1 − λT).
 
 # %%
-show(plots.plot_empty_fraction_vs_interval, summary)
+show(lambda: polling_figures.plot_empty_fraction_vs_interval(summary).figure)
 
 # %%
 if not compare.empty:
@@ -207,7 +210,7 @@ if not compare.empty:
 # rare news and cheap for a busy feed.
 
 # %%
-show(plots.plot_requests_per_message_vs_interval, summary)
+show(lambda: polling_figures.plot_requests_per_message_vs_interval(summary).figure)
 
 # %%
 if not compare.empty:
@@ -236,9 +239,21 @@ if not compare.empty:
 #
 # WebSocket and SSE make one request (the upgrade, or the stream's GET) and then only receive:
 # over a run of λ·duration messages that one request is shared, so the ratio tends to 0.
+#
+# The hold τ is the one this run's long-poll clients asked for: `summary.csv` records it in
+# `longpoll_hold_s`, and the model reads it from there (a run that did not record it gets no
+# long-poll curve, rather than one drawn with a guessed τ).
 
 # %%
-show(plots.plot_requests_per_message_vs_rate, summary)
+show(lambda: sweeps.plot_requests_per_message_vs_rate(summary).figure)
+holds = scenarios.get("longpoll_hold_s", pd.Series(dtype=float)).dropna().unique()
+display(
+    Markdown(
+        f"This run's long-poll hold: τ = {', '.join(f'{hold:g} s' for hold in holds)}."
+        if len(holds)
+        else "_This run recorded no long-poll hold: the long-poll model is not drawn._"
+    )
+)
 
 # %% [markdown]
 # ## 5. Transits: long polling takes 1 to 3, WebSocket one
@@ -252,18 +267,29 @@ show(plots.plot_requests_per_message_vs_rate, summary)
 # and millisecond transits. We look at the long-poll and WebSocket latencies of one load, in
 # units of d.
 
+
 # %%
-HOLD_TIMEOUT_S = 25.0  # the bench's long-poll hold (the server's default)
-
-
-def longpoll_gap_share(rate: float, transit_s: float) -> float:
+def longpoll_gap_share(rate: float, transit_s: float, hold_s: float) -> float:
     """Share of messages that land in a gap, read off the model's mean: d + (g/2)·share."""
     gap_s = 2 * transit_s
-    mean_s = model.longpoll_mean_latency_s(rate, transit_s, gap_s, HOLD_TIMEOUT_S)
+    mean_s = model.longpoll_mean_latency_s(rate, transit_s, gap_s, hold_s)
     return float((mean_s - transit_s) / (gap_s / 2))
 
 
-at_load = scenarios[scenarios["technique"].isin(["longpoll", "websocket", "sse"])]
+def model_mean_latency_ms(row: pd.Series, transit_ms: float) -> float:
+    """Pushed: one transit. Long polling: its model, with the hold this row asked for."""
+    if TECHNIQUES[row["technique"]].pushes:
+        return 1000 * model.push_latency_s(transit_ms / 1000)
+    hold_s = recorded_hold_s(row)
+    if hold_s is None:
+        return np.nan  # the run did not record its hold: no model rather than a guess
+    gap_s = 2 * transit_ms / 1000
+    return 1000 * model.longpoll_mean_latency_s(
+        row["publish_rate"], transit_ms / 1000, gap_s, hold_s
+    )
+
+
+at_load = scenarios[scenarios["technique"].isin(HELD)]
 transit_rows = []
 for _, row in at_load.iterrows():
     if not results.has_latency(row["scenario"]):
@@ -273,10 +299,12 @@ for _, row in at_load.iterrows():
         continue
     transit_ms, source = transit_estimate_ms(summary, row["clients"], row["publish_rate"])
     in_transits = latency / transit_ms
-    gap_s = 2 * transit_ms / 1000
+    hold_s = recorded_hold_s(row)
+    pushes = TECHNIQUES[row["technique"]].pushes
     transit_rows.append(
         {
-            "technique": TECHNIQUE_NAMES[row["technique"]],
+            "technique": label(row["technique"]),
+            "pushes": pushes,
             "clients": row["clients"],
             "λ (msg/s)": row["publish_rate"],
             "d (ms)": transit_ms,
@@ -286,17 +314,10 @@ for _, row in at_load.iterrows():
             "> 2d": np.mean(in_transits > 2),
             "> 3d": np.mean(in_transits > 3),
             "mean (ms)": latency.mean(),
-            "model mean (ms)": 1000
-            * (
-                model.longpoll_mean_latency_s(
-                    row["publish_rate"], transit_ms / 1000, gap_s, HOLD_TIMEOUT_S
-                )
-                if row["technique"] == "longpoll"
-                else model.push_latency_s(transit_ms / 1000)
-            ),
-            "share in a gap (model)": longpoll_gap_share(row["publish_rate"], transit_ms / 1000)
-            if row["technique"] == "longpoll"
-            else np.nan,
+            "model mean (ms)": model_mean_latency_ms(row, transit_ms),
+            "share in a gap (model)": np.nan
+            if pushes or hold_s is None
+            else longpoll_gap_share(row["publish_rate"], transit_ms / 1000, hold_s),
         }
     )
 transits = pd.DataFrame(transit_rows)
@@ -305,15 +326,16 @@ if transits.empty:
 else:
     transits = transits.sort_values(["λ (msg/s)", "clients", "technique"])
     display(
-        transits.style.hide(axis="index")
+        transits.drop(columns="pushes")
+        .style.hide(axis="index")
         .format(precision=3)
         .format({"clients": "{:,.0f}", "deliveries": "{:,.0f}", "> 2d": "{:.2%}", "> 3d": "{:.2%}"})
     )
 
 # %%
 if not transits.empty:
-    longpoll_rows = transits[transits["technique"] == "long polling"]
-    pushed_rows = transits[transits["technique"] != "long polling"]
+    longpoll_rows = transits[~transits["pushes"]]
+    pushed_rows = transits[transits["pushes"]]
     text = []
     if not longpoll_rows.empty:
         beyond = longpoll_rows["> 3d"].max()

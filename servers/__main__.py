@@ -1,4 +1,5 @@
-"""``python -m servers polling|longpoll|websocket|sse|all|demo [options]``."""
+"""``python -m pushlab.servers polling|longpoll|websocket|sse|all|demo [options]``
+(``pushlab serve`` and ``pushlab demo`` call ``main`` with their own ``prog``)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import resource
 import signal
 import subprocess
 import sys
 from collections.abc import Callable
 
-from pushlab.servers.config import ARRIVALS, DEFAULT_PORTS, TECHNIQUES, ServerConfig
+from pushlab.limits import raise_open_files_limit
+from pushlab.servers.config import ARRIVALS, ServerConfig
+from pushlab.techniques import DEMO_PORT, NAMES, TECHNIQUES
 
 
 def number_in_range(
@@ -37,18 +39,33 @@ rate = number_in_range(float, 0, 1000, "a rate in messages per second")
 positive_int = number_in_range(int, 1, 10**9, "a whole number at least 1")
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+PROG = "python -m pushlab.servers"
+
+
+def default_ports() -> str:
+    """``polling 8001, …, demo 8000``, for the help text."""
+    ports = [f"{name} {entry.port}" for name, entry in TECHNIQUES.items()]
+    return ", ".join([*ports, f"demo {DEMO_PORT}"])
+
+
+def parse_args(
+    argv: list[str], prog: str = PROG, choices: tuple[str, ...] = (*NAMES, "all", "demo")
+) -> argparse.Namespace:
+    """``choices`` are what the first argument may name; with one choice there is no argument
+    (``pushlab demo`` is the demo, and its help does not offer the four techniques)."""
     parser = argparse.ArgumentParser(
-        prog="python -m servers",
+        prog=prog,
         description="Run a pushlab server: one technique, all four, or the classroom demo.",
     )
-    parser.add_argument("technique", choices=[*TECHNIQUES, "all", "demo"])
+    if len(choices) == 1:
+        parser.set_defaults(technique=choices[0])
+    else:
+        parser.add_argument("technique", choices=choices)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
         "--port",
         type=port_number,
-        help="port (default: polling 8001, longpoll 8002, "
-        "websocket 8003, sse 8004, demo 8000; 0 = any free port)",
+        help=f"port (default: {default_ports()}; 0 = any free port)",
     )
     parser.add_argument(
         "--rate",
@@ -93,18 +110,11 @@ def config_from(args: argparse.Namespace) -> ServerConfig:
     )
 
 
-def raise_open_files_limit() -> None:
-    """Thousands of clients need thousands of file descriptors."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
 async def serve_one(technique: str, config: ServerConfig) -> None:
     from pushlab.servers.app import make_app
     from pushlab.servers.runner import start, wait_for_stop_signal
 
-    port = DEFAULT_PORTS[technique] if config.port is None else config.port
+    port = TECHNIQUES[technique].port if config.port is None else config.port
     server = await start(make_app(technique, config), config.host, port)
     # One write call per line: under `all` four processes share this pipe, and print() issues
     # the text and its newline as two writes when stdout is unbuffered (PYTHONUNBUFFERED=1).
@@ -120,17 +130,16 @@ def stop_on_sigterm(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def run_all(argv: list[str], args: argparse.Namespace) -> int:
+def run_all(argv: list[str], args: argparse.Namespace, prog: str = PROG) -> int:
     """Four servers, four processes (as in production: each technique alone on its CPU time)."""
     passthrough = [a for a in argv if a != "all"]
     if args.port is not None:  # however it was spelt: --port 1, --port=1, --po 1
-        print(
-            "python -m servers all: --port is not accepted (ports are 8001–8004)", file=sys.stderr
-        )
+        ports = ", ".join(str(entry.port) for entry in TECHNIQUES.values())
+        print(f"{prog} all: --port is not accepted (the ports are {ports})", file=sys.stderr)
         return 2
     children = [
         subprocess.Popen([sys.executable, "-m", "pushlab.servers", technique, *passthrough])
-        for technique in TECHNIQUES
+        for technique in NAMES
     ]
     signal.signal(signal.SIGTERM, stop_on_sigterm)
     try:
@@ -150,13 +159,19 @@ def run_all(argv: list[str], args: argparse.Namespace) -> int:
     return max(child.returncode or 0 for child in children)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(
+    argv: list[str] | None = None,
+    prog: str = PROG,
+    choices: tuple[str, ...] = (*NAMES, "all", "demo"),
+) -> int:
+    """Run what ``argv`` asks for; ``prog`` names the command in help and error lines, and
+    ``choices`` limits what its first argument may name (see :func:`parse_args`)."""
     argv = sys.argv[1:] if argv is None else argv
-    args = parse_args(argv)
+    args = parse_args(argv, prog, choices)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     raise_open_files_limit()
     if args.technique == "all":
-        return run_all(argv, args)
+        return run_all(argv, args, prog)
     config = config_from(args)
     try:
         if args.technique == "demo":
@@ -167,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(serve_one(args.technique, config))
     except OSError as error:
         print(
-            f"python -m servers {args.technique}: cannot listen: {error.strerror or error}",
+            f"{prog} {args.technique}: cannot listen: {error.strerror or error}",
             file=sys.stderr,
         )
         return 1

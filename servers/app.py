@@ -2,30 +2,33 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator
+from types import ModuleType
 
 from aiohttp import web
-from pushlab.servers.common import (
-    CONFIG,
-    FEED,
-    METER,
-    PUBLISHER,
-    TECHNIQUE_PATHS,
-    add_common_routes,
-    count_requests,
-    errors_as_json,
-)
-from pushlab.servers.config import TECHNIQUES, ServerConfig
+
+from pushlab.servers import longpoll, polling, sse, websocket
+from pushlab.servers.common import add_common_routes, count_requests, errors_as_json
+from pushlab.servers.config import ServerConfig
 from pushlab.servers.feed import Feed
+from pushlab.servers.keys import CONFIG, FEED, METER, PUBLISHER, TECHNIQUE_PATHS
 from pushlab.servers.metering import Meter
 from pushlab.servers.publisher import Publisher
+from pushlab.techniques import NAMES, technique
 
-__all__ = ["CONFIG", "FEED", "METER", "PUBLISHER", "TECHNIQUES", "make_app"]
+__all__ = ["CONFIG", "FEED", "METER", "PUBLISHER", "SERVERS", "make_app"]
+
+SERVERS: dict[str, ModuleType] = {
+    server.TECHNIQUE.name: server for server in (polling, longpoll, websocket, sse)
+}
+"""Each technique's server module: its ``TECHNIQUE`` entry, and ``setup(app)``, which adds its
+route at its path."""
+
+assert tuple(SERVERS) == NAMES, "every technique in pushlab.techniques needs its server here"
 
 
 def make_app(
-    technique: str,
+    technique_name: str,
     config: ServerConfig | None = None,
     *,
     feed: Feed | None = None,
@@ -37,26 +40,22 @@ def make_app(
     runs. Given one (the demo shares one feed and one publisher among four applications),
     the caller starts and stops it.
     """
-    if technique not in TECHNIQUES:
-        raise ValueError(f"unknown technique {technique!r}; choose one of {', '.join(TECHNIQUES)}")
+    entry = technique(technique_name)  # a ValueError naming the known techniques
     config = config or ServerConfig()
     feed = feed or Feed(config.history_size)
     owns_publisher = publisher is None
     publisher = publisher or Publisher(feed, config.publish_rate, config.arrivals)
 
-    # Room for a text of max_text_bytes even if every character is JSON-escaped.
     app = web.Application(
-        middlewares=[errors_as_json, count_requests],
-        client_max_size=max(64 * 1024, config.max_text_bytes * 6 + 1024),
+        middlewares=[errors_as_json, count_requests], client_max_size=config.max_body_bytes
     )
     app[CONFIG] = config
     app[FEED] = feed
-    app[METER] = Meter(technique)
+    app[METER] = Meter(entry.name)
     app[PUBLISHER] = publisher
-    module = importlib.import_module(f"pushlab.servers.{technique}")
-    app[TECHNIQUE_PATHS] = frozenset({module.PATH, "/messages"})
+    app[TECHNIQUE_PATHS] = frozenset({entry.path, "/messages"})
     add_common_routes(app)
-    module.setup(app)
+    SERVERS[entry.name].setup(app)
 
     async def close_feed(app: web.Application) -> None:
         feed.close()  # held long polls answer, push loops end

@@ -12,18 +12,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+
 from pushlab.servers.config import ARRIVALS, ServerConfig
-from pushlab.servers.feed import CursorAheadError, Feed, Message
+from pushlab.servers.feed import CursorAheadError, Message
+from pushlab.servers.keys import CONFIG, FEED, METER, PUBLISHER, TECHNIQUE_PATHS
 from pushlab.servers.metering import Meter
-from pushlab.servers.publisher import Publisher
 
 log = logging.getLogger("pushlab")
 
-FEED = web.AppKey("feed", Feed)
-METER = web.AppKey("meter", Meter)
-CONFIG = web.AppKey("config", ServerConfig)
-PUBLISHER = web.AppKey("publisher", Publisher)
-TECHNIQUE_PATHS = web.AppKey("technique_paths", frozenset)
 PLAIN_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

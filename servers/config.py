@@ -1,14 +1,18 @@
-"""Settings shared by the four servers (the CLI fills them in)."""
+"""Settings shared by the four servers (the CLI fills them in).
+
+The facts about each technique (name, port, path, the long-poll hold) live in
+``pushlab.techniques``; this module holds only what a server operator may change.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from pushlab.servers.feed import DEFAULT_HISTORY_SIZE
+from pushlab.techniques import LONGPOLL_HOLD_S, LONGPOLL_MAX_HOLD_S
 
-TECHNIQUES = ("polling", "longpoll", "websocket", "sse")
-DEFAULT_PORTS = {"demo": 8000, "polling": 8001, "longpoll": 8002, "websocket": 8003, "sse": 8004}
 ARRIVALS = ("periodic", "poisson")
+MIN_BODY_BYTES = 64 * 1024
 
 
 @dataclass
@@ -19,8 +23,8 @@ class ServerConfig:
     arrivals: str = "periodic"
     history_size: int = DEFAULT_HISTORY_SIZE
     max_text_bytes: int = 4096
-    longpoll_timeout_default_s: float = 25.0
-    longpoll_timeout_max_s: float = 60.0
+    longpoll_timeout_default_s: float = LONGPOLL_HOLD_S
+    longpoll_timeout_max_s: float = LONGPOLL_MAX_HOLD_S
     # Origins allowed to open a WebSocket: exact origins ("http://host:port"), "*" for any,
     # or "same-host" (the Origin's hostname equals the Host header's, any port).
     # Requests with no Origin header (non-browser clients) are always allowed.
@@ -30,3 +34,14 @@ class ServerConfig:
     sse_keepalive_s: float = 15.0
     sse_retry_ms: int = 2000
     max_publish_rate: float = 1000.0
+
+    @property
+    def max_message_bytes(self) -> int:
+        """The largest chat message on the wire (a JSON body or a WebSocket frame): room for a
+        text of ``max_text_bytes`` even if every character is JSON-escaped (``\\u00e9`` is six)."""
+        return self.max_text_bytes * 6 + 1024
+
+    @property
+    def max_body_bytes(self) -> int:
+        """aiohttp's ``client_max_size``: a chat message, and never less than 64 KiB."""
+        return max(MIN_BODY_BYTES, self.max_message_bytes)

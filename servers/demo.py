@@ -1,9 +1,10 @@
 """The classroom demo: one page and the four techniques, in one process, on one shared feed.
 
-``python -m servers demo`` starts five servers:
+``python -m pushlab.servers demo`` (``pushlab demo``) starts five servers:
 
 - the page, on 8000: ``/`` and ``/static/*`` (plain HTML, CSS and JavaScript from
-  ``servers/static``), ``/api/config`` (where the four techniques live), ``/api/stats`` (every
+  ``servers/static``), ``/api/config`` (where the four techniques live, and the table of
+  ``pushlab.techniques``: labels, colours, flags, defaults), ``/api/stats`` (every
   technique's ``/stats``), ``/api/handshake`` (the headers of the page's own WebSocket
   upgrade) and ``/api/publisher`` (the one shared publisher's rate). The page app reads the
   technique applications in-process, so watching adds nothing to what is watched;
@@ -35,12 +36,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from pushlab.servers import websocket
+
 from pushlab.servers.app import make_app
 from pushlab.servers.common import (
-    CONFIG,
-    METER,
-    PUBLISHER,
     Handler,
     errors_as_json,
     get_publisher,
@@ -48,16 +46,17 @@ from pushlab.servers.common import (
     post_publisher,
     stats_snapshot,
 )
-from pushlab.servers.config import DEFAULT_PORTS, TECHNIQUES, ServerConfig
+from pushlab.servers.config import ServerConfig
 from pushlab.servers.feed import Feed
+from pushlab.servers.keys import CONFIG, HANDSHAKES, METER, PUBLISHER, TECHNIQUE_SERVERS
 from pushlab.servers.metering import Meter
 from pushlab.servers.publisher import Publisher
 from pushlab.servers.runner import RunningServer, start, wait_for_stop_signal
+from pushlab.techniques import DEMO_PORT, NAMES, POLL_INTERVAL_S, TECHNIQUES
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*\.(html|js|css|svg|png|ico)$")
 CONTENT_TYPES = {".js": "text/javascript", ".html": "text/html", ".css": "text/css"}
-TECHNIQUE_SERVERS = web.AppKey("technique_servers", dict)
 PREFLIGHT_MAX_AGE_S = 600
 WILDCARD_HOSTS = ("0.0.0.0", "", "::")
 DNS_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?")
@@ -152,7 +151,7 @@ async def page_handshake(request: web.Request) -> web.Response:
     """
     client = request.query.get("client", "")
     servers: dict[str, RunningServer] = request.app[TECHNIQUE_SERVERS]
-    handshake = servers["websocket"].app[websocket.HANDSHAKES].get(client)
+    handshake = servers["websocket"].app[HANDSHAKES].get(client)
     if handshake is None:
         return json_error(404, f"no WebSocket upgrade recorded for client {client!r}")
     return web.json_response(handshake)
@@ -196,17 +195,24 @@ async def static_file(request: web.Request) -> web.Response:
 
 
 async def page_config(request: web.Request) -> web.Response:
-    """Where this browser finds the four techniques, and where the feed stands now."""
+    """Where this browser finds the four techniques, what they are, and where the feed stands.
+
+    ``table`` is ``pushlab.techniques`` as JSON (labels, colours, paths, flags), so the page
+    paints and branches exactly as the plots and the terminal clients do.
+    """
     name = url_host(host_name(request))
     servers: dict[str, RunningServer] = request.app[TECHNIQUE_SERVERS]
+    config, publisher = request.app[CONFIG], request.app[PUBLISHER]
     return web.json_response(
         {
             "techniques": {t: f"http://{name}:{s.port}" for t, s in servers.items()},
-            "last_id": request.app[PUBLISHER].feed.last_id,
+            "table": {t: TECHNIQUES[t].as_json() for t in servers},
+            "last_id": publisher.feed.last_id,
             "server_time": time.time(),
-            "publish_rate": request.app[PUBLISHER].publish_rate,
-            "longpoll_timeout_s": request.app[CONFIG].longpoll_timeout_default_s,
-            "max_text_bytes": request.app[CONFIG].max_text_bytes,
+            "publish_rate": publisher.publish_rate,
+            "longpoll_timeout_s": config.longpoll_timeout_default_s,
+            "poll_interval_s": POLL_INTERVAL_S,
+            "max_text_bytes": config.max_text_bytes,
         }
     )
 
@@ -262,25 +268,24 @@ class Demo:
 def demo_ports(config: ServerConfig) -> dict[str, int]:
     """8000–8004 by default; ``--port P`` moves the page; ``--port 0`` picks free ports for all."""
     if config.port == 0:
-        return dict.fromkeys(("demo", *TECHNIQUES), 0)
-    ports = {name: DEFAULT_PORTS[name] for name in ("demo", *TECHNIQUES)}
-    if config.port is not None:
-        ports["demo"] = config.port
-    return ports
+        return dict.fromkeys(("demo", *NAMES), 0)
+    page_port = DEMO_PORT if config.port is None else config.port
+    return {"demo": page_port, **{name: TECHNIQUES[name].port for name in NAMES}}
 
 
 async def start_techniques(
     config: ServerConfig, ports: dict[str, int], feed: Feed, publisher: Publisher
 ) -> dict[str, RunningServer]:
-    """The four technique servers on one feed, each open to pages from the same host."""
-    websocket_config = dataclasses.replace(
+    """The four technique servers on one feed, each open to pages from the same host (the
+    CORS headers for HTTP; ``allowed_origins`` for the WebSocket upgrade, the one request that
+    the browser sends without CORS)."""
+    same_host_config = dataclasses.replace(
         config, allowed_origins=(*config.allowed_origins, "same-host")
     )
     started: dict[str, RunningServer] = {}
     try:
-        for technique in TECHNIQUES:
-            app_config = websocket_config if technique == "websocket" else config
-            app = make_app(technique, app_config, feed=feed, publisher=publisher)
+        for technique in NAMES:
+            app = make_app(technique, same_host_config, feed=feed, publisher=publisher)
             allow_same_host_pages(app)
             started[technique] = await start(app, config.host, ports[technique])
     except BaseException:
@@ -340,7 +345,7 @@ def announce(demo: Demo, config: ServerConfig) -> None:
 
 
 async def serve_demo(config: ServerConfig) -> None:
-    """``python -m servers demo``: run until Ctrl-C or SIGTERM."""
+    """``pushlab demo``: run until Ctrl-C or SIGTERM."""
     demo = await start_demo(config)
     announce(demo, config)
     try:

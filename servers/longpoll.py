@@ -7,10 +7,11 @@ the client asks again). Every answer costs the client one new request, so at low
 rates a long poll needs about one request per message.
 
 RFC 6202's advice, followed here: answer before the timeouts of proxies and clients cut the
-held request (default hold 25 s, at most 60 s; §5.5 "Timeouts"), keep intermediaries from
-caching answers (``Cache-Control: no-store``; §2.2 "Caching"), and answer with *everything*
-newer than the cursor, so messages published while the client was re-asking are not lost —
-they wait in the history for its next request (§2.2 "Maximal Latency").
+held request (§5.5 "Timeouts": the default hold, ``pushlab.techniques.LONGPOLL_HOLD_S``, is
+under the 30 s that proxies commonly allow; a client may ask for up to ``LONGPOLL_MAX_HOLD_S``),
+keep intermediaries from caching answers (``Cache-Control: no-store``; §2.2 "Caching"), and
+answer with *everything* newer than the cursor, so messages published while the client was
+re-asking are not lost — they wait in the history for its next request (§2.2 "Maximal Latency").
 
 A client that hangs up while its request is held must not leave a waiter behind: the runner
 starts aiohttp with ``handler_cancellation=True``, so the wait below is cancelled at once and
@@ -20,9 +21,13 @@ starts aiohttp with ``handler_cancellation=True``, so the wait below is cancelle
 from __future__ import annotations
 
 from aiohttp import web
-from pushlab.servers.common import CONFIG, FEED, METER, parse_cursor, parse_float, poll_response
 
-PATH = "/poll"
+from pushlab.servers.common import parse_cursor, parse_float, poll_response
+from pushlab.servers.keys import CONFIG, FEED, METER
+from pushlab.techniques import technique
+
+TECHNIQUE = technique("longpoll")
+PATH = TECHNIQUE.path
 
 
 async def long_poll(request: web.Request) -> web.Response:

@@ -9,9 +9,13 @@ article means. Try it: ``curl 'http://127.0.0.1:8001/poll?since=0'``.
 from __future__ import annotations
 
 from aiohttp import web
-from pushlab.servers.common import FEED, METER, parse_cursor, poll_response
 
-PATH = "/poll"
+from pushlab.servers.common import parse_cursor, poll_response
+from pushlab.servers.keys import FEED, METER
+from pushlab.techniques import technique
+
+TECHNIQUE = technique("polling")
+PATH = TECHNIQUE.path
 
 
 async def poll(request: web.Request) -> web.Response:

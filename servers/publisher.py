@@ -1,7 +1,7 @@
 """The built-in publisher: messages at ``publish_rate`` per second, periodic or Poisson.
 
 Periodic arrivals keep an absolute schedule (no drift); Poisson arrivals draw exponential gaps,
-which is what the analytical model in ``bench/model.py`` assumes. A seed makes the Poisson gaps
+which is what the analytical model in ``bench/analysis/model.py`` assumes. A seed makes the Poisson gaps
 repeatable: the bench gives every scenario of a run the same one, so techniques are compared on
 the same arrivals rather than on different luck of the draw (common random numbers).
 """

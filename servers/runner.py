@@ -1,9 +1,11 @@
 """Run an application on a metered listening socket.
 
-We open the listening socket ourselves (instead of ``web.run_app``) so that every accepted
-connection passes through ``MeteredProtocol``. ``handler_cancellation=True`` makes aiohttp
-cancel a handler whose client hung up: a held long poll then releases its waiter at once
-(``run_app``'s default is False, which would leak waiters until the timeout).
+``MeteredSite`` is aiohttp's ``TCPSite`` with one change: every accepted connection passes
+through ``MeteredProtocol``, so ``/stats`` counts the bytes that really crossed the socket.
+Being a ``web.BaseSite``, it belongs to its ``AppRunner``: ``runner.cleanup()`` closes the
+listening socket, then the open connections, then the application. ``handler_cancellation=True``
+makes aiohttp cancel a handler whose client hung up: a held long poll then releases its waiter
+at once (``run_app``'s default is False, which would leak waiters until the timeout).
 """
 
 from __future__ import annotations
@@ -13,54 +15,85 @@ import signal
 from dataclasses import dataclass
 
 from aiohttp import web
-from pushlab.servers.common import METER
-from pushlab.servers.metering import MeteredProtocol
+
+from pushlab.servers.keys import METER
+from pushlab.servers.metering import Meter, MeteredProtocol
+
+BACKLOG = 4096  # a bench ramp opens thousands of connections at once
+
+
+class MeteredSite(web.BaseSite):
+    """A TCP listening socket whose connections report their bytes to ``meter``."""
+
+    __slots__ = ("_bound_port", "_host", "_meter", "_port")
+
+    def __init__(
+        self, runner: web.AppRunner, host: str, port: int, meter: Meter, *, backlog: int = BACKLOG
+    ) -> None:
+        super().__init__(runner, backlog=backlog)
+        self._host, self._port, self._meter = host, port, meter
+        self._bound_port: int | None = None
+
+    @property
+    def port(self) -> int:
+        """The port listened on: the one the system chose when asked for port 0."""
+        return self._port if self._bound_port is None else self._bound_port
+
+    @property
+    def name(self) -> str:
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"http://{host}:{self.port}"
+
+    async def start(self) -> None:
+        await super().start()
+        factory = self._runner.server
+        assert factory is not None  # BaseSite checked that the runner is set up
+        self._server = await asyncio.get_running_loop().create_server(
+            lambda: MeteredProtocol(factory(), self._meter),
+            self._host,
+            self._port,
+            backlog=self._backlog,
+            reuse_address=True,
+        )
+        self._bound_port = self._server.sockets[0].getsockname()[1]
 
 
 @dataclass
 class RunningServer:
+    """An application listening on ``url``; ``stop()`` closes the socket and the application."""
+
     runner: web.AppRunner
-    listener: asyncio.Server
-    host: str
-    port: int
+    site: MeteredSite
 
     @property
     def app(self) -> web.Application:
         return self.runner.app
 
     @property
+    def port(self) -> int:
+        return self.site.port
+
+    @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return self.site.name
 
     async def stop(self) -> None:
-        self.listener.close()
-        await self.runner.cleanup()
+        await self.runner.cleanup()  # stops the site too
 
 
 async def start(
-    app: web.Application, host: str = "127.0.0.1", port: int = 0, *, backlog: int = 4096
+    app: web.Application, host: str = "127.0.0.1", port: int = 0, *, backlog: int = BACKLOG
 ) -> RunningServer:
     """Start ``app`` on ``host:port`` (port 0 picks a free one; see ``RunningServer.port``)."""
     runner = web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=2.0)
     await runner.setup()
-    meter = app[METER]
-    factory = runner.server
-    assert factory is not None
-    loop = asyncio.get_running_loop()
+    site = MeteredSite(runner, host, port, app[METER], backlog=backlog)
     try:
-        listener = await loop.create_server(
-            lambda: MeteredProtocol(factory(), meter),
-            host,
-            port,
-            reuse_address=True,
-            backlog=backlog,
-        )
+        await site.start()
     except BaseException:
         await runner.cleanup()
         raise
-    bound_port = listener.sockets[0].getsockname()[1]
-    return RunningServer(runner, listener, host, bound_port)
+    return RunningServer(runner, site)
 
 
 async def wait_for_stop_signal() -> None:

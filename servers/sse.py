@@ -18,10 +18,14 @@ ordinary ``POST /messages``.
 from __future__ import annotations
 
 from aiohttp import web
-from pushlab.servers.common import CONFIG, FEED, METER, parse_cursor
-from pushlab.servers.feed import Message
 
-PATH = "/events"
+from pushlab.servers.common import parse_cursor
+from pushlab.servers.feed import Message
+from pushlab.servers.keys import CONFIG, FEED, METER
+from pushlab.techniques import technique
+
+TECHNIQUE = technique("sse")
+PATH = TECHNIQUE.path
 
 
 def sse_event(message: Message) -> bytes:

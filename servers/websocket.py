@@ -31,10 +31,8 @@ from collections import OrderedDict
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
+
 from pushlab.servers.common import (
-    CONFIG,
-    FEED,
-    METER,
     ClientError,
     json_error,
     parse_cursor,
@@ -42,12 +40,12 @@ from pushlab.servers.common import (
     validate_text,
 )
 from pushlab.servers.feed import Feed
+from pushlab.servers.keys import CONFIG, FEED, HANDSHAKES, METER, SOCKETS
 from pushlab.servers.metering import Meter
+from pushlab.techniques import technique
 
-PATH = "/ws"
-SOCKETS = web.AppKey("sockets", weakref.WeakSet)
-# Headers of recent upgrades by ``client=`` query value (the classroom page shows them).
-HANDSHAKES = web.AppKey("handshakes", OrderedDict)
+TECHNIQUE = technique("websocket")
+PATH = TECHNIQUE.path
 HANDSHAKES_KEPT = 200
 
 
@@ -150,7 +148,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(
         heartbeat=config.ws_heartbeat_s,
         compress=config.ws_compress,
-        max_msg_size=config.max_text_bytes * 6 + 1024,
+        max_msg_size=config.max_message_bytes,
     )
     await ws.prepare(request)  # sends 101 Switching Protocols
     if "client" in request.query:  # only a client that will ask for its handshake (the page)

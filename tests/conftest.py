@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
+
 from pushlab.servers.app import make_app
 from pushlab.servers.config import ServerConfig
 from pushlab.servers.runner import RunningServer, start
@@ -44,7 +45,7 @@ LISTENING = re.compile(r"listening on (http://\S+)")
 
 @contextmanager
 def server_process(technique: str, *args: str) -> Iterator[str]:
-    """Run ``python -m servers TECHNIQUE --port 0 ...`` and yield its URL; stop it afterwards."""
+    """Run ``python -m pushlab.servers TECHNIQUE --port 0 ...``; yield its URL, then stop it."""
     process = subprocess.Popen(
         [sys.executable, "-m", "pushlab.servers", technique, "--port", "0", *args],
         stdout=subprocess.PIPE,

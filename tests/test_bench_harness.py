@@ -18,8 +18,10 @@ import numpy as np
 import pandas as pd
 import psutil
 import pytest
-from pushlab.bench.__main__ import SUMMARY_COLUMNS, parse_args, settings_from
-from pushlab.bench.measuring.harness import ServerConnection, close_window
+
+from pushlab.bench.analysis.row import COLUMN_NAMES, FORMAT_VERSION
+from pushlab.bench.cli import parse_args, settings_from
+from pushlab.bench.measuring.harness import close_window
 from pushlab.bench.measuring.scenarios import (
     DEFAULT,
     FULL,
@@ -29,46 +31,9 @@ from pushlab.bench.measuring.scenarios import (
     unique_scenarios,
     window_s,
 )
-
+from pushlab.bench.measuring.stats_connection import ServerConnection
+from pushlab.techniques import LONGPOLL_HOLD_S, LONGPOLL_MAX_HOLD_S
 from tests.conftest import server_process
-
-REQUIRED_COLUMNS = [
-    "technique",
-    "clients",
-    "publish_rate",
-    "poll_interval",
-    "duration_s",
-    "requests_per_s",
-    "requests_per_message",
-    "empty_fraction",
-    "messages_delivered",
-    "latency_mean_ms",
-    "latency_p50_ms",
-    "latency_p95_ms",
-    "latency_p99_ms",
-    "latency_max_ms",
-    "bytes_in_per_s",
-    "bytes_out_per_s",
-    "bytes_per_message",
-    "tcp_connections_opened",
-    "server_cpu_percent",
-    "cpu_us_per_message",
-    "rss_mb",
-    "rss_kb_per_client",
-    "missed",
-    "duplicated",
-    "reordered",
-    "generator_cpu_percent",
-    "generator_saturated",
-    "sweep",
-    "scenario",
-    "arrivals",
-    "messages_published",
-    "clients_connected",
-    "load_achieved",
-    "notes",
-]
-
 
 # --- The matrix -----------------------------------------------------------------------------
 
@@ -177,7 +142,7 @@ def test_numbers_a_run_cannot_use_are_refused(argv, capsys) -> None:
 )
 def test_a_run_that_cannot_start_says_why_in_one_line(argv, says) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", *argv],
+        [sys.executable, "-m", "pushlab.bench", "--quick", *argv],
         capture_output=True,
         text=True,
         timeout=60,
@@ -185,6 +150,21 @@ def test_a_run_that_cannot_start_says_why_in_one_line(argv, says) -> None:
     assert result.returncode == 2
     assert says in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_the_long_poll_hold_is_a_scenario_parameter() -> None:
+    _, default = settings_from(parse_args(["--quick"]))
+    _, chosen = settings_from(parse_args(["--quick", "--hold", "7"]))
+    for settings, hold in ((default, LONGPOLL_HOLD_S), (chosen, 7.0)):
+        holds = {s.technique: s.longpoll_hold_s for _, s in build_matrix(settings)}
+        assert holds == {"polling": None, "longpoll": hold, "websocket": None, "sse": None}
+    assert {s.id for _, s in build_matrix(chosen)} == {s.id for _, s in build_matrix(default)}
+
+
+@pytest.mark.parametrize("hold", ["0.5", "nan", str(LONGPOLL_MAX_HOLD_S + 1)])
+def test_a_hold_outside_what_the_servers_allow_is_refused(hold: str) -> None:
+    with pytest.raises(SystemExit):
+        parse_args(["--hold", hold])
 
 
 def test_zero_warmup_is_kept_and_a_given_duration_replaces_the_default() -> None:
@@ -240,7 +220,7 @@ def test_an_extended_window_takes_out_every_stats_exchange_inside_it() -> None:
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("bench") / "run"
     finished = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--out", str(out)],
+        [sys.executable, "-m", "pushlab.bench", "--quick", "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=600,
@@ -271,10 +251,16 @@ def test_quick_run_writes_every_file(quick_run: tuple[Path, str], summary: pd.Da
 
 @pytest.mark.slow
 def test_quick_run_summary_has_the_contract_columns(summary: pd.DataFrame) -> None:
-    assert set(REQUIRED_COLUMNS) <= set(summary.columns)
-    assert list(summary.columns) == SUMMARY_COLUMNS
+    assert tuple(summary.columns) == COLUMN_NAMES
     assert set(summary["sweep"]) == {"clients", "rate", "interval"}
     assert set(summary["technique"]) == {"polling", "longpoll", "websocket", "sse"}
+
+
+@pytest.mark.slow
+def test_quick_run_records_the_long_poll_hold(summary: pd.DataFrame) -> None:
+    longpoll = summary["technique"] == "longpoll"
+    assert (summary.loc[longpoll, "longpoll_hold_s"] == LONGPOLL_HOLD_S).all()
+    assert summary.loc[~longpoll, "longpoll_hold_s"].isna().all()
 
 
 @pytest.mark.slow
@@ -340,7 +326,9 @@ def test_quick_run_describes_its_environment(quick_run: tuple[Path, str]) -> Non
     environment = json.loads((quick_run[0] / "environment.json").read_text())
     for key in ("cpu_model", "cores", "os", "python", "aiohttp", "locust", "git_commit"):
         assert key in environment
-    assert environment["command"].startswith("python -m bench --quick")
+    assert environment["command"].startswith("python -m pushlab.bench --quick")
+    assert environment["format_version"] == FORMAT_VERSION
+    assert environment["matrix"]["longpoll_hold_s"] == LONGPOLL_HOLD_S
     assert environment["finished_utc"] is not None
     assert "server" in environment["affinity"]
     assert isinstance(environment["matrix"]["arrival_seed"], int)
@@ -363,7 +351,7 @@ def test_ctrl_c_leaves_no_process_behind(tmp_path: Path) -> None:
     options = ["--techniques", "websocket", "--sweeps", "clients", "--clients", "20"]
     options += ["--duration", "600", "--no-trace", "--out", str(tmp_path)]
     bench = subprocess.Popen(
-        [sys.executable, "-m", "bench", *options],
+        [sys.executable, "-m", "pushlab.bench", *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

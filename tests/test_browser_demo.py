@@ -19,10 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from pushlab.servers.config import ServerConfig
 from pushlab.servers.demo import Demo, start_demo, start_techniques
 from pushlab.servers.feed import Feed
 from pushlab.servers.publisher import Publisher
+from pushlab.techniques import NAMES as TECHNIQUES
+from pushlab.techniques import TECHNIQUES as TABLE
 
 pytestmark = pytest.mark.browser
 
@@ -35,7 +38,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-TECHNIQUES = ("polling", "longpoll", "websocket", "sse")
 
 
 def find_chromium() -> str | None:
@@ -393,3 +395,14 @@ def test_every_panel_notices_a_restart_whose_new_feed_is_already_past_its_cursor
 def shown_bytes_received(page: Any, technique: str) -> int:
     text = page.locator(f"#panel-{technique} [data-counter=bytesReceived]").text_content()
     return int(text.replace(",", ""))
+
+
+def test_panels_are_painted_in_the_colours_of_the_technique_table(
+    demo_page: tuple[Any, PageWatch],
+) -> None:
+    page, _ = demo_page
+    for technique in TECHNIQUES:
+        accent = page.locator(f"#panel-{technique}").evaluate(
+            "panel => panel.style.getPropertyValue('--accent')"
+        )
+        assert accent == TABLE[technique].colour

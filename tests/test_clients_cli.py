@@ -1,4 +1,4 @@
-"""``python -m clients ...`` as a student runs it: real processes, real servers, exit codes."""
+"""``python -m pushlab.clients ...`` as a student runs it: real processes, servers, exit codes."""
 
 from __future__ import annotations
 
@@ -108,7 +108,7 @@ def test_a_refused_port_is_one_line_on_stderr(command):
     done = clients(*args)
     assert done.returncode != 0
     assert done.stderr.count("\n") == 1 and "Connection refused" in done.stderr
-    assert done.stderr.startswith(f"python -m clients {command}: ")
+    assert done.stderr.startswith(f"python -m pushlab.clients {command}: ")
 
 
 def test_handshake_to_a_refused_port_is_one_line_on_stderr():

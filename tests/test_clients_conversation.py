@@ -9,10 +9,11 @@ import re
 import socket
 
 import pytest
-from pushlab.clients.conversation import TECHNIQUES, converse
+
+from pushlab.clients.conversation import converse
 from pushlab.clients.target import ClientFailure
 from pushlab.servers.app import FEED, METER
-
+from pushlab.techniques import NAMES as TECHNIQUES
 from tests.conftest import until
 
 FIRST_LINE = {

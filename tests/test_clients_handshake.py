@@ -10,6 +10,7 @@ import socket
 
 import pytest
 from aiohttp import web
+
 from pushlab.clients.__main__ import main
 from pushlab.clients.handshake import DEFAULT_TEXT, handshake, verify
 from pushlab.clients.rfc6455 import CloseCode, Opcode, parse_close_payload

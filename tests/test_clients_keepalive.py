@@ -8,6 +8,7 @@ import io
 import socket
 
 import pytest
+
 from pushlab.clients.keepalive import keepalive
 from pushlab.clients.target import ClientFailure
 from pushlab.servers.app import FEED

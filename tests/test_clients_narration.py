@@ -6,6 +6,7 @@ import io
 
 from pushlab.clients.i18n import English, format_ms, texts
 from pushlab.clients.narration import Narrator, Summary, wants_colour
+from pushlab.techniques import TECHNIQUES
 
 
 class FakeTerminal(io.StringIO):
@@ -77,3 +78,10 @@ def test_the_summary_names_where_bytes_were_counted():
     assert "counted at this client's socket" in text
     assert "mean 20 ms, max 30 ms" in text
     assert "stopped: --count reached" in text
+
+
+def test_a_coloured_summary_is_painted_in_the_technique_colour_of_the_table():
+    out = io.StringIO()
+    Narrator(out, English(), colour=True).summary(Summary("websocket", "http://127.0.0.1:8003"))
+    red, green, blue = (int(TECHNIQUES["websocket"].colour[i : i + 2], 16) for i in (1, 3, 5))
+    assert f"\x1b[1;38;2;{red};{green};{blue}msummary: websocket" in out.getvalue()

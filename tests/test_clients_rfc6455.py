@@ -7,6 +7,11 @@ from __future__ import annotations
 import os
 
 import pytest
+from websockets.frames import Frame as WsFrame
+from websockets.frames import Opcode as WsOpcode
+from websockets.streams import StreamReader
+
+from pushlab.clients.annotate import annotate_frame
 from pushlab.clients.rfc6455 import (
     CloseCode,
     Frame,
@@ -14,7 +19,6 @@ from pushlab.clients.rfc6455 import (
     ProtocolError,
     accept_key,
     accept_steps,
-    annotate_frame,
     apply_mask,
     build_upgrade_request,
     decode_frame,
@@ -24,9 +28,6 @@ from pushlab.clients.rfc6455 import (
     parse_close_payload,
     parse_response_head,
 )
-from websockets.frames import Frame as WsFrame
-from websockets.frames import Opcode as WsOpcode
-from websockets.streams import StreamReader
 
 RFC_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 RFC_ACCEPT = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="

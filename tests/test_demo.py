@@ -8,10 +8,13 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+
 from pushlab.servers.config import ServerConfig
 from pushlab.servers.demo import STATIC_DIR, Demo, demo_ports, share_urls, start_demo
+from pushlab.techniques import LONGPOLL_HOLD_S, POLL_INTERVAL_S
+from pushlab.techniques import NAMES as TECHNIQUES
+from pushlab.techniques import TECHNIQUES as TABLE
 
-TECHNIQUES = ("polling", "longpoll", "websocket", "sse")
 PAGE_ORIGIN = "http://127.0.0.1:8000"
 
 
@@ -116,6 +119,22 @@ async def test_config_names_the_techniques_by_the_host_the_browser_used(
         t: f"http://192.168.1.5:{demo.techniques[t].port}" for t in TECHNIQUES
     }
     assert config["last_id"] == 0
+
+
+async def test_config_carries_the_technique_table_the_plots_use(
+    demo: Demo, http: aiohttp.ClientSession
+) -> None:
+    async with http.get(f"{demo.page.url}/api/config") as response:
+        config = await response.json()
+    assert {name: entry["colour"] for name, entry in config["table"].items()} == {
+        "polling": "#D55E00",
+        "longpoll": "#CC79A7",
+        "websocket": "#0072B2",
+        "sse": "#009E73",
+    }
+    assert config["table"]["longpoll"] == TABLE["longpoll"].as_json()
+    assert config["longpoll_timeout_s"] == LONGPOLL_HOLD_S
+    assert config["poll_interval_s"] == POLL_INTERVAL_S
 
 
 async def test_stats_of_all_four_are_read_without_counting_as_requests(

@@ -2,6 +2,7 @@ import asyncio
 import re
 
 import pytest
+
 from pushlab.servers.feed import CursorAheadError, Feed
 
 

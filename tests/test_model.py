@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import pytest
+
 from pushlab.bench.analysis import model
 
 # --- Polling --------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The network emulator: bytes arrive whole and in order, delays are added, faults do what they say."""
+"""The network emulator: bytes arrive whole and in order, delays are added, faults act as said."""
 
 from __future__ import annotations
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
+
 from pushlab.bench import notebooks as runner
 
 NOTEBOOKS = runner.notebook_paths()
@@ -47,7 +48,7 @@ def results_for_notebooks(tmp_path_factory: pytest.TempPathFactory) -> Path:
         return sample
     out = tmp_path_factory.mktemp("bench") / "quick"
     subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--out", str(out)],
+        [sys.executable, "-m", "pushlab.bench", "--quick", "--out", str(out)],
         check=True,
         capture_output=True,
         timeout=600,

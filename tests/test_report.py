@@ -5,12 +5,17 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
-from pushlab.bench.analysis.results import load_results
-from pushlab.bench.presentation.report import findings, fmt, readme_table, write_report
 
-from tests.test_report_synthetic import write_synthetic_results
+from pushlab.bench.analysis import model
+from pushlab.bench.analysis.findings import findings, fmt
+from pushlab.bench.analysis.results import load_results
+from pushlab.bench.analysis.shaping import transit_estimate_ms
+from pushlab.bench.presentation.report import readme_table, write_report
+from pushlab.techniques import LONGPOLL_HOLD_S
+from tests.test_report_synthetic import RATES, write_synthetic_results
 
 CLIENTS_POLLING_1S_AT_1000 = "polling-c1000-r1-i1"
 
@@ -195,3 +200,43 @@ def test_readme_table_prefers_one_message_a_second(tmp_path: Path) -> None:
 )
 def test_numbers_are_written_as_people_write_them(value: float, text: str) -> None:
     assert fmt(value) == text
+
+
+SLOW_RATE = 0.05
+"""A rate at which a long poll often times out: the model's answer depends on the hold."""
+
+
+def _slow_rate_sweep_with_hold(hold_s: float):
+    def edit(summary: pd.DataFrame) -> None:
+        slowest = (summary["sweep"] == "rate") & np.isclose(summary["publish_rate"], min(RATES))
+        summary.loc[slowest, "publish_rate"] = SLOW_RATE
+        summary.loc[summary["technique"] == "longpoll", "longpoll_hold_s"] = hold_s
+
+    return edit
+
+
+def _rate_finding(run: Path) -> str:
+    prefix = "Requests per delivered message in the rate sweep"
+    return next(line for line in findings(load_results(run)) if line.startswith(prefix))
+
+
+def test_the_long_poll_model_takes_the_hold_the_run_recorded(tmp_path: Path) -> None:
+    hold_s = 20.0
+    run = write_synthetic_results(tmp_path / "run", _slow_rate_sweep_with_hold(hold_s))
+    summary = load_results(run).summary
+    slow = summary[(summary["sweep"] == "rate") & (summary["publish_rate"] == SLOW_RATE)]
+    clients = slow.loc[slow["technique"] == "longpoll", "clients"].iloc[0]
+    transit_ms, _ = transit_estimate_ms(summary, clients, SLOW_RATE)
+    gap_s = 2 * transit_ms / 1000
+    expected = model.longpoll_requests_per_message(SLOW_RATE, gap_s, hold_s)
+    server_default = model.longpoll_requests_per_message(SLOW_RATE, gap_s, LONGPOLL_HOLD_S)
+    assert fmt(expected) != fmt(server_default)  # the test can tell the two holds apart
+    longpoll = _rate_finding(run).split("long polling ", 1)[1]
+    assert f"(model: {fmt(expected)} and" in longpoll
+
+
+def test_without_a_recorded_hold_the_long_poll_model_is_not_guessed(tmp_path: Path) -> None:
+    run = write_synthetic_results(tmp_path / "run", _slow_rate_sweep_with_hold(np.nan))
+    longpoll = _rate_finding(run).split("long polling ", 1)[1]
+    assert "no model: the run did not record the long-poll hold" in longpoll
+    assert "polling every 1 s" in _rate_finding(run) and "(model: " in _rate_finding(run)

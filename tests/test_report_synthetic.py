@@ -17,45 +17,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from pushlab.bench.analysis import model
-from pushlab.bench.analysis.results import TECHNIQUES, load_results
 
-SUMMARY_COLUMNS = [
-    "scenario",
-    "sweep",
-    "technique",
-    "clients",
-    "publish_rate",
-    "arrivals",
-    "poll_interval",
-    "duration_s",
-    "requests_per_s",
-    "requests_per_message",
-    "empty_fraction",
-    "messages_published",
-    "messages_delivered",
-    "latency_mean_ms",
-    "latency_p50_ms",
-    "latency_p95_ms",
-    "latency_p99_ms",
-    "latency_max_ms",
-    "bytes_in_per_s",
-    "bytes_out_per_s",
-    "bytes_per_message",
-    "tcp_connections_opened",
-    "server_cpu_percent",
-    "cpu_us_per_message",
-    "rss_mb",
-    "rss_kb_per_client",
-    "missed",
-    "duplicated",
-    "reordered",
-    "generator_cpu_percent",
-    "generator_saturated",
-    "clients_connected",
-    "load_achieved",
-    "notes",
-]
+from pushlab.bench.analysis import model
+from pushlab.bench.analysis.results import load_results
+from pushlab.bench.analysis.row import COLUMN_NAMES, FORMAT_VERSION
+from pushlab.techniques import LONGPOLL_HOLD_S, NAMES, technique
+
+SUMMARY_COLUMNS = list(COLUMN_NAMES)
 
 DURATION_S = 30.0
 CLIENT_COUNTS = (10, 100, 1000)
@@ -76,7 +44,7 @@ def scenario_id(technique: str, clients: int, rate: float, interval: float | Non
 def _row(
     rng: np.random.Generator,
     sweep: str,
-    technique: str,
+    name: str,
     clients: int,
     rate: float,
     interval: float | None = None,
@@ -84,17 +52,19 @@ def _row(
     """One scenario's summary row, computed from the models (+2% noise)."""
     transit_ms = 0.8 + 0.003 * clients
     duration_s = DURATION_S
-    if technique == "polling":
+    entry = technique(name)
+    hold_s = LONGPOLL_HOLD_S if entry.holds_request and not entry.pushes else None
+    if entry.polls:
         assert interval is not None
         per_message = model.polling_requests_per_message(rate, interval)
         empty = model.polling_empty_fraction(rate, interval)
         mean_ms = 1000 * model.polling_mean_latency_s(interval, transit_ms / 1000)
         p50, p95, p99 = (transit_ms + 1000 * q * interval for q in (0.5, 0.95, 0.99))
-    elif technique == "longpoll":
+    elif hold_s is not None:
         gap_s = 2 * transit_ms / 1000
-        per_message = model.longpoll_requests_per_message(rate, gap_s, 25.0)
-        empty = model.longpoll_empty_fraction(rate, gap_s, 25.0)
-        mean_ms = 1000 * model.longpoll_mean_latency_s(rate, transit_ms / 1000, gap_s, 25.0)
+        per_message = model.longpoll_requests_per_message(rate, gap_s, hold_s)
+        empty = model.longpoll_empty_fraction(rate, gap_s, hold_s)
+        mean_ms = 1000 * model.longpoll_mean_latency_s(rate, transit_ms / 1000, gap_s, hold_s)
         p50, p95, p99 = transit_ms, 2.5 * transit_ms, 3 * transit_ms
     else:
         per_message = model.push_requests_per_message(rate, duration_s)
@@ -105,20 +75,23 @@ def _row(
     deliveries_per_s = clients * rate
     requests_per_s = per_message * deliveries_per_s
     cpu_us = (CPU_US_PER_REQUEST * per_message + CPU_US_PER_FRAME) * noise
-    kb_per_client = KB_PER_HELD_CLIENT[technique] * noise
+    kb_per_client = KB_PER_HELD_CLIENT[name] * noise
     bytes_in = requests_per_s * REQUEST_BYTES
     bytes_out = requests_per_s * ANSWER_OVERHEAD_BYTES + deliveries_per_s * MESSAGE_BYTES
     published = round(rate * duration_s)
     return {
-        "scenario": scenario_id(technique, clients, rate, interval),
+        "scenario": scenario_id(name, clients, rate, interval),
         "sweep": sweep,
-        "technique": technique,
+        "technique": name,
         "clients": clients,
         "publish_rate": rate,
         "arrivals": "poisson",
         "poll_interval": interval,
+        "longpoll_hold_s": hold_s,
         "duration_s": duration_s,
         "requests_per_s": requests_per_s,
+        "target_requests_per_s": clients / interval if entry.polls and interval else None,
+        "server_deliveries": published * clients,
         "requests_per_message": per_message,
         "empty_fraction": float(np.clip(empty * noise, 0, 1)),
         "messages_published": published,
@@ -151,20 +124,20 @@ def _rows(rng: np.random.Generator) -> list[dict[str, object]]:
     """Every sweep's rows; a scenario on two sweeps is one measurement written twice."""
     plan = []
     for clients in CLIENT_COUNTS:
-        for technique in TECHNIQUES:
-            for interval in CLIENTS_SWEEP_INTERVALS if technique == "polling" else (None,):
-                plan.append(("clients", technique, clients, 1.0, interval))
+        for name in NAMES:
+            for interval in CLIENTS_SWEEP_INTERVALS if technique(name).polls else (None,):
+                plan.append(("clients", name, clients, 1.0, interval))
     for rate in RATES:
-        for technique in TECHNIQUES:
-            plan.append(("rate", technique, 100, rate, 1.0 if technique == "polling" else None))
+        for name in NAMES:
+            plan.append(("rate", name, 100, rate, 1.0 if technique(name).polls else None))
     for interval in INTERVALS:
         plan.append(("interval", "polling", 100, 1.0, interval))
     measured: dict[str, dict[str, object]] = {}
     rows = []
-    for sweep, technique, clients, rate, interval in plan:
-        key = scenario_id(technique, clients, rate, interval)
+    for sweep, name, clients, rate, interval in plan:
+        key = scenario_id(name, clients, rate, interval)
         if key not in measured:
-            measured[key] = _row(rng, sweep, technique, clients, rate, interval)
+            measured[key] = _row(rng, sweep, name, clients, rate, interval)
         rows.append({**measured[key], "sweep": sweep})
     return rows
 
@@ -262,6 +235,7 @@ def write_synthetic_results(
             }
         ).to_csv(out_dir / "server" / f"{row['scenario']}.csv", index=False)
     environment = {
+        "format_version": FORMAT_VERSION,
         "synthetic": True,
         "cpu_model": "SYNTHETIC TEST FIXTURE (not a machine)",
         "cores": 4,
@@ -274,7 +248,11 @@ def write_synthetic_results(
         "affinity": "none",
         "started_utc": "2000-01-01T00:00:00Z",
         "finished_utc": "2000-01-01T00:10:00Z",
-        "matrix": {"arrivals": "poisson", "arrival_seed": 4242},
+        "matrix": {
+            "arrivals": "poisson",
+            "arrival_seed": 4242,
+            "longpoll_hold_s": LONGPOLL_HOLD_S,
+        },
     }
     (out_dir / "environment.json").write_text(json.dumps(environment, indent=2))
     (out_dir / "trace.json").write_text(json.dumps(_trace()))
@@ -289,7 +267,15 @@ def synthetic_dir(tmp_path: Path) -> Path:
 
 def test_synthetic_summary_has_every_contract_column(synthetic_dir: Path) -> None:
     summary = load_results(synthetic_dir).summary
-    assert list(summary.columns) == SUMMARY_COLUMNS
+    assert list(summary.columns) == list(COLUMN_NAMES)
+
+
+def test_synthetic_longpoll_rows_record_their_hold(synthetic_dir: Path) -> None:
+    summary = load_results(synthetic_dir).summary
+    held = summary["technique"].map(lambda name: not technique(name).pushes)
+    held &= ~summary["technique"].map(lambda name: technique(name).polls)
+    assert (summary.loc[held, "longpoll_hold_s"] == LONGPOLL_HOLD_S).all()
+    assert summary.loc[~held, "longpoll_hold_s"].isna().all()
 
 
 def test_synthetic_results_say_they_are_synthetic(synthetic_dir: Path) -> None:
@@ -314,6 +300,6 @@ def test_lowercase_booleans_load_as_booleans(synthetic_dir: Path) -> None:
 
 def test_trace_events_load_in_time_order(synthetic_dir: Path) -> None:
     trace = load_results(synthetic_dir).trace
-    assert set(trace) == set(TECHNIQUES)
+    assert set(trace) == set(NAMES)
     times = [event.t for event in trace["polling"]]
     assert times == sorted(times)

@@ -1,4 +1,4 @@
-"""``python -m servers all`` runs the four servers as four processes and stops them together."""
+"""``python -m pushlab.servers all`` runs four servers as four processes and stops them together."""
 
 import signal
 import socket
@@ -6,7 +6,9 @@ import subprocess
 import sys
 
 import pytest
-from pushlab.servers.config import DEFAULT_PORTS, TECHNIQUES
+
+from pushlab.techniques import NAMES as TECHNIQUES
+from pushlab.techniques import TECHNIQUES as TABLE
 
 
 def port_is_free(port: int) -> bool:
@@ -19,9 +21,9 @@ def port_is_free(port: int) -> bool:
 
 
 def test_all_starts_four_processes_and_sigterm_stops_them():
-    ports = [DEFAULT_PORTS[t] for t in TECHNIQUES]
+    ports = [TABLE[t].port for t in TECHNIQUES]
     if not all(port_is_free(p) for p in ports):
-        pytest.skip("ports 8001–8004 are in use here (is `make serve` running?)")
+        pytest.skip(f"ports {ports} are in use here (is `make serve` running?)")
     parent = subprocess.Popen(
         [sys.executable, "-m", "pushlab.servers", "all"], stdout=subprocess.PIPE, text=True
     )

@@ -111,3 +111,11 @@ def test_cli_says_when_the_port_is_taken():
     assert result.returncode == 1
     assert "cannot listen" in result.stderr
     assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("python -m pushlab.servers polling: cannot listen: ")
+
+
+def test_the_error_line_names_the_command_it_was_run_as(capsys):
+    from pushlab.servers.__main__ import main
+
+    assert main(["all", "--port", "1"], prog="pushlab serve") == 2
+    assert capsys.readouterr().err.startswith("pushlab serve all: --port is not accepted")

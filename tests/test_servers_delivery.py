@@ -5,10 +5,10 @@ import json
 
 import aiohttp
 import pytest
+
 from pushlab.servers.app import FEED, METER, PUBLISHER
 from pushlab.servers.feed import Feed
 from pushlab.servers.publisher import Publisher
-
 from tests.conftest import until
 
 

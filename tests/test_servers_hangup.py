@@ -1,7 +1,7 @@
 """A long-poll client that hangs up must release its waiter at once — on the real process.
 
 pytest-aiohttp's test server always cancels handlers on disconnect; ``web.run_app`` does not
-by default. So this runs ``python -m servers longpoll`` as a process (FIELD-NOTES).
+by default. So this runs ``python -m pushlab.servers longpoll`` as a process (FIELD-NOTES).
 """
 
 import json

@@ -6,8 +6,8 @@ import os
 import socket
 
 import aiohttp
-from pushlab.servers.app import METER
 
+from pushlab.servers.app import METER
 from tests.conftest import server_process, until
 
 
@@ -96,3 +96,16 @@ def test_stats_of_a_real_server_process_report_every_counter():
     assert stats["technique"] == "sse"
     assert stats["pid"] != os.getpid()
     assert stats["tcp_connections_opened"] == 1  # the /stats connection itself
+
+
+async def test_stopping_the_runner_closes_the_metered_listening_socket(start_server):
+    server = await start_server("polling")
+    port = server.port
+    socket.create_connection(("127.0.0.1", port)).close()
+    assert server.runner.sites == {server.site}  # the runner owns the site
+
+    await server.stop()
+
+    assert server.runner.sites == set()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))  # free again: nothing listens there any more

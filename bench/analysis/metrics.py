@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pushlab.techniques import technique as technique_entry
+
 GENERATOR_CPU_LIMIT_PERCENT = 90.0
 """A generator process this busy (percent of one core) may be the bottleneck itself."""
 
@@ -130,7 +132,8 @@ def answered_requests(
     rate and per message alike. Polling holds nothing; WebSocket and SSE make no requests after
     the upgrade.
     """
-    if technique != "longpoll":
+    entry = technique_entry(technique)
+    if not entry.holds_request or entry.pushes:
         return requests_arrived
     return requests_arrived + held_before - held_after
 
@@ -141,8 +144,9 @@ def cpu_percent(cpu_seconds: float, wall_seconds: float) -> float:
 
 
 def target_request_rate(technique: str, clients: int, poll_interval_s: float | None) -> float:
-    """Requests per second the scenario asks for: only polling has one (clients ÷ interval)."""
-    if technique == "polling" and poll_interval_s:
+    """Requests per second the scenario asks for: only a polling technique has one (clients ÷
+    interval)."""
+    if technique_entry(technique).polls and poll_interval_s:
         return clients / poll_interval_s
     return math.nan
 

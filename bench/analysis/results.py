@@ -1,23 +1,36 @@
-"""Load a results directory written by the bench, and shape it for plots, tables and findings.
+"""A results directory of the bench: its writer and its reader, side by side.
 
-A results directory (see ``docs/CONTRACT.md``) holds ``summary.csv`` (one row per scenario),
-``latency/<scenario>.npz``, ``server/<scenario>.csv``, ``environment.json`` and ``trace.json``.
+A results directory holds ``summary.csv`` (one :class:`~pushlab.bench.analysis.row.ResultRow` per
+scenario and sweep), ``latency/<scenario>.npz``, ``server/<scenario>.csv``, ``environment.json``
+(with the ``format_version`` of the row) and ``trace.json``. The bench writes it as it goes,
+scenario by scenario, so an interrupted run still leaves a readable directory.
 :func:`load_results` reads the small files at once and the large ones when asked, so a notebook
-can open a run in a fraction of a second and still reach every delivered message.
+can open a run in a fraction of a second and still reach every delivered message; it refuses a
+directory of a format it does not know, rather than guessing what its columns mean.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from pushlab.servers.config import TECHNIQUES
+
+from pushlab import techniques
+from pushlab.bench.analysis.metrics import GENERATOR_CPU_LIMIT_PERCENT
+from pushlab.bench.analysis.row import COLUMN_NAMES, COLUMNS, FORMAT_VERSION, ResultRow
+
+if TYPE_CHECKING:
+    from pushlab.bench.analysis.measurement import Measurement
+    from pushlab.bench.measuring.scenarios import Scenario
 
 __all__ = [
     "TECHNIQUES",
@@ -29,18 +42,17 @@ __all__ = [
     "load_trace",
 ]
 
-TECHNIQUE_NAMES = {
-    "polling": "polling",
-    "longpoll": "long polling",
-    "websocket": "WebSocket",
-    "sse": "SSE",
-}
-"""How each technique is written in titles and sentences."""
+RESULTS_ROOT = Path("results")
+"""Where runs go, relative to the current directory (so an installed pushlab works anywhere)."""
 
-BOOLEAN_COLUMNS = ("generator_saturated", "load_achieved")
-GENERATOR_BUSY_PERCENT = 90.0
+TECHNIQUES = techniques.NAMES
+TECHNIQUE_NAMES = {name: entry.label for name, entry in techniques.TECHNIQUES.items()}
+"""How each technique is written in titles and sentences (from :mod:`pushlab.techniques`)."""
+
+GENERATOR_BUSY_PERCENT = GENERATOR_CPU_LIMIT_PERCENT
 """Generator CPU at or above this (percent of one core) is named as the reason for a flag."""
-TEXT_COLUMNS = ("scenario", "sweep", "technique", "arrivals", "notes")
+
+SERVER_SAMPLE_COLUMNS = ["t", "cpu_percent", "rss_mb", "num_fds", "num_connections", "phase"]
 
 
 @dataclass(frozen=True)
@@ -96,30 +108,55 @@ class Results:
 
 
 def load_results(out_dir: str | Path) -> Results:
-    """Read a results directory: ``summary.csv``, ``environment.json`` and ``trace.json``."""
+    """Read a results directory: ``summary.csv``, ``environment.json`` and ``trace.json``.
+
+    Raises a one-line ``ValueError`` for a directory this pushlab cannot read (no
+    ``environment.json``, or one written by another format version).
+    """
     path = Path(out_dir)
     environment_file = path / "environment.json"
-    environment = json.loads(environment_file.read_text()) if environment_file.is_file() else {}
+    if not environment_file.is_file():
+        raise ValueError(
+            f"{path} has no environment.json; this pushlab reads results of format "
+            f"{FORMAT_VERSION}: re-run the bench"
+        )
+    environment = json.loads(environment_file.read_text())
+    check_format(path, environment)
     trace_file = path / "trace.json"
     trace = load_trace(trace_file) if trace_file.is_file() else {}
     return Results(path, load_summary(path / "summary.csv"), environment, trace)
 
 
-def load_summary(csv_path: str | Path) -> pd.DataFrame:
-    """Read ``summary.csv`` with the types the contract promises.
+def check_format(path: Path, environment: Mapping[str, Any]) -> None:
+    """Refuse a results directory of any format but this pushlab's (version 1 had no key)."""
+    version = environment.get("format_version", 1)
+    if version != FORMAT_VERSION:
+        raise ValueError(
+            f"{path} was written by format {version}; this pushlab reads format "
+            f"{FORMAT_VERSION}: re-run the bench"
+        )
 
-    Booleans may be written ``True``/``true``/``1``; ``poll_interval`` is empty (→ NaN) for every
-    technique but polling; ``notes`` is empty (→ "") when there is nothing to say.
+
+def load_summary(csv_path: str | Path) -> pd.DataFrame:
+    """Read ``summary.csv`` with each column's type from :data:`row.COLUMNS`.
+
+    Booleans may be written ``True``/``true``/``1``; text is "" where empty (``notes`` with
+    nothing to say); numbers are NaN where empty (``poll_interval`` for every technique but
+    polling, the figures of a failed scenario). A count column stays whole (``int64``) unless a
+    failed row left it empty.
     """
     summary = pd.read_csv(csv_path, keep_default_na=True)
-    for column in BOOLEAN_COLUMNS:
-        if column in summary:
-            summary[column] = summary[column].map(_as_bool).astype(bool)
-    for column in TEXT_COLUMNS:
-        if column in summary:
-            summary[column] = summary[column].fillna("").astype(str)
-    if "poll_interval" in summary:
-        summary["poll_interval"] = pd.to_numeric(summary["poll_interval"], errors="coerce")
+    for name, column in COLUMNS.items():
+        if name not in summary:
+            continue
+        if column.kind is bool:
+            summary[name] = summary[name].map(_as_bool).astype(bool)
+        elif column.kind is str:
+            summary[name] = summary[name].fillna("").astype(str)
+        else:
+            values = pd.to_numeric(summary[name], errors="coerce").astype(float)
+            whole = column.kind is int and not values.isna().any()
+            summary[name] = values.astype("int64") if whole else values
     return summary
 
 
@@ -151,3 +188,73 @@ def load_trace(json_path: str | Path) -> dict[str, list[TraceEvent]]:
         )
         for technique, events in raw.items()
     }
+
+
+# --- Writing a results directory ------------------------------------------------------------
+
+
+def new_run_dir(out: Path | None) -> Path:
+    """``out`` if given, else ``results/<UTC timestamp>/``."""
+    if out is not None:
+        return out
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return RESULTS_ROOT / stamp
+
+
+def point_latest(run_dir: Path) -> None:
+    """``results/latest`` → the newest run (relative, so the tree can be moved)."""
+    latest = RESULTS_ROOT / "latest"
+    with contextlib.suppress(FileNotFoundError):
+        latest.unlink()
+    latest.symlink_to(run_dir.name, target_is_directory=True)
+
+
+def write_measurement(run_dir: Path, measurement: Measurement) -> None:
+    """One scenario's first-receipt latencies and server samples."""
+    scenario_id = measurement.scenario.id
+    (run_dir / "latency").mkdir(parents=True, exist_ok=True)
+    (run_dir / "server").mkdir(parents=True, exist_ok=True)
+    np.savez(
+        run_dir / "latency" / f"{scenario_id}.npz",
+        latency_ms=measurement.latency_ms.astype(np.float64),
+        receive_ts=measurement.receive_ts.astype(np.float64),
+        user=measurement.user.astype(np.int64),
+        message_id=measurement.message_id.astype(np.int64),
+    )
+    pd.DataFrame(measurement.server_samples, columns=SERVER_SAMPLE_COLUMNS).to_csv(
+        run_dir / "server" / f"{scenario_id}.csv", index=False
+    )
+
+
+def write_summary(
+    run_dir: Path, matrix: list[tuple[str, Scenario]], rows: Mapping[str, ResultRow]
+) -> pd.DataFrame:
+    """One row per (sweep, scenario) measured so far, in matrix order."""
+    table: list[dict[str, Any]] = []
+    first_sweep: dict[str, str] = {}
+    for sweep, scenario in matrix:
+        if scenario.id not in rows:
+            continue
+        row = replace(rows[scenario.id], sweep=sweep)
+        if scenario.id in first_sweep:
+            shared = f"same measurement as the {first_sweep[scenario.id]} sweep's row"
+            row = replace(row, notes="; ".join(filter(None, [row.notes, shared])))
+        else:
+            first_sweep[scenario.id] = sweep
+        table.append(row.as_dict())
+    summary = pd.DataFrame(table, columns=list(COLUMN_NAMES))
+    summary.to_csv(run_dir / "summary.csv", index=False)
+    return summary
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def remove_raw(run_dir: Path) -> None:
+    """The generator's raw files: everything in them is now in latency/ and summary.csv."""
+    raw = run_dir / "raw"
+    if raw.is_dir():
+        for file in raw.iterdir():
+            file.unlink()
+        raw.rmdir()

@@ -12,6 +12,7 @@ of a version it does not know, rather than guessing what its columns mean.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -44,7 +45,27 @@ class Column:
             return "yes" if value else "no"
         if not self.number_format:
             return str(value)
+        significant = re.fullmatch(r",?\.(\d+)g", self.number_format)
+        if significant:
+            return plain_number(float(value), int(significant.group(1)))
         return format(value, self.number_format)
+
+
+def plain_number(value: float | None, digits: int = 3) -> str:
+    """A number as a person writes it: 1,234 · 37.2 · 0.0123 — and "–" when unknown.
+
+    ``format(1234.5, ",.3g")`` gives ``1.23e+03``; a table read from the back of a classroom
+    wants whole numbers from 100 up and ``digits`` significant digits below.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    value = float(value)
+    if value == 0:
+        return "0"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    text = f"{value:.{digits}g}"
+    return text if "e" not in text else f"{value:.2e}"
 
 
 def _column(

@@ -1,6 +1,7 @@
 """Shaping a run's rows for plots, tables and findings: flags, lines, comparison points.
 
 Pure functions of the summary table (a ``pandas.DataFrame`` as :func:`load_summary` reads it).
+Techniques are told apart by their flags in :mod:`pushlab.techniques`, never by name.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from pushlab.bench.analysis.results import GENERATOR_BUSY_PERCENT, TECHNIQUE_NAMES, TECHNIQUES
+
+from pushlab.bench.analysis import model
+from pushlab.bench.analysis.results import GENERATOR_BUSY_PERCENT
+from pushlab.techniques import NAMES, PUSHED, TECHNIQUES, label
 
 
 def flagged(frame: pd.DataFrame) -> pd.Series:
@@ -39,10 +43,10 @@ def flag_reason(row: pd.Series) -> str:
     if bool(row["generator_saturated"]):
         if not pd.isna(cpu) and cpu >= GENERATOR_BUSY_PERCENT:
             reasons.append(f"generator saturated ({cpu:.0f}% CPU)")
+        elif short_of_rate:
+            reasons.append(f"generator saturated ({rate})")
         else:
-            reasons.append(
-                f"generator saturated ({rate})" if short_of_rate else "generator saturated"
-            )
+            reasons.append("generator saturated")
     if not bool(row["load_achieved"]):
         if short_of_clients:
             reasons.append(f"load not achieved ({connected:,.0f}/{row['clients']:,.0f} connected)")
@@ -53,12 +57,25 @@ def flag_reason(row: pd.Series) -> str:
     return "; ".join(reasons)
 
 
-def series_label(technique: str, poll_interval: float | None = None) -> str:
-    """``"WebSocket"``, ``"polling every 1 s"``: how one line is named in legends and text."""
-    name = TECHNIQUE_NAMES.get(technique, technique)
-    if technique == "polling" and poll_interval is not None and not math.isnan(poll_interval):
-        return f"{name} every {poll_interval:g} s"
-    return name
+def row_label(row: pd.Series) -> str:
+    """``"WebSocket"``, ``"polling every 1 s"``: how a row's line is named in legends and text."""
+    return label(row["technique"], row["poll_interval"])
+
+
+def polling_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of techniques that poll on a timer (they have a poll interval)."""
+    polls = frame["technique"].map(lambda name: name in TECHNIQUES and TECHNIQUES[name].polls)
+    return frame[polls.astype(bool)]
+
+
+def in_table_order(rows: pd.DataFrame, *first: str) -> pd.DataFrame:
+    """Rows sorted by ``first`` columns, then technique (the table's order), then interval."""
+    order = {name: index for index, name in enumerate(NAMES)}
+    return (
+        rows.assign(_order=rows["technique"].map(order).fillna(len(order)))
+        .sort_values([*first, "_order", "poll_interval"])
+        .drop(columns="_order")
+    )
 
 
 @dataclass(frozen=True)
@@ -71,7 +88,7 @@ class Series:
 
     @property
     def label(self) -> str:
-        return series_label(self.technique, self.poll_interval)
+        return label(self.technique, self.poll_interval)
 
 
 def series(frame: pd.DataFrame, x: str | None = None) -> Iterator[Series]:
@@ -79,13 +96,7 @@ def series(frame: pd.DataFrame, x: str | None = None) -> Iterator[Series]:
 
     With ``x``, each line's rows are sorted by that column, ready to draw.
     """
-    order = {technique: index for index, technique in enumerate(TECHNIQUES)}
-    keys = (
-        frame[["technique", "poll_interval"]]
-        .drop_duplicates()
-        .assign(order=lambda keys: keys["technique"].map(order).fillna(len(order)))
-        .sort_values(["order", "poll_interval"])
-    )
+    keys = in_table_order(frame[["technique", "poll_interval"]].drop_duplicates())
     for technique, poll_interval in keys[["technique", "poll_interval"]].itertuples(index=False):
         if pd.isna(poll_interval):
             rows = frame[(frame["technique"] == technique) & frame["poll_interval"].isna()]
@@ -129,7 +140,7 @@ def transit_estimate_ms(
     transit, so the median WebSocket (else SSE) latency at the same load is an independent
     estimate — independent of the polling rows the model is compared with.
     """
-    for technique in ("websocket", "sse"):
+    for technique in PUSHED:
         same_load = summary[
             (summary["technique"] == technique)
             & (summary["clients"] == clients)
@@ -137,9 +148,44 @@ def transit_estimate_ms(
         ]
         medians = same_load["latency_p50_ms"].dropna()
         if not medians.empty:
-            source = f"{TECHNIQUE_NAMES[technique]} median at the same load"
+            source = f"{label(technique)} median at the same load"
             return float(medians.median()), source
-    pushed = summary.loc[summary["technique"].isin(["websocket", "sse"]), "latency_p50_ms"].dropna()
+    pushed = summary.loc[summary["technique"].isin(PUSHED), "latency_p50_ms"].dropna()
     if not pushed.empty:
         return float(pushed.min()), "lowest pushed median in this run"
     return 0.0, "no pushed technique measured: transit taken as 0"
+
+
+def recorded_hold_s(row: pd.Series) -> float | None:
+    """The long-poll hold this row's clients asked for, or ``None`` if the run did not record it.
+
+    The long-poll model's timeouts depend on the hold; a model drawn with a guessed one would
+    be wrong without saying so (the 20 s / 25 s mistake), so a missing hold means no model.
+    """
+    hold_s = row.get("longpoll_hold_s", math.nan)
+    return None if pd.isna(hold_s) else float(hold_s)
+
+
+def requests_per_message_model(
+    summary: pd.DataFrame, row: pd.Series, publish_rate: model.Number | None = None
+) -> model.Number | None:
+    """What the model says one client's requests per message are, for ``row``'s technique.
+
+    Polling: ``1/(λT)``. A held request that is not a push (long polling): a gap of two
+    transits (estimated at the row's load, :func:`transit_estimate_ms`) and the row's own
+    hold. ``publish_rate`` defaults to the row's; pass an array to draw a curve. ``None`` for
+    the pushed techniques (no request per message) and for a long-poll row without a hold.
+    """
+    rates = row["publish_rate"] if publish_rate is None else publish_rate
+    entry = TECHNIQUES.get(row["technique"])
+    if entry is None or entry.pushes:
+        return None
+    if entry.polls:
+        if pd.isna(row["poll_interval"]):
+            return None
+        return model.polling_requests_per_message(rates, row["poll_interval"])
+    hold_s = recorded_hold_s(row)
+    if not entry.holds_request or hold_s is None:
+        return None
+    transit_ms, _ = transit_estimate_ms(summary, row["clients"], row["publish_rate"])
+    return model.longpoll_requests_per_message(rates, 2 * transit_ms / 1000, hold_s)

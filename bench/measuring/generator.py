@@ -4,7 +4,7 @@
         --clients 1000 --out raw.npz
 
 It runs in a process of its own (``import locust`` monkey-patches the whole interpreter for
-gevent), spawns the users of ``bench/locustfile.py`` and talks to the harness in lines:
+gevent), spawns the users of ``bench/measuring/locustfile.py`` and talks to the harness in lines:
 
 - to stdout, JSON: ``{"event": "progress", "connected": k, "clients": n}`` while users connect,
   ``{"event": "ready", ...}`` once all have (or the connect timeout passed), and
@@ -15,7 +15,7 @@ gevent), spawns the users of ``bench/locustfile.py`` and talks to the harness in
 
 The ``.npz`` holds one row per delivery (``user``, ``message_id``, ``ts``, ``received_at``, in
 arrival order) and one row per user (``user_number``, ``connected_at`` (NaN if never),
-``disconnects``): the harness computes every figure from these with ``bench/metrics.py``.
+``disconnects``): ``bench/analysis/measurement.py`` computes every figure from these.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import resource
 import sys
 import time
 from array import array
@@ -33,6 +32,9 @@ from typing import Any
 import gevent
 import numpy as np
 from locust.env import Environment  # importing Locust patches sockets for gevent
+
+from pushlab import techniques
+from pushlab.bench.measuring.arguments import seconds
 from pushlab.bench.measuring.locustfile import (
     DELIVER,
     LongPollUser,
@@ -41,6 +43,7 @@ from pushlab.bench.measuring.locustfile import (
     SSEUser,
     WebSocketUser,
 )
+from pushlab.limits import raise_open_files_limit
 
 USER_CLASSES: dict[str, type[PushlabUser]] = {
     "polling": PollingUser,
@@ -69,13 +72,6 @@ class DeliveryLog:
 
 def emit(event: str, **fields: Any) -> None:
     print(json.dumps({"event": event, **fields}), flush=True)
-
-
-def raise_open_files_limit() -> None:
-    """The ``locust`` command raises it; a library run must do it itself."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def running_users(environment: Environment) -> list[PushlabUser]:
@@ -146,12 +142,18 @@ def save(path: Path, log: DeliveryLog, users: list[PushlabUser]) -> None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m bench.measuring.generator", description=__doc__
+        prog="python -m pushlab.bench.measuring.generator", description=__doc__
     )
     parser.add_argument("technique", choices=sorted(USER_CLASSES))
     parser.add_argument("--host", required=True, help="the server, e.g. http://127.0.0.1:8001")
     parser.add_argument("--clients", type=int, required=True)
     parser.add_argument("--poll-interval", type=float, default=1.0, help="polling only (s)")
+    parser.add_argument(
+        "--hold",
+        type=seconds(0, techniques.LONGPOLL_MAX_HOLD_S, zero_allowed=False),
+        default=techniques.LONGPOLL_HOLD_S,
+        help="long polling only: seconds the server may hold a poll",
+    )
     parser.add_argument("--spawn-rate", type=float, default=0.0, help="users/s (0: all in ~1 s)")
     parser.add_argument("--connect-timeout", type=float, default=60.0)
     parser.add_argument("--out", type=Path, required=True, help="where to write the .npz")
@@ -168,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     user_class = USER_CLASSES[args.technique]
     user_class.host = args.host
     PollingUser.poll_interval_s = args.poll_interval
+    LongPollUser.hold_s = args.hold
 
     environment = Environment(user_classes=[user_class])
     log = DeliveryLog()

@@ -1,7 +1,7 @@
 """Locust users for pushlab's four techniques: read them aloud, or run them on their own.
 
-    python -m servers all             # the four servers, on ports 8001–8004
-    locust -f bench/locustfile.py     # Locust's web UI: pick a user class, start a swarm
+    pushlab serve all                          # the four servers, on ports 8001–8004
+    locust -f bench/measuring/locustfile.py    # Locust's web UI: pick a user class, start a swarm
 
 Every user keeps a *cursor*: the id of the newest message it has. For every message it
 receives it reports the *delivery latency* (receive time minus the message's ``ts``, the
@@ -14,8 +14,9 @@ No user ever busy-waits. Each one is a greenlet, and every wait (for the next po
 answer, for a pushed frame, for the next event on a stream) is a gevent-cooperative socket
 read or sleep, so thousands of users fit in one Locust process.
 
-``python -m bench`` (the harness) drives these same classes through ``bench/generator.py``; it
-reads the exact, unrounded latencies from the events' ``context``.
+``pushlab bench`` (the harness) drives these same classes through ``generator.py``; it reads the
+exact, unrounded latencies from the events' ``context``. The SSE user reads its stream with the
+same decoder as ``pushlab client sse`` (``clients/eventstream.py``): one client per protocol.
 """
 
 from __future__ import annotations
@@ -32,11 +33,11 @@ import websocket
 from geventhttpclient import HTTPClient
 from locust import FastHttpUser, constant, events, task
 
+from pushlab.clients.eventstream import Event, EventStreamDecoder
+from pushlab.techniques import LONGPOLL_HOLD_S
+
 DELIVER = "DELIVER"
 """Request type of a delivered message in Locust's statistics."""
-
-LONGPOLL_HOLD_S = 20.0
-"""How long a long poll asks the server to hold it: well under Locust's 60 s network timeout."""
 
 RECONNECT_DELAY_S = 1.0
 """Wait before reconnecting a broken WebSocket or event stream (no tight retry loop)."""
@@ -150,7 +151,7 @@ class LongPollUser(PushlabUser):
     technique = "longpoll"
     host = "http://127.0.0.1:8002"
     wait_time = constant(0)  # ask again the moment an answer arrives
-    hold_s = LONGPOLL_HOLD_S
+    hold_s = LONGPOLL_HOLD_S  # the harness sets the scenario's hold (``--hold``)
 
     @task
     def long_poll(self) -> None:
@@ -229,6 +230,7 @@ class SSEUser(PushlabUser):
     wait_time = constant(0)
     stream: Any = None  # geventhttpclient's response, read line by line
     http: HTTPClient | None = None
+    decoder: EventStreamDecoder | None = None
 
     def connect(self) -> None:
         self.http = HTTPClient.from_url(self.host, network_timeout=self.network_timeout)
@@ -247,27 +249,28 @@ class SSEUser(PushlabUser):
         )
         if status != 200:
             raise ConnectionError(f"/events answered HTTP {status}")
+        self.decoder = EventStreamDecoder()  # a new stream starts with no half-read event
         if self.connected_at is None:
             self.connected_at = time.time()
 
     def next_event(self) -> tuple[str, int]:
-        """Read lines up to the blank line that ends an event; return its data and its size.
+        """Feed the decoder line by line until it completes an event; return its data and the
+        bytes read for it.
 
-        ``retry:`` and ``id:`` lines and ``: keep-alive`` comments carry no message: the id is
-        inside the data too, and the cursor follows the data.
+        ``retry:`` and ``id:`` lines and ``: keep-alive`` comments carry no message (the id is
+        inside the data too, and the cursor follows the data); their bytes count toward the
+        event that follows them.
         """
-        data: list[str] = []
+        assert self.decoder is not None
         size_bytes = 0
         while True:
             line = self.stream.readline(b"\n")  # a cooperative socket read
             if not line:
                 raise ConnectionError("the event stream ended")
             size_bytes += len(line)
-            text = line.decode().rstrip("\r\n")
-            if text.startswith("data:"):
-                data.append(text[5:].removeprefix(" "))
-            elif text == "" and data:
-                return "\n".join(data), size_bytes
+            decoded = self.decoder.feed(line.decode())
+            if isinstance(decoded, Event):
+                return decoded.data, size_bytes
 
     @task
     def receive(self) -> None:

@@ -13,8 +13,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-TECHNIQUES = ("polling", "longpoll", "websocket", "sse")
-PUSH_TECHNIQUES = ("longpoll", "websocket", "sse")
+from pushlab.techniques import HELD, LONGPOLL_HOLD_S, NAMES
+from pushlab.techniques import technique as technique_entry
+
+TECHNIQUES = NAMES
+PUSH_TECHNIQUES = HELD
+"""The techniques whose clients stay connected: only they go to ``push_clients``."""
 SWEEPS = ("clients", "rate", "interval")
 
 MIN_MESSAGES_PER_WINDOW = 3.0
@@ -34,6 +38,15 @@ class Scenario:
     warmup_s: float
     arrivals: str = "poisson"
     arrival_seed: int | None = None  # the publisher's seed for Poisson gaps; None = unseeded
+    longpoll_hold_s: float | None = None  # long polling only; None there means the default
+
+    def __post_init__(self) -> None:
+        entry = technique_entry(self.technique)
+        held_answer = entry.holds_request and not entry.pushes
+        if not held_answer:
+            object.__setattr__(self, "longpoll_hold_s", None)
+        elif self.longpoll_hold_s is None:
+            object.__setattr__(self, "longpoll_hold_s", LONGPOLL_HOLD_S)
 
     @property
     def id(self) -> str:
@@ -67,6 +80,7 @@ class MatrixSettings:
     # One seed for every scenario of a run: each sees the same Poisson gaps (scaled by its rate),
     # so rows differ by technique, clients or interval, not by the luck of the draw.
     arrival_seed: int | None = None
+    longpoll_hold_s: float = LONGPOLL_HOLD_S  # how long a long poll asks to be held
     trace_s: float = 4.5  # seconds of trace.json per technique
 
 
@@ -110,15 +124,17 @@ def window_s(settings: MatrixSettings, publish_rate: float, poll_interval: float
 def scenario(
     settings: MatrixSettings, technique: str, clients: int, rate: float, interval: float
 ) -> Scenario:
+    poll_interval = interval if technique_entry(technique).polls else None
     return Scenario(
         technique=technique,
         clients=clients,
         publish_rate=rate,
-        poll_interval=interval if technique == "polling" else None,
-        duration_s=window_s(settings, rate, interval if technique == "polling" else None),
+        poll_interval=poll_interval,
+        duration_s=window_s(settings, rate, poll_interval),
         warmup_s=settings.warmup_s,
         arrivals=settings.arrivals,
         arrival_seed=settings.arrival_seed,
+        longpoll_hold_s=settings.longpoll_hold_s,
     )
 
 
@@ -141,7 +157,7 @@ def build_matrix(settings: MatrixSettings) -> list[tuple[str, Scenario]]:
                 rows.append(
                     ("rate", scenario(base, technique, base.base_clients, rate, base.base_interval))
                 )
-        if "interval" in base.sweeps and technique == "polling":
+        if "interval" in base.sweeps and technique_entry(technique).polls:
             for interval in sorted(set(base.intervals)):
                 rows.append(
                     (

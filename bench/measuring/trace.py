@@ -1,9 +1,12 @@
 """A few real seconds of each technique, event by event, for the timeline plot.
 
-One small client per technique (aiohttp, in the harness process), one message a second
-(periodic), polling every second. Every request, answer, upgrade, stream opening and pushed
-message is written down with the time it happened; every message's publication is written down
-from its ``ts`` (the server's clock, which is this machine's clock). ``trace.json`` holds
+The trace is what ``pushlab client TECHNIQUE`` does: the same talkers of
+``pushlab.clients.conversation`` drive each conversation, and a ``RecordingNarrator`` writes
+down what they would have printed — every request, answer, upgrade, stream opening and pushed
+message, with the time it happened. Every message's publication is written down from its
+``ts`` (the server's clock, which is this machine's clock). The server publishes one message
+a second (periodic); the clients keep the terminal's defaults (polling every
+``POLL_INTERVAL_S``, long polls held up to ``LONGPOLL_HOLD_S``). ``trace.json`` holds
 
     {"polling": [{"t": 0.0, "kind": "request", "label": "GET /poll?since=0",
                   "message_id": null}, ...], "longpoll": [...], ...}
@@ -14,153 +17,126 @@ with ``t`` in seconds since that technique's trace began.
 from __future__ import annotations
 
 import asyncio
-import json
+import io
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
 
+from pushlab.clients.conversation import converse
+from pushlab.clients.i18n import English
+from pushlab.clients.narration import Messages, Narrator, Summary
+from pushlab.techniques import technique
+
 TRACE_SECONDS = 4.5
 TRACE_PUBLISH_RATE = 1.0
-TRACE_POLL_INTERVAL_S = 1.0
 POLL_PHASE_S = 0.4  # the first poll waits this long, so polls and publications do not coincide
+TRACED_KINDS = ("request", "response", "push", "upgrade", "stream-open")
+"""The exchanges a sequence diagram draws; ``info`` lines (retry, comments, close) it leaves out."""
 
 
-class Recorder:
-    """The events of one technique's trace, stamped relative to its start."""
+class TraceTexts(English):
+    """The terminal client's phrasebook, with the short labels a diagram has room for."""
+
+    def longpoll_request(self, path: str, hold_s: float) -> str:
+        return f"GET {path}"
+
+    def poll_answer(self, status: int, messages: str, empty_streak: int) -> str:
+        return f"{status} · {messages}"
+
+    def longpoll_answer(self, status: int, held_s: float, messages: str, timed_out: bool) -> str:
+        return f"{status} · {messages}"
+
+    def messages(self, ids: Sequence[int], latencies_ms: Sequence[float]) -> str:
+        if not ids:
+            return "nothing new"
+        return f"message{'s' if len(ids) > 1 else ''} {', '.join(str(i) for i in ids)}"
+
+    def ws_request(self, path: str) -> str:
+        return f"GET {path} · Upgrade: websocket"
+
+    def ws_accepted(self, status: int, reason: str) -> str:
+        return f"{status} {reason}"
+
+    def ws_frame(self, messages: str) -> str:
+        return f"text frame · {messages}"
+
+    def sse_request(self, path: str) -> str:
+        return f"GET {path} · Accept: text/event-stream"
+
+    def sse_opened(self, status: int, content_type: str) -> str:
+        return f"{status} · {content_type}"
+
+    def sse_event(self, event_id: str, messages: str) -> str:
+        return f"event · id: {event_id}"
+
+
+class RecordingNarrator(Narrator):
+    """A narrator that writes the talkers' exchanges into a trace instead of a terminal."""
 
     def __init__(self) -> None:
-        self.started = time.time()
+        super().__init__(io.StringIO(), TraceTexts(), colour=False)
+        self.started_at = time.time()
         self.events: list[dict[str, Any]] = []
         self.published: dict[int, float] = {}
 
     def add(self, kind: str, label: str, message_id: int | None = None) -> None:
-        self.events.append(
-            {
-                "t": round(time.time() - self.started, 6),
-                "kind": kind,
-                "label": label,
-                "message_id": message_id,
-            }
-        )
+        if kind in TRACED_KINDS:
+            t = round(time.time() - self.started_at, 6)
+            self.events.append({"t": t, "kind": kind, "label": label, "message_id": message_id})
 
-    def heard_of(self, message: dict[str, Any]) -> None:
-        self.published[message["id"]] = message["ts"]
+    def exchange(self, arrow: str, text: str, style: str, kind: str, messages: Messages) -> None:
+        """Record the exchange (and the publication time of each message it carried)."""
+        for message in messages:
+            self.published[int(message["id"])] = float(message["ts"])
+        self.add(kind, text, int(messages[-1]["id"]) if messages else None)
+
+    def summary(self, summary: Summary) -> None:
+        """A trace has no summary table."""
 
     def result(self) -> list[dict[str, Any]]:
+        """The exchanges and the publications heard of since the trace began, in time order."""
         publications = [
             {
-                "t": round(ts - self.started, 6),
+                "t": round(ts - self.started_at, 6),
                 "kind": "publish",
                 "label": f"message {message_id} published",
                 "message_id": message_id,
             }
             for message_id, ts in self.published.items()
-            if ts >= self.started
+            if ts >= self.started_at
         ]
         return sorted(self.events + publications, key=lambda event: event["t"])
 
 
-def answer_label(messages: list[dict[str, Any]]) -> str:
-    if not messages:
-        return "200 · nothing new"
-    ids = ", ".join(str(m["id"]) for m in messages)
-    return f"200 · message{'s' if len(messages) > 1 else ''} {ids}"
-
-
-async def trace_polling(session: aiohttp.ClientSession, url: str, until: float) -> Recorder:
-    recorder, cursor = Recorder(), 0
-    await asyncio.sleep(POLL_PHASE_S)
-    while time.time() < until:
-        asked_at = time.monotonic()
-        recorder.add("request", f"GET /poll?since={cursor}")
-        async with session.get(f"{url}/poll", params={"since": cursor}) as response:
-            body = await response.json()
-        newest = body["messages"][-1]["id"] if body["messages"] else None
-        recorder.add("response", answer_label(body["messages"]), newest)
-        for message in body["messages"]:
-            recorder.heard_of(message)
-        cursor = body["last_id"]
-        await asyncio.sleep(max(TRACE_POLL_INTERVAL_S - (time.monotonic() - asked_at), 0))
-    return recorder
-
-
-async def trace_longpoll(session: aiohttp.ClientSession, url: str, until: float) -> Recorder:
-    recorder, cursor = Recorder(), 0
-    while time.time() < until:
-        hold_s = max(min(until - time.time(), 20.0), 0.1)
-        recorder.add("request", f"GET /poll?since={cursor}&timeout={hold_s:.0f}")
-        async with session.get(
-            f"{url}/poll", params={"since": cursor, "timeout": f"{hold_s:.3f}"}
-        ) as response:
-            body = await response.json()
-        newest = body["messages"][-1]["id"] if body["messages"] else None
-        recorder.add("response", answer_label(body["messages"]), newest)
-        for message in body["messages"]:
-            recorder.heard_of(message)
-        cursor = body["last_id"]
-    return recorder
-
-
-async def trace_websocket(session: aiohttp.ClientSession, url: str, until: float) -> Recorder:
-    recorder = Recorder()
-    recorder.add("request", "GET /ws?since=0 · Upgrade: websocket")
-    async with session.ws_connect(f"{url}/ws?since=0", autoping=True) as ws:
-        recorder.add("upgrade", "101 Switching Protocols")
-        while (left := until - time.time()) > 0:
-            try:
-                frame = await ws.receive(timeout=left)
-            except TimeoutError:
-                break
-            if frame.type != aiohttp.WSMsgType.TEXT:
-                break
-            message = json.loads(frame.data)
-            recorder.add("push", f"text frame · message {message['id']}", message["id"])
-            recorder.heard_of(message)
-    return recorder
-
-
-async def trace_sse(session: aiohttp.ClientSession, url: str, until: float) -> Recorder:
-    recorder = Recorder()
-    recorder.add("request", "GET /events?since=0 · Accept: text/event-stream")
-    timeout = aiohttp.ClientTimeout(total=None, sock_read=None)
-    async with session.get(
-        f"{url}/events?since=0", headers={"Accept": "text/event-stream"}, timeout=timeout
-    ) as response:
-        recorder.add("stream-open", f"{response.status} · text/event-stream")
-        while (left := until - time.time()) > 0:
-            try:
-                line = await asyncio.wait_for(response.content.readline(), timeout=left)
-            except TimeoutError:
-                break
-            if not line:
-                break
-            text = line.decode().strip()
-            if text.startswith("data:"):
-                message = json.loads(text[5:])
-                recorder.add("push", f"event · id: {message['id']}", message["id"])
-                recorder.heard_of(message)
-    return recorder
-
-
-TRACERS = {
-    "polling": trace_polling,
-    "longpoll": trace_longpoll,
-    "websocket": trace_websocket,
-    "sse": trace_sse,
-}
-
-
-async def trace_one(technique: str, url: str, seconds: float = TRACE_SECONDS) -> list[dict]:
-    """Turn the publisher on (1 msg/s, periodic), follow the feed for ``seconds``."""
+async def start_publisher(url: str) -> None:
+    """Turn the server's publisher on: one message a second, periodic."""
     async with aiohttp.ClientSession() as session:
         async with session.post(
             f"{url}/publisher",
             json={"publish_rate": TRACE_PUBLISH_RATE, "arrivals": "periodic"},
         ) as response:
             response.raise_for_status()
-        recorder = await TRACERS[technique](session, url, time.time() + seconds)
-        return recorder.result()
+
+
+async def record(name: str, url: str, seconds: float) -> list[dict[str, Any]]:
+    """``seconds`` of the terminal client of ``name`` against ``url``, as trace events."""
+    narrator = RecordingNarrator()
+    stop = asyncio.Event()
+    asyncio.get_running_loop().call_later(seconds, stop.set)
+    if technique(name).polls:
+        await asyncio.sleep(POLL_PHASE_S)
+    summary = await converse(name, url, stop=stop, narrator=narrator)
+    if summary.error:
+        raise RuntimeError(f"tracing {name} at {url}: {summary.error}")
+    return narrator.result()
+
+
+async def trace_one(name: str, url: str, seconds: float = TRACE_SECONDS) -> list[dict]:
+    """Turn the publisher on (1 msg/s, periodic), follow the feed for ``seconds``."""
+    await start_publisher(url)
+    return await record(name, url, seconds)
 
 
 async def trace_all(urls: dict[str, str], seconds: float = TRACE_SECONDS) -> dict[str, list]:

@@ -1,7 +1,14 @@
 // The classroom page: four panels, the server's view, the handshake, and the controls.
 // Every received text is placed with textContent: a message is data, never markup.
 
-import { applyTranslations, currentLanguage, preferredLanguage, setLanguage, t } from "./i18n.js";
+import {
+  addServerStrings,
+  applyTranslations,
+  currentLanguage,
+  preferredLanguage,
+  setLanguage,
+  t,
+} from "./i18n.js";
 import { LineChart, formatNumber } from "./charts.js";
 import { acceptSteps } from "./sha1.js";
 import {
@@ -12,13 +19,13 @@ import {
   webSocketClient,
 } from "./clients.js";
 
-const TECHNIQUES = ["polling", "longpoll", "websocket", "sse"];
-const COLORS = { polling: "#d1495b", longpoll: "#edae49", websocket: "#00798c", sse: "#6a4c93" };
+// The techniques, their colours and flags come from the server (/api/config's "table", which
+// is pushlab.techniques): the page paints them as the report's plots and the terminal do.
 const MESSAGES_SHOWN = 30;
 const LOG_LINES_KEPT = 150;
 const STATS_INTERVAL_MS = 1000;
 
-const settings = { pollIntervalMs: 1000 };
+const settings = { pollIntervalMs: 1000, longpollHoldS: 25 }; // replaced from /api/config
 const clientId = Math.random().toString(36).slice(2, 10);
 const clock = { offsetMs: 0, bestRoundTripMs: Infinity, sameMachine: isLoopback(location.hostname) };
 
@@ -56,16 +63,18 @@ function formatMs(ms) {
 }
 
 class Panel {
-  constructor(technique, template) {
+  /** entry: the technique's row of the table (name, colour, flags). */
+  constructor(entry, template) {
+    const technique = entry.name;
     this.technique = technique;
     this.root = template.content.firstElementChild.cloneNode(true);
     this.root.id = `panel-${technique}`;
     this.root.dataset.technique = technique;
-    this.root.style.setProperty("--accent", COLORS[technique]);
+    this.root.style.setProperty("--accent", entry.colour);
     this.find(".panel-title").dataset.i18n = `technique.${technique}`;
     this.find(".how").dataset.i18n = `how.${technique}`;
-    this.find(".chat-via").dataset.i18n =
-      technique === "websocket" ? "chatVia.websocket" : "chatVia.http";
+    // A full-duplex technique sends chat up its own connection; the others POST /messages.
+    this.find(".chat-via").dataset.i18n = entry.full_duplex ? "chatVia.websocket" : "chatVia.http";
     this.cursor = 0;
     this.feedId = null; // which feed the cursor counts in (see noticeNewFeed in clients.js)
     this.oldFeedIds = new Set();
@@ -73,7 +82,9 @@ class Panel {
     this.userPaused = false;
     this.hiddenPaused = false;
     this.running = false;
-    this.holdsConnection = technique === "longpoll" || technique === "sse";
+    // A held request (long poll, SSE) keeps one of the browser's six HTTP/1.1 connections to
+    // the host busy; a WebSocket, full duplex, has left the HTTP pool after its upgrade.
+    this.holdsConnection = entry.holds_request && !entry.full_duplex;
     this.bytesBaseline = null;
     this.latestStats = null;
     this.resetCounters();
@@ -246,21 +257,22 @@ class Panel {
 
 // --- Server view ------------------------------------------------------------------------------
 
-function buildLegend() {
+function buildLegend(table) {
   const legend = document.getElementById("legend");
-  for (const technique of TECHNIQUES) {
+  for (const entry of Object.values(table)) {
     const item = element("li");
     const swatch = element("span", "swatch");
-    swatch.style.background = COLORS[technique];
+    swatch.style.background = entry.colour;
     const label = element("span");
-    label.dataset.i18n = `technique.${technique}`;
+    label.dataset.i18n = `technique.${entry.name}`;
     item.append(swatch, label);
     legend.append(item);
   }
 }
 
-function makeCharts() {
-  const chart = (id, format) => new LineChart(document.getElementById(id), COLORS, format);
+function makeCharts(table) {
+  const colors = Object.fromEntries(Object.values(table).map((entry) => [entry.name, entry.colour]));
+  const chart = (id, format) => new LineChart(document.getElementById(id), colors, format);
   const oneColor = { cpu: "#333" };
   return {
     clients: chart("chart-clients"),
@@ -274,17 +286,22 @@ function rates(previous, current) {
   const elapsedS = current.server_time - previous.server_time;
   const perTechnique = (field) =>
     Object.fromEntries(
-      TECHNIQUES.map((name) => {
+      Object.keys(current.techniques).map((name) => {
         const delta = field(current.techniques[name]) - field(previous.techniques[name]);
         return [name, Math.max(0, delta / elapsedS)];
       }),
     );
-  const cpuS = (snapshot) => snapshot.techniques.polling.process_cpu_s;
+  // The demo is one process: every technique's snapshot reports the same CPU time.
+  const cpuS = (snapshot) => anyTechnique(snapshot).process_cpu_s;
   return {
     requests: perTechnique((s) => s.requests),
     bytes: perTechnique((s) => s.bytes_in + s.bytes_out),
     cpu: { cpu: Math.max(0, ((cpuS(current) - cpuS(previous)) / elapsedS) * 100) },
   };
+}
+
+function anyTechnique(snapshot) {
+  return Object.values(snapshot.techniques)[0];
 }
 
 async function fetchJson(url, options) {
@@ -308,14 +325,16 @@ function watchServer(panels, charts, firstStats) {
     const perSecond = rates(previous, current);
     previous = current;
     charts.clients.push(
-      Object.fromEntries(TECHNIQUES.map((n) => [n, current.techniques[n].clients_connected])),
+      Object.fromEntries(
+        Object.entries(current.techniques).map(([name, stats]) => [name, stats.clients_connected]),
+      ),
     );
     charts.requests.push(perSecond.requests);
     charts.bytes.push(perSecond.bytes);
     charts.cpu.push(perSecond.cpu);
     for (const panel of panels) panel.updateStats(current.techniques[panel.technique]);
     if (document.activeElement !== rateInput) {
-      rateInput.value = current.techniques.polling.publish_rate;
+      rateInput.value = anyTechnique(current).publish_rate; // one shared publisher
     }
   }, STATS_INTERVAL_MS);
 }
@@ -482,7 +501,7 @@ function makeClient(panel, config) {
     case "polling":
       return pollingClient(panel, url, settings);
     case "longpoll":
-      return longPollClient(panel, url);
+      return longPollClient(panel, url, settings);
     case "websocket":
       return webSocketClient(panel, url.replace(/^http/, "ws"), {
         onUpgrade: showHandshake,
@@ -492,10 +511,23 @@ function makeClient(panel, config) {
   }
 }
 
+/** The table's labels become the page's technique names (capitalised for titles). */
+function useConfig(config) {
+  const capitalised = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+  const entries = Object.values(config.table);
+  const labels = (field, shape) =>
+    Object.fromEntries(entries.map((entry) => [`technique.${entry.name}`, shape(entry[field])]));
+  addServerStrings(
+    { en: labels("label", capitalised), zh: labels("label_zh", (text) => text) },
+    { hold: config.longpoll_timeout_s },
+  );
+  settings.pollIntervalMs = Math.round(config.poll_interval_s * 1000);
+  settings.longpollHoldS = config.longpoll_timeout_s;
+}
+
 async function main() {
   setLanguage(preferredLanguage());
-  buildLegend();
-  const charts = makeCharts();
+  let charts = {};
   let renderTabs = () => {};
   setUpViewButtons(() => {
     showClockOffset();
@@ -512,11 +544,14 @@ async function main() {
     showStatus(t("startError", { error: error.message }));
     return;
   }
+  useConfig(config);
+  buildLegend(config.table);
+  charts = makeCharts(config.table);
   showClockOffset();
   document.getElementById("publish-rate").value = config.publish_rate;
 
   const template = document.getElementById("panel-template");
-  const panels = TECHNIQUES.map((technique) => new Panel(technique, template));
+  const panels = Object.values(config.table).map((entry) => new Panel(entry, template));
   const container = document.getElementById("panels");
   for (const panel of panels) {
     container.append(panel.root);

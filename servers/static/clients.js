@@ -3,7 +3,6 @@
 
 import { t } from "./i18n.js";
 
-export const LONGPOLL_TIMEOUT_S = 25;
 const RETRY_DELAY_MS = 2000;
 
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -127,13 +126,14 @@ export function pollingClient(panel, baseUrl, settings) {
   };
 }
 
-export function longPollClient(panel, baseUrl) {
+/** settings.longpollHoldS: how long the server may hold each request (from /api/config). */
+export function longPollClient(panel, baseUrl, settings) {
   let generation = 0;
   let controller = null;
 
   async function loop(mine) {
     while (mine === generation) {
-      const path = `/poll?since=${panel.cursor}&timeout=${LONGPOLL_TIMEOUT_S}`;
+      const path = `/poll?since=${panel.cursor}&timeout=${settings.longpollHoldS}`;
       panel.count("requests");
       panel.log("out", `→ GET ${path}`);
       const heldLine = panel.log("held", t("log.held"));

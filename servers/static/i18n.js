@@ -13,13 +13,9 @@ const STRINGS = {
     pauseAll: "Pause all",
     resumeAll: "Resume all",
     resetAll: "Reset all counters",
-    "technique.polling": "Polling",
-    "technique.longpoll": "Long polling",
-    "technique.websocket": "WebSocket",
-    "technique.sse": "SSE",
     "how.polling": "fetch() on a timer: ask, wait the poll interval, ask again, news or not.",
     "how.longpoll":
-      "A fetch() loop: the server holds each request until there is news (or 25 s pass), then the page asks again at once.",
+      "A fetch() loop: the server holds each request until there is news (or {hold} s pass), then the page asks again at once.",
     "how.websocket":
       "new WebSocket(): one HTTP upgrade, then the server pushes a frame per message on the same connection.",
     "how.sse":
@@ -121,12 +117,8 @@ const STRINGS = {
     pauseAll: "全部暂停",
     resumeAll: "全部继续",
     resetAll: "全部计数清零",
-    "technique.polling": "轮询",
-    "technique.longpoll": "长轮询",
-    "technique.websocket": "WebSocket",
-    "technique.sse": "SSE",
     "how.polling": "定时 fetch()：发请求，等一个轮询间隔，再发，不管有没有新消息。",
-    "how.longpoll": "fetch() 循环：服务器扣住每个请求，直到有新消息（或 25 秒到期），页面随即再问。",
+    "how.longpoll": "fetch() 循环：服务器扣住每个请求，直到有新消息（或 {hold} 秒到期），页面随即再问。",
     "how.websocket": "new WebSocket()：一次 HTTP 升级，之后服务器在同一连接上每条消息推送一帧。",
     "how.sse": "new EventSource()：一个永不结束的 HTTP 响应，每条消息是流中的一个事件。",
     "counter.requests": "已发请求",
@@ -221,10 +213,25 @@ export function currentLanguage() {
   return language;
 }
 
+// Filled in from the server's /api/config: the techniques' labels and the defaults ({hold}).
+const fromServer = { strings: { en: {}, zh: {} }, params: {} };
+
+/** Add the strings the server's technique table provides: labels, and values such as {hold}. */
+export function addServerStrings(strings, params) {
+  for (const [lang, entries] of Object.entries(strings)) Object.assign(fromServer.strings[lang], entries);
+  Object.assign(fromServer.params, params);
+}
+
 export function t(key, params = {}) {
-  const template = STRINGS[language][key] ?? STRINGS.en[key] ?? key;
+  const template =
+    fromServer.strings[language][key] ??
+    STRINGS[language][key] ??
+    fromServer.strings.en[key] ??
+    STRINGS.en[key] ??
+    key;
+  const values = { ...fromServer.params, ...params };
   return template.replace(/\{(\w+)\}/g, (whole, name) =>
-    name in params ? String(params[name]) : whole,
+    name in values ? String(values[name]) : whole,
   );
 }
 

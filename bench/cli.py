@@ -1,0 +1,143 @@
+"""``pushlab bench``: measure the four techniques on this machine (what ``make bench`` runs).
+
+This module reads the command line and turns it into the run's matrix settings; ``run.py``
+runs the matrix. Every scenario gets a fresh server process pinned to one CPU and a Locust
+generator pinned to the other (see ``measuring/harness.py``; ``measuring/scenarios.py`` for
+the matrix). Results go to ``results/<UTC timestamp>/`` under the current directory
+(``results/latest`` points at the newest), or to ``--out DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shlex
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from pushlab import techniques
+from pushlab.bench import run
+from pushlab.bench.measuring.arguments import name_list, number_list, seconds, seed_number
+from pushlab.bench.measuring.scenarios import (
+    DEFAULT,
+    FULL,
+    QUICK,
+    SWEEPS,
+    TECHNIQUES,
+    MatrixSettings,
+    build_matrix,
+    unique_scenarios,
+)
+from pushlab.servers.config import ServerConfig
+
+PROG = "python -m pushlab.bench"
+MAX_PUBLISH_RATE = ServerConfig.max_publish_rate  # the servers refuse a faster publisher
+MIN_PUBLISH_RATE = 0.01  # one message in 100 s: a window then lasts 300 s (three messages)
+MIN_POLL_INTERVAL = 0.01
+MAX_POLL_INTERVAL = 600
+MIN_HOLD_S = 1.0  # a shorter hold is polling with extra steps
+MAX_WINDOW_S = 3600  # no single measurement window longer than an hour
+MAX_CLIENTS = 20_000  # four times --full's largest; each client is a socket on both sides
+
+
+def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Measure polling, long polling, WebSocket and SSE on this machine.",
+        epilog="Default matrix (~5 min on 2 cores): the four techniques at 10, 100 and 1,000 "
+        "clients at 1 msg/s (polling every 1 s); publish rates 0.2–20 msg/s at 100 clients; "
+        "polling every 0.25–4 s at 100 clients. Windows are 6 s after a 1.5 s warm-up "
+        "(longer when messages are rare).",
+    )
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="a reduced matrix in about a minute")
+    size.add_argument(
+        "--full", action="store_true", help="larger: up to 5,000 clients for push, 15 s windows"
+    )
+    add_matrix_options(parser)
+    parser.add_argument("--out", type=Path, help="write here instead of results/<timestamp>/")
+    parser.add_argument("--no-trace", action="store_true", help="skip recording trace.json")
+    parser.add_argument("--no-report", action="store_true", help="skip plots and report.md")
+    return parser
+
+
+def add_matrix_options(parser: argparse.ArgumentParser) -> None:
+    """The options that replace values of the chosen matrix."""
+    parser.add_argument(
+        "--techniques", type=name_list(TECHNIQUES), help="e.g. polling,websocket (default: all)"
+    )
+    parser.add_argument(
+        "--sweeps", type=name_list(SWEEPS), help="clients,rate,interval (default: all three)"
+    )
+    parser.add_argument(
+        "--clients", type=number_list(int, 1, MAX_CLIENTS), help="client counts, e.g. 10,100"
+    )
+    rates = number_list(float, MIN_PUBLISH_RATE, MAX_PUBLISH_RATE)
+    parser.add_argument("--rates", type=rates, help="publish rates (msg/s)")
+    intervals = number_list(float, MIN_POLL_INTERVAL, MAX_POLL_INTERVAL)
+    parser.add_argument("--intervals", type=intervals, help="poll intervals (s)")
+    parser.add_argument(
+        "--hold",
+        type=seconds(MIN_HOLD_S, techniques.LONGPOLL_MAX_HOLD_S, zero_allowed=True),
+        help="how long a long poll asks the server to hold it (s, "
+        f"{MIN_HOLD_S:g}–{techniques.LONGPOLL_MAX_HOLD_S:g}; "
+        f"default {techniques.LONGPOLL_HOLD_S:g})",
+    )
+    parser.add_argument(
+        "--duration", type=seconds(0, 3600, zero_allowed=False), help="measurement window (s)"
+    )
+    parser.add_argument(
+        "--warmup", type=seconds(0, 600, zero_allowed=True), help="warm-up before each window (s)"
+    )
+    parser.add_argument("--arrivals", choices=("poisson", "periodic"), help="default poisson")
+    parser.add_argument(
+        "--seed",
+        type=seed_number,
+        help="seed of the Poisson arrivals, shared by every scenario (default: a new one per "
+        "run, printed and kept in environment.json; pass it again to repeat the arrivals)",
+    )
+
+
+def parse_args(argv: list[str] | None, prog: str = PROG) -> argparse.Namespace:
+    return build_parser(prog).parse_args(argv)
+
+
+def settings_from(args: argparse.Namespace) -> tuple[str, MatrixSettings]:
+    """The mode (quick, default or full) and its matrix with the options' values in place."""
+    mode = "quick" if args.quick else "full" if args.full else "default"
+    settings = {"quick": QUICK, "full": FULL, "default": DEFAULT}[mode]
+    replaced = {
+        "techniques": args.techniques,
+        "sweeps": args.sweeps,
+        "rates": args.rates,
+        "intervals": args.intervals,
+        "arrivals": args.arrivals,
+    }
+    changes: dict[str, Any] = {name: value for name, value in replaced.items() if value}
+    if args.clients:
+        changes["clients"], changes["push_clients"] = args.clients, ()
+    given = {"duration_s": args.duration, "warmup_s": args.warmup, "longpoll_hold_s": args.hold}
+    changes.update({name: value for name, value in given.items() if value is not None})
+    # A seed is drawn even for periodic arrivals (unused there), so every run records one.
+    changes["arrival_seed"] = random.randrange(2**32) if args.seed is None else args.seed
+    return mode, replace(settings, **changes)
+
+
+def main(argv: list[str] | None = None, prog: str = PROG) -> int:
+    """Parse the command line, then run the matrix; the exit status of the run."""
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    args = parse_args(arguments, prog)
+    mode, settings = settings_from(args)
+    matrix = build_matrix(settings)
+    longest = max(unique_scenarios(matrix), key=lambda s: s.duration_s)
+    if longest.duration_s > MAX_WINDOW_S:
+        print(
+            f"{prog}: {longest.describe()} would need a {longest.duration_s:,.0f} s window"
+            f" (at most {MAX_WINDOW_S} s): choose a higher rate, shorter interval or duration",
+            file=sys.stderr,
+        )
+        return run.EXIT_CANNOT_START
+    command = shlex.join([*shlex.split(prog), *arguments])
+    return run.run_bench(args, mode, settings, matrix, prog=prog, command=command)

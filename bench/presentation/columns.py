@@ -1,0 +1,52 @@
+"""The columns figures and tables show: ``summary.csv``'s own, plus a few computed from them.
+
+A figure or a table names what it shows by column name; its label, unit and number format
+come from :data:`pushlab.bench.analysis.row.COLUMNS`, or, for a figure computed from several
+columns (the traffic both ways), from :data:`DERIVED` here, with the same metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from pushlab.bench.analysis.row import COLUMNS, Column
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A presentation-only column: its metadata and how to compute it from a row or a table."""
+
+    column: Column
+    compute: Callable[[pd.DataFrame | pd.Series], pd.Series | float]
+
+
+DERIVED: dict[str, Derived] = {
+    "traffic_kb_per_s": Derived(
+        Column(
+            name="traffic_kb_per_s",
+            kind=float,
+            unit="kB/s",
+            label="traffic in + out",
+            number_format=",.3g",
+            description="bytes through the server's sockets, both ways, per second",
+        ),
+        lambda rows: (rows["bytes_in_per_s"] + rows["bytes_out_per_s"]) / 1000,
+    ),
+}
+
+
+def column(name: str) -> Column:
+    """The metadata of a summary column or a derived one (a ``KeyError`` names unknown ones)."""
+    if name in DERIVED:
+        return DERIVED[name].column
+    if name not in COLUMNS:
+        raise KeyError(f"no column {name!r}; summary.csv has {', '.join(COLUMNS)}")
+    return COLUMNS[name]
+
+
+def values(rows: pd.DataFrame | pd.Series, name: str) -> pd.Series | float:
+    """The column ``name`` of a table (a Series) or of one row (a value)."""
+    return DERIVED[name].compute(rows) if name in DERIVED else rows[name]

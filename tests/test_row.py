@@ -1,0 +1,108 @@
+"""The typed result row: one dataclass decides the CSV header, the loader's types and the format."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pushlab.bench.analysis import results
+from pushlab.bench.analysis.measurement import failed_row
+from pushlab.bench.analysis.row import COLUMN_NAMES, COLUMNS, FORMAT_VERSION, ResultRow
+from pushlab.bench.measuring.scenarios import Scenario
+
+POLLING = Scenario("polling", 10, 1.0, 0.5, duration_s=3.0, warmup_s=0.0)
+SSE = Scenario("sse", 10, 1.0, None, duration_s=3.0, warmup_s=0.0)
+MEASURED = ResultRow(
+    scenario=POLLING.id,
+    technique="polling",
+    clients=10,
+    publish_rate=1.0,
+    poll_interval=0.5,
+    arrivals="periodic",
+    duration_s=3.0,
+    messages_published=3,
+    messages_delivered=30,
+    clients_connected=10,
+    requests_per_s=20.0,
+    latency_p50_ms=251.5,
+    generator_cpu_percent=12.5,
+    generator_saturated=True,
+    load_achieved=True,
+    notes="",
+)
+
+
+def write_run(
+    run_dir: Path, rows: dict[str, ResultRow], version: int | None = FORMAT_VERSION
+) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    matrix = [("interval", POLLING), ("clients", SSE)]
+    results.write_summary(run_dir, matrix, rows)
+    environment = {} if version is None else {"format_version": version}
+    results.write_json(run_dir / "environment.json", environment)
+
+
+def test_the_csv_header_is_the_dataclass_fields(tmp_path: Path) -> None:
+    write_run(tmp_path, {POLLING.id: MEASURED})
+    header = (tmp_path / "summary.csv").read_text().splitlines()[0].split(",")
+    assert tuple(header) == COLUMN_NAMES == tuple(f.name for f in fields(ResultRow))
+
+
+def test_every_column_has_a_unit_label_and_kind() -> None:
+    assert "longpoll_hold_s" in COLUMNS
+    for column in COLUMNS.values():
+        assert column.kind in (int, float, bool, str)
+        assert column.label and column.description
+
+
+def test_a_round_trip_keeps_every_column_type(tmp_path: Path) -> None:
+    failed = failed_row(SSE, RuntimeError("the generator exited"))
+    write_run(tmp_path, {POLLING.id: MEASURED, SSE.id: failed})
+    summary = results.load_results(tmp_path).summary
+    assert summary["sweep"].tolist() == ["interval", "clients"]
+    assert summary["generator_saturated"].dtype == bool
+    assert summary["generator_saturated"].tolist() == [True, False]
+    assert summary["notes"].tolist() == ["", "failed: RuntimeError: the generator exited"]
+    assert summary["clients"].dtype == "int64"  # a whole column stays whole
+    assert summary["messages_published"].dtype == float  # the failed row left it empty
+    assert pd.isna(summary["poll_interval"].iloc[1])
+    assert summary["latency_p50_ms"].iloc[0] == 251.5
+
+
+def test_a_format_the_loader_does_not_know_is_refused_in_one_line(tmp_path: Path) -> None:
+    write_run(tmp_path, {POLLING.id: MEASURED}, version=FORMAT_VERSION + 1)
+    with pytest.raises(ValueError) as refused:
+        results.load_results(tmp_path)
+    message = str(refused.value)
+    assert "\n" not in message
+    assert f"written by format {FORMAT_VERSION + 1}" in message
+    assert f"this pushlab reads format {FORMAT_VERSION}: re-run the bench" in message
+
+
+def test_a_directory_without_a_format_version_is_the_first_format(tmp_path: Path) -> None:
+    write_run(tmp_path, {POLLING.id: MEASURED}, version=None)
+    with pytest.raises(ValueError, match="written by format 1; "):
+        results.load_results(tmp_path)
+
+
+def test_a_directory_without_an_environment_is_refused(tmp_path: Path) -> None:
+    write_run(tmp_path, {POLLING.id: MEASURED})
+    (tmp_path / "environment.json").unlink()
+    with pytest.raises(ValueError, match=r"no environment\.json"):
+        results.load_results(tmp_path)
+
+
+def test_the_environment_records_the_format_and_the_hold() -> None:
+    from pushlab.bench.analysis.environment import describe_environment
+    from pushlab.bench.measuring.scenarios import QUICK
+
+    affinity = {"server": [0], "generator": [1], "harness": [1], "shared": False}
+    environment = describe_environment("pushlab bench --quick", "quick", QUICK, affinity, 5)
+    assert environment["format_version"] == FORMAT_VERSION
+    assert environment["command"] == "pushlab bench --quick"
+    assert environment["matrix"]["longpoll_hold_s"] == QUICK.longpoll_hold_s
+    json.dumps(environment)  # it must be writable as JSON
