@@ -245,7 +245,7 @@ display(
 # %%
 texts = {"short": "hello", "medium": "m" * 300, "long": "L" * 70_000}
 for text in texts.values():
-    feed.publish(text)
+    await feed.publish(text)
 rows = []
 for name, text in texts.items():
     frame, raw = await read_frame()

@@ -38,7 +38,9 @@ class Gap:
 
     def __post_init__(self) -> None:
         if not 1 <= self.from_id <= self.to_id:
-            raise ValueError(f"a gap runs from an id ≥ 1 to one ≥ it, not {self.from_id}–{self.to_id}")
+            raise ValueError(
+                f"a gap runs from an id ≥ 1 to one ≥ it, not {self.from_id}–{self.to_id}"
+            )
 
     @property
     def count(self) -> int:

@@ -180,7 +180,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def post_message(request: web.Request) -> web.Response:
     text = validate_text(await read_json_object(request), request.app[CONFIG])
-    message = request.app[FEED].publish(text)
+    message = await request.app[FEED].publish(text)
     return web.Response(text=message.json, status=201, content_type="application/json")
 
 

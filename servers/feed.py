@@ -59,12 +59,25 @@ class Feed:
         self.closed = False
         self._news = asyncio.Event()
 
-    def publish(self, text: str) -> Message:
+    async def publish(self, text: str) -> Message:
+        """Number, stamp and store a message, and wake everyone waiting for news.
+
+        A coroutine although this feed needs no I/O: a feed shared by several processes
+        (through a broker) must wait for the broker to number the message, and every caller
+        is written for either.
+        """
         message = encode_message(self.last_id + 1, time.time(), text)
+        self.append(message)
+        return message
+
+    def append(self, message: Message) -> None:
+        """Store a message numbered ``last_id + 1`` and wake the waiters (publish's second half,
+        also what a feed fed from elsewhere calls)."""
+        if message.id != self.last_id + 1:
+            raise ValueError(f"message #{message.id} does not follow #{self.last_id}")
         self.last_id = message.id
         self.history.append(message)
         self._wake_waiters()
-        return message
 
     def close(self) -> None:
         """Release every waiter (used at shutdown so held requests end at once)."""

@@ -1,9 +1,9 @@
 """The built-in publisher: messages at ``publish_rate`` per second, periodic or Poisson.
 
 Periodic arrivals keep an absolute schedule (no drift); Poisson arrivals draw exponential gaps,
-which is what the analytical model in ``bench/analysis/model.py`` assumes. A seed makes the Poisson gaps
-repeatable: the bench gives every scenario of a run the same one, so techniques are compared on
-the same arrivals rather than on different luck of the draw (common random numbers).
+which is what the analytical model in ``bench/analysis/model.py`` assumes. A seed makes the
+Poisson gaps repeatable: the bench gives every scenario of a run the same one, so techniques are
+compared on the same arrivals rather than on different luck of the draw (common random numbers).
 """
 
 from __future__ import annotations
@@ -77,5 +77,5 @@ class Publisher:
         while True:
             await asyncio.sleep(max(next_at - loop.time(), 0.0))
             self.published += 1
-            self.feed.publish(f"message {self.feed.last_id + 1} from the built-in publisher")
+            await self.feed.publish(f"message {self.feed.last_id + 1} from the built-in publisher")
             next_at += self._next_gap_s()

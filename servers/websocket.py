@@ -134,7 +134,7 @@ async def publish_client_frame(ws: web.WebSocketResponse, request: web.Request, 
     """A text frame from the client is a chat message: ``{"text": "..."}``."""
     try:
         payload = parse_json_object(data, what="a frame")
-        request.app[FEED].publish(validate_text(payload, request.app[CONFIG]))
+        await request.app[FEED].publish(validate_text(payload, request.app[CONFIG]))
     except ClientError as error:
         await ws.send_json({"error": str(error)})
 

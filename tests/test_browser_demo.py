@@ -317,7 +317,7 @@ async def restart_techniques(demo: Demo, backlog: tuple[str, ...] = ()) -> None:
     demo.feed = Feed()
     demo.publisher = Publisher(demo.feed)
     for text in backlog:
-        demo.feed.publish(text)
+        await demo.feed.publish(text)
     demo.techniques.update(await start_techniques(ServerConfig(), ports, demo.feed, demo.publisher))
 
 

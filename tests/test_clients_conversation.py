@@ -43,7 +43,7 @@ class Transcript(io.StringIO):
 async def test_count_stops_after_n_messages_with_a_summary(start_server, technique):
     server = await start_server(technique)
     for number in range(3):
-        server.app[FEED].publish(f"waiting {number}")
+        await server.app[FEED].publish(f"waiting {number}")
     out = io.StringIO()
 
     summary = await converse(technique, server.url, count=3, since=0, out=out)
@@ -63,7 +63,7 @@ async def test_count_stops_after_n_messages_with_a_summary(start_server, techniq
 async def test_bytes_equal_what_the_server_counted_at_its_socket(start_server, technique):
     server = await start_server(technique)
     for number in range(2):
-        server.app[FEED].publish(f"counted {number}")
+        await server.app[FEED].publish(f"counted {number}")
     meter = server.app[METER]
 
     summary = await converse(technique, server.url, count=2, since=0, out=io.StringIO())
@@ -82,7 +82,7 @@ async def test_a_message_published_while_connected_is_delivered(start_server, te
     talk = asyncio.create_task(converse(technique, server.url, count=1, out=out))
     await until(lambda: meter.clients_connected == 1)  # held request or open stream
 
-    server.app[FEED].publish("news")
+    await server.app[FEED].publish("news")
     summary = await talk
 
     assert summary.messages == 1 and summary.empty_answers == 0
@@ -141,7 +141,7 @@ async def test_websocket_server_shutdown_ends_the_conversation(start_server):
 
 async def test_chinese_lines_play_the_articles_dialogue(start_server):
     server = await start_server("polling")
-    server.app[FEED].publish("你好")
+    await server.app[FEED].publish("你好")
     out = io.StringIO()
 
     await converse("polling", server.url, count=1, since=0, lang="zh", out=out)

@@ -57,7 +57,7 @@ async def test_our_masked_frame_comes_back_published_and_the_close_is_echoed(sta
 async def test_replayed_history_is_shortened_but_our_message_is_shown_in_full(start_server):
     server = await start_server("websocket")
     for number in range(20):
-        server.app[FEED].publish(f"old {number}")
+        await server.app[FEED].publish(f"old {number}")
     result, text = await run_handshake(f"ws://127.0.0.1:{server.port}/ws?since=0")
 
     assert len(result.frames_received) == 22  # 20 replayed, ours, the close reply

@@ -35,7 +35,7 @@ async def test_keep_alive_uses_one_connection_and_close_one_per_request(start_se
 async def test_a_bare_poll_path_starts_at_the_newest_message(start_server):
     server = await start_server("polling")
     for number in range(5):
-        server.app[FEED].publish(f"old {number}")
+        await server.app[FEED].publish(f"old {number}")
     result, _ = await run_keepalive(f"{server.url}/poll", 1)
     assert result.target == "/poll?since=5"
 

@@ -20,7 +20,7 @@ REQUEST = re.compile(r"GET (\S+)")
 async def test_the_tracer_sends_the_requests_the_terminal_client_sends(start_server, technique):
     server = await start_server(technique)
     for number in range(3):
-        server.app[FEED].publish(f"waiting {number}")
+        await server.app[FEED].publish(f"waiting {number}")
     printed = io.StringIO()
     await converse(technique, server.url, count=3, since=0, out=printed, colour=False)
     recorder = RecordingNarrator()
@@ -37,7 +37,7 @@ async def test_the_tracer_sends_the_requests_the_terminal_client_sends(start_ser
 async def test_the_trace_writes_down_each_publication_it_heard_of(start_server):
     server = await start_server("sse")
     recorder = RecordingNarrator()
-    server.app[FEED].publish("after the trace began")
+    await server.app[FEED].publish("after the trace began")
 
     await converse("sse", server.url, count=1, since=0, narrator=recorder)
 

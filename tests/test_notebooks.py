@@ -42,10 +42,10 @@ def results_for_notebooks(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real bench results directory for the notebooks that read one."""
     chosen = os.environ.get(runner.RESULTS_ENV)
     if chosen:
-        return Path(chosen)
+        return Path(chosen).resolve()
     sample = runner.RESULTS_ROOT / "sample"
     if (sample / "summary.csv").is_file():
-        return sample
+        return sample.resolve()  # the kernels run in notebooks/: a relative path would not do
     out = tmp_path_factory.mktemp("bench") / "quick"
     subprocess.run(
         [sys.executable, "-m", "pushlab.bench", "--quick", "--out", str(out)],
