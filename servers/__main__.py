@@ -13,7 +13,16 @@ import sys
 from collections.abc import Callable
 
 from pushlab.limits import raise_open_files_limit
-from pushlab.servers.config import ARRIVALS, ServerConfig
+from pushlab.servers.config import (
+    ARRIVALS,
+    BODY_TIMEOUT_S,
+    HEADER_TIMEOUT_S,
+    KEEPALIVE_TIMEOUT_S,
+    PUBLISH_BURST,
+    PUBLISH_LIMIT_PER_S,
+    ServerConfig,
+)
+from pushlab.servers.teacher import key_for
 from pushlab.techniques import DEMO_PORT, NAMES, TECHNIQUES
 
 
@@ -94,7 +103,72 @@ def parse_args(
         action="store_true",
         help="offer permessage-deflate (off by default: the bench measures raw frames)",
     )
+    add_hardening_options(parser)
     return parser.parse_args(argv)
+
+
+def add_hardening_options(parser: argparse.ArgumentParser) -> None:
+    """Timeouts and limits (issue 16), each with its named default; ``/stats`` lists them too."""
+    group = parser.add_argument_group("timeouts and limits")
+    seconds = number_in_range(float, 0.001, 86400, "a number of seconds")
+    group.add_argument(
+        "--header-timeout",
+        type=seconds,
+        default=HEADER_TIMEOUT_S,
+        metavar="S",
+        help=f"close a connection whose request headers take longer (default {HEADER_TIMEOUT_S:g})",
+    )
+    group.add_argument(
+        "--body-timeout",
+        type=seconds,
+        default=BODY_TIMEOUT_S,
+        metavar="S",
+        help="answer 408 to a body not complete this long after its headers"
+        f" (default {BODY_TIMEOUT_S:g})",
+    )
+    group.add_argument(
+        "--keepalive-timeout",
+        type=seconds,
+        default=KEEPALIVE_TIMEOUT_S,
+        metavar="S",
+        help=f"close an idle kept-alive connection after this (default {KEEPALIVE_TIMEOUT_S:g})",
+    )
+    group.add_argument(
+        "--max-connections",
+        type=positive_int,
+        metavar="N",
+        help="beyond N open connections answer 503 + Retry-After and close"
+        " (default: the open-files limit less a reserve)",
+    )
+    group.add_argument(
+        "--publish-limit",
+        type=number_in_range(float, 0, 10**6, "messages per second (0 = no limit)"),
+        default=PUBLISH_LIMIT_PER_S,
+        metavar="PER_S",
+        help=f"messages per second one address may publish (default {PUBLISH_LIMIT_PER_S:g};"
+        " 0 = no limit; the built-in publisher is never limited)",
+    )
+    group.add_argument(
+        "--publish-burst",
+        type=positive_int,
+        default=PUBLISH_BURST,
+        metavar="N",
+        help=f"messages one address may publish at once (default {PUBLISH_BURST})",
+    )
+    group.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also answer requests whose Host header names NAME (besides the bound"
+        " addresses and this machine's names); repeatable",
+    )
+    group.add_argument(
+        "--teacher-key",
+        metavar="KEY",
+        help="the key that rate changes need when binding beyond loopback"
+        " (default: a random one, printed at start)",
+    )
 
 
 def config_from(args: argparse.Namespace) -> ServerConfig:
@@ -107,6 +181,14 @@ def config_from(args: argparse.Namespace) -> ServerConfig:
         max_text_bytes=args.max_text_bytes,
         allowed_origins=tuple(args.allow_origin),
         ws_compress=args.ws_compress,
+        header_timeout_s=args.header_timeout,
+        body_timeout_s=args.body_timeout,
+        keepalive_timeout_s=args.keepalive_timeout,
+        max_connections=args.max_connections,
+        publish_limit_per_s=args.publish_limit,
+        publish_burst=args.publish_burst,
+        allowed_hosts=tuple(args.allow_host),
+        teacher_key=args.teacher_key or key_for(args.host),
     )
 
 
@@ -119,6 +201,8 @@ async def serve_one(technique: str, config: ServerConfig) -> None:
     # One write call per line: under `all` four processes share this pipe, and print() issues
     # the text and its newline as two writes when stdout is unbuffered (PYTHONUNBUFFERED=1).
     sys.stdout.write(f"pushlab {technique} listening on {server.url}\n")
+    if config.teacher_key is not None:
+        sys.stdout.write(f"teacher key (header X-Pushlab-Key): {config.teacher_key}\n")
     sys.stdout.flush()
     try:
         await wait_for_stop_signal()
@@ -133,6 +217,9 @@ def stop_on_sigterm(signum: int, frame: object) -> None:
 def run_all(argv: list[str], args: argparse.Namespace, prog: str = PROG) -> int:
     """Four servers, four processes (as in production: each technique alone on its CPU time)."""
     passthrough = [a for a in argv if a != "all"]
+    key = args.teacher_key or key_for(args.host)
+    if key is not None and args.teacher_key is None:  # one key for the four processes
+        passthrough += ["--teacher-key", key]
     if args.port is not None:  # however it was spelt: --port 1, --port=1, --po 1
         ports = ", ".join(str(entry.port) for entry in TECHNIQUES.values())
         print(f"{prog} all: --port is not accepted (the ports are {ports})", file=sys.stderr)

@@ -11,9 +11,11 @@ from pushlab.servers import longpoll, polling, sse, websocket
 from pushlab.servers.common import add_common_routes, count_requests, errors_as_json
 from pushlab.servers.config import ServerConfig
 from pushlab.servers.feed import Feed
+from pushlab.servers.guard import install_guards
 from pushlab.servers.keys import CONFIG, FEED, METER, PUBLISHER, TECHNIQUE_PATHS
 from pushlab.servers.metering import Meter
 from pushlab.servers.publisher import Publisher
+from pushlab.servers.ratelimit import LIMITER, PublishLimiter
 from pushlab.techniques import NAMES, technique
 
 __all__ = ["CONFIG", "FEED", "METER", "PUBLISHER", "SERVERS", "make_app"]
@@ -54,6 +56,8 @@ def make_app(
     app[METER] = Meter(entry.name)
     app[PUBLISHER] = publisher
     app[TECHNIQUE_PATHS] = frozenset({entry.path, "/messages"})
+    app[LIMITER] = PublishLimiter(config.publish_limit_per_s, config.publish_burst)
+    install_guards(app)
     add_common_routes(app)
     SERVERS[entry.name].setup(app)
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -14,9 +15,12 @@ from typing import Any
 from aiohttp import web
 
 from pushlab.servers.config import ARRIVALS, ServerConfig
+from pushlab.servers.connections import BUDGET
 from pushlab.servers.feed import CursorAheadError, Message
 from pushlab.servers.keys import CONFIG, FEED, METER, PUBLISHER, TECHNIQUE_PATHS
 from pushlab.servers.metering import Meter
+from pushlab.servers.ratelimit import LIMITER, too_many
+from pushlab.servers.teacher import teacher_only
 
 log = logging.getLogger("pushlab")
 
@@ -43,7 +47,10 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
     try:
         return await handler(request)
     except ClientError as error:
-        return json_error(error.status, str(error))
+        response = json_error(error.status, str(error))
+        if error.status == 408:
+            response.force_close()  # the rest of that body must not be read as a request
+        return response
     except web.HTTPNotFound:
         paths = sorted({r.resource.canonical for r in request.app.router.routes() if r.resource})
         return json_error(404, f"no such path: {request.path}", paths=paths)
@@ -143,7 +150,15 @@ def parse_json_object(raw: str | bytes, what: str = "body") -> dict[str, Any]:
 
 
 async def read_json_object(request: web.Request) -> dict[str, Any]:
-    return parse_json_object(await request.read())
+    """The body as a JSON object; a body still incomplete ``body_timeout_s`` after its headers
+    (a Content-Length larger than what comes, a chunked body without its last chunk) is 408."""
+    timeout_s = request.app[CONFIG].body_timeout_s
+    try:
+        async with asyncio.timeout(timeout_s):
+            body = await request.read()
+    except TimeoutError:
+        raise ClientError(f"the body did not arrive within {timeout_s:g} s", status=408) from None
+    return parse_json_object(body)
 
 
 def validate_text(data: dict[str, Any], config: ServerConfig) -> str:
@@ -179,6 +194,9 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def post_message(request: web.Request) -> web.Response:
+    refused = too_many(request)
+    if refused is not None:
+        return refused
     text = validate_text(await read_json_object(request), request.app[CONFIG])
     message = await request.app[FEED].publish(text)
     return web.Response(text=message.json, status=201, content_type="application/json")
@@ -207,6 +225,25 @@ def stats_snapshot(app: web.Application) -> dict[str, Any]:
         "arrivals": publisher.arrivals,
         "process_cpu_s": round(usage.ru_utime + usage.ru_stime, 6),
         "process_max_rss_kb": usage.ru_maxrss,
+        "limits": limits_snapshot(app),
+    }
+
+
+def limits_snapshot(app: web.Application) -> dict[str, Any]:
+    """The hardening options in force (issue 16) and how often each one refused something."""
+    config = app[CONFIG]
+    budget, limiter = app.get(BUDGET), app.get(LIMITER)
+    return {
+        "header_timeout_s": config.header_timeout_s,
+        "body_timeout_s": config.body_timeout_s,
+        "keepalive_timeout_s": config.keepalive_timeout_s,
+        "max_connections": budget.max_connections if budget else config.max_connections,
+        "connections_refused": budget.refused if budget else 0,
+        "header_timeouts": budget.header_timeouts if budget else 0,
+        "publish_limit_per_s": config.publish_limit_per_s,
+        "publish_burst": config.publish_burst,
+        "publishes_refused": limiter.refused if limiter else 0,
+        "teacher_key_required": config.teacher_key is not None,
     }
 
 
@@ -250,4 +287,4 @@ def add_common_routes(app: web.Application) -> None:
     app.router.add_post("/messages", post_message)
     app.router.add_get("/stats", stats)
     app.router.add_get("/publisher", get_publisher)
-    app.router.add_post("/publisher", post_publisher)
+    app.router.add_post("/publisher", teacher_only(post_publisher))

@@ -11,6 +11,13 @@ from dataclasses import dataclass
 from pushlab.servers.feed import DEFAULT_HISTORY_SIZE
 from pushlab.techniques import LONGPOLL_HOLD_S, LONGPOLL_MAX_HOLD_S
 
+# Named defaults of the hardening options (issue 16); the CLI and /stats list them.
+HEADER_TIMEOUT_S = 10.0  # a request's line and headers must arrive within this
+BODY_TIMEOUT_S = 10.0  # and its body within this after the headers
+KEEPALIVE_TIMEOUT_S = 75.0  # an idle kept-alive connection is closed after this
+PUBLISH_LIMIT_PER_S = 20.0  # per client address: a classroom chat never comes near it
+PUBLISH_BURST = 50
+
 ARRIVALS = ("periodic", "poisson")
 MIN_BODY_BYTES = 64 * 1024
 
@@ -34,6 +41,15 @@ class ServerConfig:
     sse_keepalive_s: float = 15.0
     sse_retry_ms: int = 2000
     max_publish_rate: float = 1000.0
+    # --- hardening (issue 16): timeouts, limits, the teacher key; see servers/limits.py ---
+    header_timeout_s: float = HEADER_TIMEOUT_S
+    body_timeout_s: float = BODY_TIMEOUT_S
+    keepalive_timeout_s: float = KEEPALIVE_TIMEOUT_S
+    max_connections: int | None = None  # None: below this process's file-descriptor limit
+    publish_limit_per_s: float = PUBLISH_LIMIT_PER_S
+    publish_burst: int = PUBLISH_BURST
+    allowed_hosts: tuple[str, ...] = ()  # Host names accepted besides the bound addresses
+    teacher_key: str | None = None  # set when the server binds beyond loopback
 
     @property
     def max_message_bytes(self) -> int:

@@ -47,17 +47,21 @@ from pushlab.servers.common import (
     stats_snapshot,
 )
 from pushlab.servers.config import ServerConfig
+from pushlab.servers.connections import ConnectionBudget, default_max_connections
 from pushlab.servers.feed import Feed
+from pushlab.servers.guard import install_guards
 from pushlab.servers.keys import CONFIG, HANDSHAKES, METER, PUBLISHER, TECHNIQUE_SERVERS
 from pushlab.servers.metering import Meter
 from pushlab.servers.publisher import Publisher
 from pushlab.servers.runner import RunningServer, start, wait_for_stop_signal
+from pushlab.servers.teacher import teacher_only
 from pushlab.techniques import DEMO_PORT, NAMES, POLL_INTERVAL_S, TECHNIQUES
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*\.(html|js|css|svg|png|ico)$")
 CONTENT_TYPES = {".js": "text/javascript", ".html": "text/html", ".css": "text/css"}
 PREFLIGHT_MAX_AGE_S = 600
+MAX_STATIC_NAME = 255  # NAME_MAX of the usual Linux file systems
 WILDCARD_HOSTS = ("0.0.0.0", "", "::")
 DNS_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?")
 
@@ -154,7 +158,23 @@ async def page_handshake(request: web.Request) -> web.Response:
     handshake = servers["websocket"].app[HANDSHAKES].get(client)
     if handshake is None:
         return json_error(404, f"no WebSocket upgrade recorded for client {client!r}")
-    return web.json_response(handshake)
+    return web.json_response(redacted(handshake))
+
+
+REDACTED_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})
+
+
+def redacted(handshake: dict[str, object]) -> dict[str, object]:
+    """The handshake without credentials: anyone who knows a client id may ask for it."""
+    headers = handshake["request_headers"]
+    assert isinstance(headers, list)
+    return {
+        **handshake,
+        "request_headers": [
+            [name, "(redacted)" if name.lower() in REDACTED_HEADERS else value]
+            for name, value in headers
+        ],
+    }
 
 
 # --- The page -------------------------------------------------------------------------------
@@ -162,8 +182,8 @@ async def page_handshake(request: web.Request) -> web.Response:
 
 def content_security_policy(request: web.Request) -> str:
     """Only this package's own files run; connections go to this host's ports only."""
-    name = host_name(request)
-    connect = "'self' http: ws:" if ":" in name else f"'self' http://{name}:* ws://{name}:*"
+    name = url_host(host_name(request))  # an IPv6 address in brackets, as in a URL
+    connect = f"'self' http://{name}:* ws://{name}:*"
     return (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         f"connect-src {connect}; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
@@ -173,8 +193,12 @@ def content_security_policy(request: web.Request) -> str:
 def static_response(request: web.Request, name: str) -> web.Response:
     """A file of ``servers/static`` as one ordinary response (no sendfile: the meter sees it)."""
     path = STATIC_DIR / name
-    if not STATIC_NAME.match(name) or not path.is_file():
-        return json_error(404, f"no such file: /static/{name}")
+    try:
+        found = len(name) <= MAX_STATIC_NAME and bool(STATIC_NAME.match(name)) and path.is_file()
+    except OSError:  # a name the file system refuses (too long, say) names no file of ours
+        found = False
+    if not found:
+        return json_error(404, f"no such file: /static/{name[:MAX_STATIC_NAME]}")
     suffix = path.suffix
     content_type = CONTENT_TYPES.get(suffix) or mimetypes.guess_type(name)[0] or "text/plain"
     response = web.Response(body=path.read_bytes(), content_type=content_type)
@@ -233,6 +257,7 @@ def make_page_app(
 ) -> web.Application:
     app = web.Application(middlewares=[errors_as_json])
     app[CONFIG] = config
+    install_guards(app)
     app[METER] = Meter("demo")
     app[PUBLISHER] = publisher
     app[TECHNIQUE_SERVERS] = technique_servers
@@ -242,7 +267,7 @@ def make_page_app(
     app.router.add_get("/api/stats", page_stats)
     app.router.add_get("/api/handshake", page_handshake)
     app.router.add_get("/api/publisher", get_publisher)
-    app.router.add_post("/api/publisher", post_publisher)
+    app.router.add_post("/api/publisher", teacher_only(post_publisher))
     return app
 
 
@@ -274,7 +299,11 @@ def demo_ports(config: ServerConfig) -> dict[str, int]:
 
 
 async def start_techniques(
-    config: ServerConfig, ports: dict[str, int], feed: Feed, publisher: Publisher
+    config: ServerConfig,
+    ports: dict[str, int],
+    feed: Feed,
+    publisher: Publisher,
+    budget: ConnectionBudget | None = None,
 ) -> dict[str, RunningServer]:
     """The four technique servers on one feed, each open to pages from the same host (the
     CORS headers for HTTP; ``allowed_origins`` for the WebSocket upgrade, the one request that
@@ -287,7 +316,7 @@ async def start_techniques(
         for technique in NAMES:
             app = make_app(technique, same_host_config, feed=feed, publisher=publisher)
             allow_same_host_pages(app)
-            started[technique] = await start(app, config.host, ports[technique])
+            started[technique] = await start(app, config.host, ports[technique], budget=budget)
     except BaseException:
         for server in started.values():
             await server.stop()
@@ -301,9 +330,12 @@ async def start_demo(config: ServerConfig | None = None) -> Demo:
     ports = demo_ports(config)
     feed = Feed(config.history_size)
     publisher = Publisher(feed, config.publish_rate, config.arrivals)
-    started = await start_techniques(config, ports, feed, publisher)
+    # The five servers share one process, so one ceiling under its file-descriptor limit.
+    budget = ConnectionBudget(config.max_connections or default_max_connections())
+    started = await start_techniques(config, ports, feed, publisher, budget)
     try:
-        page = await start(make_page_app(config, publisher, started), config.host, ports["demo"])
+        page_app = make_page_app(config, publisher, started)
+        page = await start(page_app, config.host, ports["demo"], budget=budget)
     except BaseException:
         for server in started.values():
             await server.stop()
@@ -336,12 +368,26 @@ def announce(demo: Demo, config: ServerConfig) -> None:
     for technique, server in demo.techniques.items():
         print(f"  {technique:<9} {server.url}", flush=True)
     local = "127.0.0.1" if config.host in WILDCARD_HOSTS else url_host(config.host)
-    print(f"Open http://{local}:{demo.page.port}/ in a browser.", flush=True)
+    print(
+        f"Open http://{local}:{demo.page.port}/{teacher_fragment(config)} in a browser.", flush=True
+    )
+    if config.teacher_key is not None:
+        print(
+            "  (that URL carries the teacher key: keep it to yourself; without it the page"
+            " can read and chat but not change the rate)",
+            flush=True,
+        )
     shared = share_urls(config.host, demo.page.port)
     if shared:
         print("Students on the same network can open:", flush=True)
         for url in shared:
             print(f"  {url}", flush=True)
+
+
+def teacher_fragment(config: ServerConfig) -> str:
+    """``#key=KEY`` when controls need the key: a fragment never leaves the browser in a
+    request line or a Referer, so the key is not logged or leaked to the page's links."""
+    return "" if config.teacher_key is None else f"#key={config.teacher_key}"
 
 
 async def serve_demo(config: ServerConfig) -> None:

@@ -16,8 +16,17 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from pushlab.servers.keys import METER
-from pushlab.servers.metering import Meter, MeteredProtocol
+from pushlab.servers.config import HEADER_TIMEOUT_S
+from pushlab.servers.connections import (
+    BUDGET,
+    ConnectionBudget,
+    GuardedProtocol,
+    default_max_connections,
+    install_log_filter,
+    quiet_accept_failures,
+)
+from pushlab.servers.keys import CONFIG, METER
+from pushlab.servers.metering import Meter
 
 BACKLOG = 4096  # a bench ramp opens thousands of connections at once
 
@@ -25,14 +34,24 @@ BACKLOG = 4096  # a bench ramp opens thousands of connections at once
 class MeteredSite(web.BaseSite):
     """A TCP listening socket whose connections report their bytes to ``meter``."""
 
-    __slots__ = ("_bound_port", "_host", "_meter", "_port")
+    __slots__ = ("_bound_port", "_budget", "_header_timeout_s", "_host", "_meter", "_port")
 
     def __init__(
-        self, runner: web.AppRunner, host: str, port: int, meter: Meter, *, backlog: int = BACKLOG
+        self,
+        runner: web.AppRunner,
+        host: str,
+        port: int,
+        meter: Meter,
+        *,
+        backlog: int = BACKLOG,
+        budget: ConnectionBudget | None = None,
+        header_timeout_s: float = HEADER_TIMEOUT_S,
     ) -> None:
         super().__init__(runner, backlog=backlog)
         self._host, self._port, self._meter = host, port, meter
         self._bound_port: int | None = None
+        self._budget = budget or ConnectionBudget(default_max_connections())
+        self._header_timeout_s = header_timeout_s
 
     @property
     def port(self) -> int:
@@ -49,7 +68,7 @@ class MeteredSite(web.BaseSite):
         factory = self._runner.server
         assert factory is not None  # BaseSite checked that the runner is set up
         self._server = await asyncio.get_running_loop().create_server(
-            lambda: MeteredProtocol(factory(), self._meter),
+            lambda: GuardedProtocol(factory(), self._meter, self._budget, self._header_timeout_s),
             self._host,
             self._port,
             backlog=self._backlog,
@@ -82,12 +101,40 @@ class RunningServer:
 
 
 async def start(
-    app: web.Application, host: str = "127.0.0.1", port: int = 0, *, backlog: int = BACKLOG
+    app: web.Application,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    backlog: int = BACKLOG,
+    budget: ConnectionBudget | None = None,
 ) -> RunningServer:
-    """Start ``app`` on ``host:port`` (port 0 picks a free one; see ``RunningServer.port``)."""
-    runner = web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=2.0)
+    """Start ``app`` on ``host:port`` (port 0 picks a free one; see ``RunningServer.port``).
+
+    The timeouts and the connection ceiling come from the application's ``ServerConfig``;
+    ``budget`` lets several servers of one process share one ceiling (the demo).
+    """
+    config = app[CONFIG]
+    budget = budget or ConnectionBudget(config.max_connections or default_max_connections())
+    app[BUDGET] = budget
+    quiet_accept_failures(asyncio.get_running_loop())
+    install_log_filter()
+    runner = web.AppRunner(
+        app,
+        handler_cancellation=True,
+        access_log=None,
+        shutdown_timeout=2.0,
+        keepalive_timeout=config.keepalive_timeout_s,
+    )
     await runner.setup()
-    site = MeteredSite(runner, host, port, app[METER], backlog=backlog)
+    site = MeteredSite(
+        runner,
+        host,
+        port,
+        app[METER],
+        backlog=backlog,
+        budget=budget,
+        header_timeout_s=config.header_timeout_s,
+    )
     try:
         await site.start()
     except BaseException:

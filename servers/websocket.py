@@ -42,6 +42,8 @@ from pushlab.servers.common import (
 from pushlab.servers.feed import Feed
 from pushlab.servers.keys import CONFIG, FEED, HANDSHAKES, METER, SOCKETS
 from pushlab.servers.metering import Meter
+from pushlab.servers.ratelimit import LIMITER, refusal
+from pushlab.servers.rfc6455_rules import StrictWebSocketResponse, upgrade_problem
 from pushlab.techniques import technique
 
 TECHNIQUE = technique("websocket")
@@ -132,6 +134,10 @@ async def push_messages(ws: web.WebSocketResponse, feed: Feed, cursor: int, mete
 
 async def publish_client_frame(ws: web.WebSocketResponse, request: web.Request, data: str) -> None:
     """A text frame from the client is a chat message: ``{"text": "..."}``."""
+    refused = request.app[LIMITER].take(request.remote or "")
+    if refused is not None:
+        await ws.send_json({"error": refusal(request.app[LIMITER]), "retry_after_s": refused})
+        return
     try:
         payload = parse_json_object(data, what="a frame")
         await request.app[FEED].publish(validate_text(payload, request.app[CONFIG]))
@@ -140,12 +146,12 @@ async def publish_client_frame(ws: web.WebSocketResponse, request: web.Request, 
 
 
 async def websocket(request: web.Request) -> web.StreamResponse:
-    problem = handshake_problem(request)
+    problem = upgrade_problem(request) or handshake_problem(request)
     if problem is not None:
         return problem
     cursor = parse_cursor(request)
     config, meter = request.app[CONFIG], request.app[METER]
-    ws = web.WebSocketResponse(
+    ws = StrictWebSocketResponse(
         heartbeat=config.ws_heartbeat_s,
         compress=config.ws_compress,
         max_msg_size=config.max_message_bytes,

@@ -25,6 +25,17 @@ async def demo() -> AsyncIterator[Demo]:
     await running.stop()
 
 
+LAN_NAMES = ("class-laptop.local", "192.168.1.5")
+
+
+@pytest.fixture
+async def lan_demo() -> AsyncIterator[Demo]:
+    """A demo that also answers to two names of a classroom network (``--allow-host``)."""
+    running = await start_demo(ServerConfig(port=0, allowed_hosts=LAN_NAMES))
+    yield running
+    await running.stop()
+
+
 @pytest.fixture
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
@@ -55,17 +66,26 @@ async def test_index_is_served_with_a_content_security_policy(
     [
         ("class-laptop.local:8000", "http://class-laptop.local:* ws://class-laptop.local:*"),
         ("192.168.1.5:8000", "http://192.168.1.5:* ws://192.168.1.5:*"),
-        ("x; script-src * 'unsafe-inline'", "http://127.0.0.1:* ws://127.0.0.1:*"),
-        ("[::1", "http://127.0.0.1:* ws://127.0.0.1:*"),
+        ("[::1]:8000", "http://[::1]:* ws://[::1]:*"),
     ],
 )
-async def test_the_policy_names_the_host_only_when_it_is_a_host_name(
-    demo: Demo, http: aiohttp.ClientSession, host: str, connect_src: str
+async def test_the_policy_names_the_host_the_browser_used(
+    lan_demo: Demo, http: aiohttp.ClientSession, host: str, connect_src: str
 ) -> None:
-    async with http.get(demo.url, headers={"Host": host}) as response:
+    async with http.get(lan_demo.url, headers={"Host": host}) as response:
         policy = response.headers["Content-Security-Policy"]
     assert f"connect-src 'self' {connect_src};" in policy
     assert policy.count("script-src") == 1
+
+
+@pytest.mark.parametrize("host", ["x; script-src * 'unsafe-inline'", "[::1", "evil.example:8000"])
+async def test_a_host_that_is_not_ours_gets_no_page(
+    lan_demo: Demo, http: aiohttp.ClientSession, host: str
+) -> None:
+    async with http.get(lan_demo.url, headers={"Host": host}) as response:
+        assert response.status == 421
+        assert "Content-Security-Policy" not in response.headers
+        assert "Host" in (await response.json())["error"]
 
 
 @pytest.mark.parametrize("path", static_files(), ids=lambda p: p.name)
@@ -110,8 +130,9 @@ def test_the_page_never_turns_data_into_markup() -> None:
 
 
 async def test_config_names_the_techniques_by_the_host_the_browser_used(
-    demo: Demo, http: aiohttp.ClientSession
+    lan_demo: Demo, http: aiohttp.ClientSession
 ) -> None:
+    demo = lan_demo
     headers = {"Host": f"192.168.1.5:{demo.page.port}"}
     async with http.get(f"{demo.page.url}/api/config", headers=headers) as response:
         config = await response.json()

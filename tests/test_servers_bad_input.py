@@ -48,7 +48,10 @@ async def test_bad_input_gets_a_json_4xx_and_the_server_keeps_serving(
 ):
     server = await start_server(technique)
     async with aiohttp.ClientSession() as session:
-        async with session.request(method, f"{server.url}{path}", data=body) as response:
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        async with session.request(
+            method, f"{server.url}{path}", data=body, headers=headers
+        ) as response:
             assert response.status == status
             assert response.content_type == "application/json"
             assert says in (await response.json())["error"]

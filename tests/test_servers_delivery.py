@@ -205,7 +205,7 @@ async def test_sse_resumes_from_since(start_server):
 
 async def test_many_messages_arrive_without_gaps_on_every_push_technique(start_server):
     for technique in ("websocket", "sse"):
-        server = await start_server(technique, history_size=50)
+        server = await start_server(technique, history_size=50, publish_limit_per_s=0)
         async with aiohttp.ClientSession() as session:
             if technique == "websocket":
                 async with session.ws_connect(f"{server.url}/ws") as ws:

@@ -13,7 +13,7 @@ from tests.conftest import server_process
 
 def stats(port: int) -> dict:
     with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.sendall(b"GET /stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        sock.sendall(b"GET /stats HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         data = b"".join(iter(lambda: sock.recv(65536), b""))
     return json.loads(data.split(b"\r\n\r\n", 1)[1])
 
@@ -33,7 +33,7 @@ def test_hung_up_long_polls_leave_no_waiter_behind():
         clients = []
         for _ in range(20):
             sock = socket.create_connection(("127.0.0.1", port))
-            sock.sendall(b"GET /poll?since=0&timeout=60 HTTP/1.1\r\nHost: x\r\n\r\n")
+            sock.sendall(b"GET /poll?since=0&timeout=60 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
             clients.append(sock)
         assert wait_for(port, "clients_connected", 20)["clients_connected"] == 20
         for sock in clients:
@@ -43,10 +43,10 @@ def test_hung_up_long_polls_leave_no_waiter_behind():
 
 def test_hung_up_push_clients_are_released_too():
     for technique, request in (
-        ("sse", b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n"),
+        ("sse", b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
         (
             "websocket",
-            b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
         ),
     ):

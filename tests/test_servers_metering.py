@@ -41,13 +41,13 @@ async def test_keep_alive_reuses_one_tcp_connection_and_close_opens_new_ones(sta
     meter = server.app[METER]
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     for _ in range(5):
-        writer.write(b"GET /poll HTTP/1.1\r\nHost: x\r\n\r\n")
+        writer.write(b"GET /poll HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         await read_response(reader)
     writer.close()
     assert meter.tcp_connections_opened == 1
     for _ in range(3):
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-        writer.write(b"GET /poll HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        writer.write(b"GET /poll HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         await read_response(reader)
         writer.close()
     assert meter.tcp_connections_opened == 4
@@ -72,7 +72,7 @@ async def test_websocket_frames_are_counted_byte_for_byte(start_server):
 def raw_stats(url: str) -> dict:
     host, port = url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port))) as sock:
-        sock.sendall(b"GET /stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        sock.sendall(b"GET /stats HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
         data = b"".join(iter(lambda: sock.recv(65536), b""))
     return json.loads(data.split(b"\r\n\r\n", 1)[1])
 

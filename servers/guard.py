@@ -1,0 +1,129 @@
+"""Writes only from where they should come: the checks every request passes first.
+
+Three rules, one middleware each, applied to every technique server and the demo's page:
+
+- ``Host`` must name an address this server is bound to (or one of its names). A page on
+  ``evil.example`` whose name is made to resolve to 127.0.0.1 (DNS rebinding) sends
+  ``Host: evil.example``; it gets 421 Misdirected Request (RFC 9110 §15.5.20).
+- A request line that claims a version other than HTTP/1.0 or 1.1 over HTTP/1 framing
+  gets 505 (RFC 9110 §15.6.6), not an answer that repeats the claimed version.
+- A state-changing request (POST, PUT, PATCH, DELETE) must carry
+  ``Content-Type: application/json`` (else 415). A browser sends a cross-origin JSON body only
+  after a CORS preflight, so this alone stops an HTML form or a "simple" ``fetch`` from another
+  site. An ``Origin`` header, when present, must pass the rule the WebSocket upgrade uses
+  (``websocket.origin_allowed``; RFC 6455 §10.2, RFC 6454 §7.3), else 403.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import socket
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from pushlab.servers.common import Handler, json_error
+from pushlab.servers.keys import CONFIG
+from pushlab.servers.teacher import is_loopback
+from pushlab.servers.websocket import origin_allowed
+
+HOST_NAMES = web.AppKey("host_names", frozenset)
+"""The names a ``Host`` header may carry (see :func:`bound_names`)."""
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+WILDCARD_HOSTS = ("0.0.0.0", "", "::")
+
+
+def interface_addresses() -> Iterator[str]:
+    """Every address of this machine's interfaces (IPv4 and IPv6, without a zone)."""
+    import psutil
+
+    for addresses in psutil.net_if_addrs().values():
+        for address in addresses:
+            if address.family in (socket.AF_INET, socket.AF_INET6):
+                yield address.address.split("%")[0]
+
+
+def bound_names(host: str, extra: tuple[str, ...] = ()) -> frozenset[str]:
+    """The names a ``Host`` header may carry for a server bound to ``host``.
+
+    Loopback always (a browser on this machine); for a wildcard bind every interface address
+    and this machine's names; ``extra`` for names that only the operator knows (a proxy).
+    """
+    names = {*LOOPBACK_NAMES, host.strip("[]").lower(), *(e.lower() for e in extra)}
+    if host in WILDCARD_HOSTS or not is_loopback(host):
+        names.update(interface_addresses())
+        names.update({socket.gethostname().lower(), socket.getfqdn().lower()})
+    names.discard("")
+    return frozenset(canonical(n) for n in names)
+
+
+def canonical(name: str) -> str:
+    """``::0001`` and ``::1`` are one address; a DNS name compares lower-case, without a dot."""
+    with contextlib.suppress(ValueError):
+        return str(ipaddress.ip_address(name))
+    return name.lower().rstrip(".")
+
+
+def host_header_name(request: web.Request) -> str | None:
+    """The name in the ``Host`` header (no port), "" if malformed, None if there is none."""
+    raw = request.headers.get("Host")
+    if raw is None:
+        return None  # HTTP/1.0 may omit it; a browser never does
+    try:
+        return canonical(urlsplit(f"//{raw}").hostname or "")
+    except ValueError:
+        return ""
+
+
+@web.middleware
+async def check_http_version(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.version not in ((1, 0), (1, 1)):
+        version = f"HTTP/{request.version.major}.{request.version.minor}"
+        response = json_error(505, f"{version} is not spoken here: send HTTP/1.1")
+        response.version = web.HttpVersion11
+        response.force_close()
+        return response
+    return await handler(request)
+
+
+@web.middleware
+async def check_host(request: web.Request, handler: Handler) -> web.StreamResponse:
+    name = host_header_name(request)
+    if name is not None and name not in request.app[HOST_NAMES]:
+        return json_error(
+            421,
+            f"this server does not answer to Host {request.headers['Host']!r}"
+            " (start it with --allow-host NAME to add a name)",
+        )
+    return await handler(request)
+
+
+@web.middleware
+async def check_writes(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.method not in WRITE_METHODS or request.match_info.http_exception is not None:
+        return await handler(request)  # not a write, or no such route: 404 / 405 as usual
+    if request.content_type != "application/json":
+        return json_error(
+            415,
+            f"{request.method} {request.path} takes a JSON body:"
+            " send 'Content-Type: application/json'",
+        )
+    origin = request.headers.get("Origin")
+    if not origin_allowed(origin, request.host, request.app[CONFIG].allowed_origins):
+        return json_error(403, f"writes from Origin {origin} are not allowed")
+    return await handler(request)
+
+
+GUARDS = (check_http_version, check_host, check_writes)
+
+
+def install_guards(app: web.Application) -> None:
+    """Put the three checks right after ``errors_as_json`` (so their answers are JSON too)."""
+    config = app[CONFIG]
+    app[HOST_NAMES] = bound_names(config.host, config.allowed_hosts)
+    for position, guard in enumerate(GUARDS, start=1):
+        app.middlewares.insert(position, guard)

@@ -1,0 +1,151 @@
+"""The RFC 6455 rules a server MUST enforce and aiohttp does not.
+
+- §5.1: "a client MUST mask all frames that it sends to the server"; "a server MUST close the
+  connection upon receiving a frame that is not masked", with 1002 (protocol error) per §7.4.1.
+  Masking is why a script in a page cannot make a WebSocket connection carry bytes that a proxy
+  would take for another protocol (§10.3). aiohttp unmasks what is masked and accepts what is not.
+- §7.4.1 / §7.4.2: 1005, 1006 and 1015 "MUST NOT be set as a status code in a Close control
+  frame by an endpoint", and codes below 1000, unassigned ones below 3000 and 5000 up are not
+  valid either. aiohttp accepts every code in its ``WSCloseCode`` (1006 among them) and anything
+  from 5000 up; we fail the connection with 1002 instead.
+- §4.1: the opening handshake is an HTTP/1.1 request ("the HTTP version MUST be at least 1.1").
+
+``FrameRules`` is sans-I/O: it reads only the frame headers (and a Close frame's code) from the
+raw bytes, before aiohttp's parser sees them. ``StrictWebSocketResponse`` puts it in front of
+that parser, so a violating frame is never parsed, never published, and the client gets 1002.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from aiohttp import web
+from aiohttp.http_websocket import WebSocketError, WSCloseCode
+
+CLOSE_OPCODE = 0x8
+VALID_CLOSE_CODES = frozenset({1000, 1001, 1002, 1003, *range(1007, 1015), *range(3000, 5000)})
+"""Codes a peer may send (§7.4.1, §7.4.2 and the IANA registry: 1012–1014 were added later)."""
+
+
+class FrameRules:
+    """Reads frame headers out of a byte stream; ``feed`` returns the first violation found.
+
+    The answer is ``(offset, reason)``: the bytes before ``offset`` are frames that keep the
+    rules, the frame at ``offset`` breaks them. None means every frame so far is fine.
+    """
+
+    def __init__(self) -> None:
+        self._head = bytearray()  # the current frame's header, while it is incomplete
+        self._payload_left = 0  # bytes of the current payload still to skip
+        self._close_code: bytearray | None = None  # a Close frame's code, unmasked
+        self._mask = b""
+        self._frame_start = 0
+
+    def feed(self, data: bytes) -> tuple[int, str] | None:
+        position = 0
+        while position < len(data):
+            if self._payload_left:
+                taken = min(self._payload_left, len(data) - position)
+                problem = self._read_close_code(data[position : position + taken])
+                if problem:
+                    return self._frame_start, problem
+                position += taken
+                self._payload_left -= taken
+                continue
+            if not self._head:
+                self._frame_start = position
+            self._head.append(data[position])
+            position += 1
+            problem = self._header_done()
+            if problem:
+                return self._frame_start, problem
+        return None
+
+    def _header_done(self) -> str | None:
+        head = self._head
+        if len(head) < 2:
+            return None
+        length_code = head[1] & 0x7F
+        extended = {126: 2, 127: 8}.get(length_code, 0)
+        if len(head) == 2 and not head[1] & 0x80:
+            return "an unmasked frame from a client (RFC 6455 §5.1: clients MUST mask)"
+        if len(head) < 2 + extended + 4:
+            return None
+        if extended:
+            (length,) = struct.unpack("!H" if extended == 2 else "!Q", head[2 : 2 + extended])
+        else:
+            length = length_code
+        self._mask = bytes(head[2 + extended :])
+        opcode = head[0] & 0x0F
+        self._close_code = bytearray() if opcode == CLOSE_OPCODE and length >= 2 else None
+        self._head = bytearray()
+        self._payload_left = length
+        return None
+
+    def _read_close_code(self, chunk: bytes) -> str | None:
+        if self._close_code is None or len(self._close_code) >= 2:
+            return None
+        for byte in chunk[: 2 - len(self._close_code)]:
+            self._close_code.append(byte ^ self._mask[len(self._close_code)])
+        if len(self._close_code) < 2:
+            return None
+        (code,) = struct.unpack("!H", self._close_code)
+        if code not in VALID_CLOSE_CODES:
+            return f"close code {code} must not be sent (RFC 6455 §7.4)"
+        return None
+
+
+class StrictReader:
+    """Stands in front of aiohttp's frame parser and stops at the first broken rule."""
+
+    def __init__(self, inner: object, ws: web.WebSocketResponse) -> None:
+        self._inner = inner
+        self._ws = ws
+        self._rules = FrameRules()
+        self.failed = False
+
+    def feed_data(self, data: bytes) -> tuple[bool, bytes]:
+        if self.failed:
+            return False, b""
+        problem = self._rules.feed(bytes(data))
+        if problem is None:
+            return self._inner.feed_data(data)  # type: ignore[attr-defined,no-any-return]
+        offset, reason = problem
+        if offset:
+            self._inner.feed_data(data[:offset])  # type: ignore[attr-defined]
+        self.failed = True
+        queue = self._ws._reader  # aiohttp's queue of parsed messages
+        if queue is not None:
+            queue.set_exception(WebSocketError(WSCloseCode.PROTOCOL_ERROR, reason))
+        return False, b""
+
+    def feed_eof(self) -> None:
+        self._inner.feed_eof()  # type: ignore[attr-defined]
+
+
+class StrictWebSocketResponse(web.WebSocketResponse):
+    """aiohttp's ``WebSocketResponse`` with :class:`FrameRules` in front of its parser.
+
+    aiohttp hands the bytes that followed the handshake in the same read (``_message_tail``)
+    to its parser inside ``_post_start``; we hold them back and feed them through the rules.
+    """
+
+    def _post_start(self, request: web.BaseRequest, *args: object, **kwargs: object) -> None:
+        protocol = request.protocol
+        tail, protocol._message_tail = protocol._message_tail, b""
+        super()._post_start(request, *args, **kwargs)  # type: ignore[arg-type]
+        reader = StrictReader(protocol._payload_parser, self)
+        protocol._payload_parser = reader  # type: ignore[assignment]
+        if tail:
+            reader.feed_data(tail)
+
+
+def upgrade_problem(request: web.Request) -> web.Response | None:
+    """§4.1: an upgrade over HTTP/1.0 is refused (505), not answered ``HTTP/1.0 101``."""
+    if request.version < (1, 1):
+        response = web.json_response(
+            {"error": "a WebSocket handshake needs HTTP/1.1 (RFC 6455 §4.1)"}, status=505
+        )
+        response.force_close()
+        return response
+    return None
