@@ -35,6 +35,7 @@ log = logging.getLogger("pushlab")
 
 RESERVED_FDS = 64  # descriptors kept free for files, the listening sockets and the log
 RETRY_AFTER_S = 1
+REFUSED_LINGER_S = 1.0
 ACCEPT_LOG_INTERVAL_S = 1.0
 END_OF_HEADERS = b"\r\n\r\n"
 
@@ -101,9 +102,7 @@ class GuardedProtocol(MeteredProtocol):
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
         if self._budget.open >= self._budget.max_connections:
-            self._budget.refused += 1
-            transport.write(REFUSAL)
-            transport.close()
+            self._refuse(transport)
             return
         self._admitted = True
         self._budget.open += 1
@@ -112,9 +111,24 @@ class GuardedProtocol(MeteredProtocol):
         )
         super().connection_made(transport)
 
+    def _refuse(self, transport: asyncio.Transport) -> None:
+        """503, then a half close: a close with the client's request still unread would be a
+        reset that may destroy the 503 before it is read. The client's FIN (or, at the latest,
+        ``REFUSED_LINGER_S``) ends it."""
+        self._budget.refused += 1
+        transport.write(REFUSAL)
+        if transport.can_write_eof():
+            transport.write_eof()
+        asyncio.get_running_loop().call_later(REFUSED_LINGER_S, transport.close)
+
+    def eof_received(self) -> bool | None:
+        if not self._admitted:
+            return False  # the refused client read its 503 and left: close now
+        return super().eof_received()
+
     def data_received(self, data: bytes) -> None:
         if not self._admitted:
-            return
+            return  # a refused client's request: read and dropped
         if self._deadline is not None:
             self._head = (self._head + data)[-(len(data) + 3) :]
             if END_OF_HEADERS in self._head:
@@ -154,6 +168,8 @@ class AcceptFailureLog:
         self._last_report_s = float("-inf")
 
     def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if is_stale_accept_retry(context):
+            return
         if context.get("message") != "socket.accept() out of system resource":
             loop.default_exception_handler(context)
             return
@@ -167,6 +183,14 @@ class AcceptFailureLog:
                 context.get("exception"),
             )
             self._unreported, self._last_report_s = 0, now
+
+
+def is_stale_accept_retry(context: dict[str, Any]) -> bool:
+    """After each failed accept asyncio schedules a retry in 1 s; a retry that finds the
+    listening socket closed (the server stopped meanwhile) fails with EBADF: nothing to report."""
+    return isinstance(context.get("exception"), OSError) and "_start_serving" in repr(
+        context.get("handle")
+    )
 
 
 def quiet_accept_failures(loop: asyncio.AbstractEventLoop) -> AcceptFailureLog:
@@ -185,7 +209,8 @@ class OneLineBadRequests(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         if isinstance(error, HttpProcessingError):
-            record.msg = f"{record.getMessage()}: {error.message or error}"
+            detail = " ".join(str(error.message or error).split())  # aiohttp's is multi-line
+            record.msg = f"malformed request: {record.getMessage()}: {detail}"
             record.args = None
             record.exc_info = None
             record.exc_text = None

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from pushlab.servers.common import Handler, json_error
+from pushlab.servers.connections import canned_answer
 from pushlab.servers.keys import CONFIG
 from pushlab.servers.teacher import is_loopback
 from pushlab.servers.websocket import origin_allowed
@@ -81,13 +82,20 @@ def host_header_name(request: web.Request) -> str | None:
 
 @web.middleware
 async def check_http_version(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.version not in ((1, 0), (1, 1)):
-        version = f"HTTP/{request.version.major}.{request.version.minor}"
-        response = json_error(505, f"{version} is not spoken here: send HTTP/1.1")
-        response.version = web.HttpVersion11
-        response.force_close()
-        return response
-    return await handler(request)
+    """505 for ``HTTP/2.0`` (or 3.7) in an HTTP/1 request line.
+
+    aiohttp writes every status line with the request's version, so the answer is written to
+    the socket here, as HTTP/1.1, and the connection closed.
+    """
+    if request.version in ((1, 0), (1, 1)):
+        return await handler(request)
+    version = f"HTTP/{request.version.major}.{request.version.minor}"
+    if request.transport is not None:
+        request.transport.write(
+            canned_answer(b"505 HTTP Version Not Supported", f"{version} is not spoken here")
+        )
+    request.protocol.force_close()
+    return web.Response(status=505)
 
 
 @web.middleware

@@ -124,6 +124,9 @@ async def start(
         access_log=None,
         shutdown_timeout=2.0,
         keepalive_timeout=config.keepalive_timeout_s,
+        # After an answer to an unfinished body, aiohttp reads and drops the rest for this
+        # long before closing (closing with unread bytes would reset the answer away).
+        lingering_time=config.body_timeout_s,
     )
     await runner.setup()
     site = MeteredSite(
