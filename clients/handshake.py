@@ -225,6 +225,7 @@ def handshake(
     text: str = DEFAULT_TEXT,
     out: TextIO | None = None,
     timeout_s: float = 5.0,
+    masked: bool = True,
 ) -> HandshakeResult:
     """Open a TCP connection, upgrade it by hand, send one masked text frame, read the frames
     that come back (until our own message returns through the feed), then close (1000)."""
@@ -261,7 +262,10 @@ def handshake(
             return result
         printer.heading("3. Checking Sec-WebSocket-Accept (§4.2.2)")
         result.accept_matches = explain_accept(key, printer, head.header("Sec-WebSocket-Accept"))
-        exchange_frames(connection, printer, result, text, wait_s=timeout_s)
+        if masked:
+            exchange_frames(connection, printer, result, text, wait_s=timeout_s)
+        else:
+            send_unmasked(connection, printer, result, text, wait_s=timeout_s)
     except TimeoutError:
         raise ClientFailure(f"{host}:{port} stopped answering (timed out)") from None
     except ConnectionError as error:
@@ -358,6 +362,24 @@ def exchange_frames(
         printer.write("  the server closed the TCP connection (§7.1.1: the server closes first)")
 
 
+def send_unmasked(
+    connection: Connection, printer: Printer, result: HandshakeResult, text: str, wait_s: float
+) -> None:
+    """§5.1: "a server MUST close the connection upon receiving a frame that is not masked"
+    (with 1002, protocol error, §7.4.1). Masking keeps a page's script from choosing the bytes
+    on the wire, which could otherwise fool a proxy (§10.3)."""
+    printer.heading("4. An unmasked text frame (§5.1 forbids it: clients MUST mask)")
+    frame = rfc6455.encode_frame(Frame.text(json.dumps({"text": text})), mask=False)
+    printer.frame("→", "text frame, mask bit 0", frame)
+    connection.send(frame)
+    log = FrameLog(connection, printer, result, text)
+    if not log.receive_until(lambda frame: False, wait_s) or result.close_reply is None:
+        printer.write("  no close frame came: this server does not enforce §5.1")
+        return
+    code, reason = rfc6455.parse_close_payload(result.close_reply.payload)
+    printer.write(f"  the server failed the connection: close {code} {reason}".rstrip())
+
+
 def refusal_of(frame: Frame) -> str | None:
     """The text of a pushlab server's ``{"error": ...}`` frame, else None."""
     error = frame_object(frame).get("error")
@@ -399,6 +421,11 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         "--no-upgrade", action="store_true", help="send a plain GET and show the refusal"
     )
     parser.add_argument("--version", default="13", help="Sec-WebSocket-Version to send (try 8)")
+    parser.add_argument(
+        "--unmasked",
+        action="store_true",
+        help="send one unmasked frame (§5.1) and print how the server closes",
+    )
     parser.set_defaults(handler=run_cli)
 
 
@@ -412,7 +439,11 @@ def run_cli(args: argparse.Namespace) -> int:
         version=args.version,
         upgrade=not args.no_upgrade,
         text=args.text,
+        masked=not args.unmasked,
     )
+    if args.unmasked:  # the rule holds when the server answers with 1002
+        closed_with = result.close_reply and rfc6455.parse_close_payload(result.close_reply.payload)
+        return 0 if closed_with and closed_with[0] == rfc6455.CloseCode.PROTOCOL_ERROR else 1
     refusal_demo = args.no_upgrade or args.version != "13"
     if refusal_demo:
         return 0 if result.response and not result.upgraded else 1
