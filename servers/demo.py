@@ -237,6 +237,7 @@ async def page_config(request: web.Request) -> web.Response:
             "longpoll_timeout_s": config.longpoll_timeout_default_s,
             "poll_interval_s": POLL_INTERVAL_S,
             "max_text_bytes": config.max_text_bytes,
+            "teacher_key_required": config.teacher_key is not None,
         }
     )
 

@@ -313,3 +313,28 @@ def test_lan_addresses_are_shared_only_when_listening_on_all_interfaces() -> Non
     for url in share_urls("0.0.0.0", 8000):
         assert re.fullmatch(r"http://\d+\.\d+\.\d+\.\d+:8000/", url)
         assert not url.startswith("http://127.")
+
+
+# --- Hardening (issue 16) ---------------------------------------------------------------------
+
+
+async def test_a_static_name_over_the_file_system_limit_is_404(
+    demo: Demo, http: aiohttp.ClientSession
+) -> None:
+    async with http.get(f"{demo.page.url}/static/{'a' * 300}.js") as response:
+        assert response.status == 404
+        assert "no such file" in (await response.json())["error"]
+
+
+async def test_the_handshake_hands_back_no_credentials(
+    demo: Demo, http: aiohttp.ClientSession
+) -> None:
+    ws_url = f"{demo.techniques['websocket'].url}/ws?client=abcd1234"
+    secrets = {"Cookie": "session=s3cret", "Authorization": "Bearer t0ken"}
+    async with http.ws_connect(ws_url, headers=secrets):
+        async with http.get(f"{demo.page.url}/api/handshake?client=abcd1234") as response:
+            handshake = await response.json()
+    headers = {name.lower(): value for name, value in handshake["request_headers"]}
+    assert headers["cookie"] == "(redacted)"
+    assert headers["authorization"] == "(redacted)"
+    assert "s3cret" not in str(handshake) and "t0ken" not in str(handshake)

@@ -59,9 +59,9 @@ async def test_a_connection_that_never_sends_is_closed(start_server):
     "request_bytes",
     [
         b"POST /messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        b"Content-Length: 100\r\n\r\n{\"text\": ",
+        b'Content-Length: 100\r\n\r\n{"text": ',
         b"POST /messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-        b"Transfer-Encoding: chunked\r\n\r\n5\r\n{\"tex\r\n",
+        b'Transfer-Encoding: chunked\r\n\r\n5\r\n{"tex\r\n',
     ],
     ids=["short-content-length", "chunked-without-last-chunk"],
 )

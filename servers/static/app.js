@@ -11,6 +11,7 @@ import {
 } from "./i18n.js";
 import { LineChart, formatNumber } from "./charts.js";
 import { acceptSteps } from "./sha1.js";
+import { showTeacherNote, teacherHeaders } from "./teacher.js";
 import {
   eventSourceClient,
   longPollClient,
@@ -450,7 +451,7 @@ function setUpControls(panels) {
     try {
       await fetchJson("/api/publisher", {
         method: "POST",
-        headers: { "Content-Type": "application/json" },
+        headers: { "Content-Type": "application/json", ...teacherHeaders() },
         body: JSON.stringify({ publish_rate: rate }),
       });
       showStatus("");
@@ -549,6 +550,7 @@ async function main() {
   charts = makeCharts(config.table);
   showClockOffset();
   document.getElementById("publish-rate").value = config.publish_rate;
+  showTeacherNote(config.teacher_key_required);
 
   const template = document.getElementById("panel-template");
   const panels = Object.values(config.table).map((entry) => new Panel(entry, template));

@@ -13,6 +13,8 @@ const STRINGS = {
     pauseAll: "Pause all",
     resumeAll: "Resume all",
     resetAll: "Reset all counters",
+    teacherNote:
+      "This server is shared on the network: changing the publish rate needs the teacher's URL (it carries a key). Reading and chatting need nothing.",
     "how.polling": "fetch() on a timer: ask, wait the poll interval, ask again, news or not.",
     "how.longpoll":
       "A fetch() loop: the server holds each request until there is news (or {hold} s pass), then the page asks again at once.",
@@ -117,6 +119,7 @@ const STRINGS = {
     pauseAll: "全部暂停",
     resumeAll: "全部继续",
     resetAll: "全部计数清零",
+    teacherNote: "本服务器在网络上共享：修改发布速率需要老师的网址（其中带有密钥）。阅读和聊天不需要。",
     "how.polling": "定时 fetch()：发请求，等一个轮询间隔，再发，不管有没有新消息。",
     "how.longpoll": "fetch() 循环：服务器扣住每个请求，直到有新消息（或 {hold} 秒到期），页面随即再问。",
     "how.websocket": "new WebSocket()：一次 HTTP 升级，之后服务器在同一连接上每条消息推送一帧。",

@@ -1,0 +1,117 @@
+"""A page from another origin, in Chromium, can neither publish nor change the rate (issue 16):
+not by ``fetch`` (with a JSON body the browser asks first and is refused; a "simple" request
+gets 415) and not by an HTML form (which cannot send ``application/json``).
+
+The foreign page is served by a server of its own, under the name ``elsewhere.test`` mapped
+to 127.0.0.1 inside this Chromium only: a different origin, on loopback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from pushlab.servers.config import ServerConfig
+from pushlab.servers.demo import Demo, start_demo
+from pushlab.servers.runner import RunningServer
+from tests.test_browser_demo import (
+    CHROMIUM_ARGS,
+    chromium_path,  # noqa: F401  (a fixture)
+    loop_in_a_thread,
+    on_loop,
+    playwright_api,  # noqa: F401  (a fixture)
+)
+
+pytestmark = pytest.mark.browser
+
+FOREIGN_NAME = "elsewhere.test"
+FOREIGN_PAGE = "<!doctype html><title>elsewhere</title><iframe name=sink></iframe>"
+
+
+async def start_foreign_site() -> web.AppRunner:
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(text=FOREIGN_PAGE, content_type="text/html")
+
+    app = web.Application()
+    app.router.add_get("/", page)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner
+
+
+@pytest.fixture(scope="module")
+def servers() -> Iterator[tuple[Demo, int]]:
+    with loop_in_a_thread() as loop:
+        demo = on_loop(loop, start_demo(ServerConfig(port=0)))
+        foreign = on_loop(loop, start_foreign_site())
+        port = foreign.addresses[0][1]
+        yield demo, port
+        on_loop(loop, foreign.cleanup())
+        on_loop(loop, demo.stop())
+
+
+@pytest.fixture
+def foreign_page(playwright_api: Any, chromium_path: str, servers: tuple[Demo, int]) -> Any:  # noqa: F811
+    _, port = servers
+    args = [*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {FOREIGN_NAME} 127.0.0.1"]
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=args)
+        page = browser.new_page()
+        page.goto(f"http://{FOREIGN_NAME}:{port}/")
+        yield page
+        browser.close()
+
+
+def targets(demo: Demo) -> list[tuple[str, str]]:
+    polling: RunningServer = demo.techniques["polling"]
+    return [
+        (f"{demo.page.url}/api/publisher", '{"publish_rate": 999}'),
+        (f"{polling.url}/publisher", '{"publish_rate": 999}'),
+        (f"{polling.url}/messages", '{"text": "from elsewhere"}'),
+    ]
+
+
+FETCHES = """async ([url, body]) => {
+  const outcomes = [];
+  try {
+    await fetch(url, {method: "POST", headers: {"Content-Type": "application/json"}, body});
+    outcomes.push("json: sent");
+  } catch (error) { outcomes.push("json: blocked"); }
+  await fetch(url, {method: "POST", mode: "no-cors", headers: {"Content-Type": "text/plain"}, body});
+  outcomes.push("simple: sent");
+  return outcomes;
+}"""
+
+FORM = """([url, body]) => {
+  const form = document.createElement("form");
+  form.method = "POST"; form.action = url; form.target = "sink"; form.enctype = "text/plain";
+  const field = document.createElement("input");
+  field.name = body.slice(0, -2) + ', "x": "'; field.value = '"}';
+  form.append(field); document.body.append(form); form.submit();
+}"""
+
+
+def assert_nothing_changed(demo: Demo) -> None:
+    assert demo.feed.last_id == 0
+    assert demo.publisher.publish_rate == 0
+
+
+def test_a_foreign_page_cannot_write_by_fetch(foreign_page: Any, servers: tuple[Demo, int]) -> None:
+    demo, _ = servers
+    for url, body in targets(demo):
+        outcomes = foreign_page.evaluate(FETCHES, [url, body])
+        assert outcomes == ["json: blocked", "simple: sent"], url
+    assert_nothing_changed(demo)
+
+
+def test_a_foreign_page_cannot_write_by_form(foreign_page: Any, servers: tuple[Demo, int]) -> None:
+    demo, _ = servers
+    for url, body in targets(demo):
+        with foreign_page.expect_response(url) as answer:
+            foreign_page.evaluate(FORM, [url, body])
+        assert answer.value.status == 415, url
+    assert_nothing_changed(demo)
