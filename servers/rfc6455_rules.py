@@ -43,6 +43,7 @@ class FrameRules:
 
     def feed(self, data: bytes) -> tuple[int, str] | None:
         position = 0
+        self._frame_start = 0  # a frame still unfinished began before this chunk
         while position < len(data):
             if self._payload_left:
                 taken = min(self._payload_left, len(data) - position)

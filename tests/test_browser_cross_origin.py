@@ -81,7 +81,8 @@ FETCHES = """async ([url, body]) => {
     await fetch(url, {method: "POST", headers: {"Content-Type": "application/json"}, body});
     outcomes.push("json: sent");
   } catch (error) { outcomes.push("json: blocked"); }
-  await fetch(url, {method: "POST", mode: "no-cors", headers: {"Content-Type": "text/plain"}, body});
+  const plain = {"Content-Type": "text/plain"};
+  await fetch(url, {method: "POST", mode: "no-cors", headers: plain, body});
   outcomes.push("simple: sent");
   return outcomes;
 }"""
