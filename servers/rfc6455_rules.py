@@ -9,6 +9,8 @@
   valid either. aiohttp accepts every code in its ``WSCloseCode`` (1006 among them) and anything
   from 5000 up; we fail the connection with 1002 instead.
 - §4.1: the opening handshake is an HTTP/1.1 request ("the HTTP version MUST be at least 1.1").
+- A dropped connection is released when the transport reports it: aiohttp leaves the ping
+  timer armed (holding the response, its buffers and its request) until the next heartbeat.
 
 ``FrameRules`` is sans-I/O: it reads only the frame headers (and a Close frame's code) from the
 raw bytes, before aiohttp's parser sees them. ``StrictWebSocketResponse`` puts it in front of
@@ -121,7 +123,10 @@ class StrictReader:
         return False, b""
 
     def feed_eof(self) -> None:
+        """The transport reports the connection gone: release it now. aiohttp keeps the
+        heartbeat's timer (and through it the whole response) until the next beat."""
         self._inner.feed_eof()  # type: ignore[attr-defined]
+        self._ws._cancel_heartbeat()
 
 
 class StrictWebSocketResponse(web.WebSocketResponse):

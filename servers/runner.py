@@ -29,6 +29,7 @@ from pushlab.servers.keys import CONFIG, METER
 from pushlab.servers.metering import Meter
 
 BACKLOG = 4096  # a bench ramp opens thousands of connections at once
+LINGERING_S = 2.0  # aiohttp's default is 10 s: a client that stopped sending keeps its socket
 
 
 class MeteredSite(web.BaseSite):
@@ -126,7 +127,7 @@ async def start(
         keepalive_timeout=config.keepalive_timeout_s,
         # After an answer to an unfinished body, aiohttp reads and drops the rest for this
         # long before closing (closing with unread bytes would reset the answer away).
-        lingering_time=config.body_timeout_s,
+        lingering_time=min(config.body_timeout_s, LINGERING_S),
     )
     await runner.setup()
     site = MeteredSite(

@@ -4,6 +4,7 @@ the connection with 1002 and publish nothing; an upgrade over HTTP/1.0 is refuse
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import struct
 
@@ -12,8 +13,9 @@ import pytest
 from pushlab.clients import handshake as explainer
 from pushlab.clients import rfc6455
 from pushlab.clients.rfc6455 import Frame, Opcode
-from pushlab.servers.keys import FEED
+from pushlab.servers.keys import FEED, METER, SOCKETS
 from pushlab.servers.rfc6455_rules import FrameRules
+from tests.conftest import until
 
 KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 
@@ -126,3 +128,16 @@ async def test_the_handshake_explainer_shows_the_close_of_an_unmasked_frame(star
     assert result.close_reply is not None
     assert rfc6455.parse_close_payload(result.close_reply.payload)[0] == 1002
     assert "close 1002" in out.getvalue()
+
+
+async def test_a_dropped_connection_is_released_without_waiting_for_the_heartbeat(start_server):
+    server = await start_server("websocket", ws_heartbeat_s=3600)
+    for _ in range(20):
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(upgrade())
+        await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=10)
+        writer.close()
+        await writer.wait_closed()
+    await until(lambda: server.app[METER].clients_connected == 0)
+    gc.collect()
+    assert len(server.app[SOCKETS]) == 0  # nothing (a ping timer) holds the responses
