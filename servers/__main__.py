@@ -181,15 +181,21 @@ def config_from(args: argparse.Namespace) -> ServerConfig:
         max_text_bytes=args.max_text_bytes,
         allowed_origins=tuple(args.allow_origin),
         ws_compress=args.ws_compress,
-        header_timeout_s=args.header_timeout,
-        body_timeout_s=args.body_timeout,
-        keepalive_timeout_s=args.keepalive_timeout,
-        max_connections=args.max_connections,
-        publish_limit_per_s=args.publish_limit,
-        publish_burst=args.publish_burst,
+        **{field: getattr(args, option) for field, option in HARDENING_FIELDS.items()},
         allowed_hosts=tuple(args.allow_host),
         teacher_key=args.teacher_key or key_for(args.host),
     )
+
+
+HARDENING_FIELDS = {
+    "header_timeout_s": "header_timeout",
+    "body_timeout_s": "body_timeout",
+    "keepalive_timeout_s": "keepalive_timeout",
+    "max_connections": "max_connections",
+    "publish_limit_per_s": "publish_limit",
+    "publish_burst": "publish_burst",
+}
+"""``ServerConfig`` field ← the ``add_hardening_options`` option that fills it."""
 
 
 async def serve_one(technique: str, config: ServerConfig) -> None:

@@ -54,7 +54,7 @@ from pushlab.servers.keys import CONFIG, HANDSHAKES, METER, PUBLISHER, TECHNIQUE
 from pushlab.servers.metering import Meter
 from pushlab.servers.publisher import Publisher
 from pushlab.servers.runner import RunningServer, start, wait_for_stop_signal
-from pushlab.servers.teacher import teacher_only
+from pushlab.servers.teacher import teacher_fragment, teacher_only
 from pushlab.techniques import DEMO_PORT, NAMES, POLL_INTERVAL_S, TECHNIQUES
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -373,22 +373,12 @@ def announce(demo: Demo, config: ServerConfig) -> None:
         f"Open http://{local}:{demo.page.port}/{teacher_fragment(config)} in a browser.", flush=True
     )
     if config.teacher_key is not None:
-        print(
-            "  (that URL carries the teacher key: keep it to yourself; without it the page"
-            " can read and chat but not change the rate)",
-            flush=True,
-        )
+        print("  (it carries the teacher key: students' pages read and chat)", flush=True)
     shared = share_urls(config.host, demo.page.port)
     if shared:
         print("Students on the same network can open:", flush=True)
         for url in shared:
             print(f"  {url}", flush=True)
-
-
-def teacher_fragment(config: ServerConfig) -> str:
-    """``#key=KEY`` when controls need the key: a fragment never leaves the browser in a
-    request line or a Referer, so the key is not logged or leaked to the page's links."""
-    return "" if config.teacher_key is None else f"#key={config.teacher_key}"
 
 
 async def serve_demo(config: ServerConfig) -> None:

@@ -57,7 +57,8 @@ def bound_names(host: str, extra: tuple[str, ...] = ()) -> frozenset[str]:
     names = {*LOOPBACK_NAMES, host.strip("[]").lower(), *(e.lower() for e in extra)}
     if host in WILDCARD_HOSTS or not is_loopback(host):
         names.update(interface_addresses())
-        names.update({socket.gethostname().lower(), socket.getfqdn().lower()})
+        hostname = socket.gethostname().lower()
+        names.update({hostname, f"{hostname}.local", socket.getfqdn().lower()})  # .local: mDNS
     names.discard("")
     return frozenset(canonical(n) for n in names)
 

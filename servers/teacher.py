@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from pushlab.servers.config import ServerConfig
 from pushlab.servers.keys import CONFIG
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -57,3 +58,9 @@ def teacher_only(handler: Handler) -> Handler:
         return await handler(request)
 
     return checked
+
+
+def teacher_fragment(config: ServerConfig) -> str:
+    """``#key=KEY`` when controls need the key: a fragment never leaves the browser in a
+    request line or a Referer, so the key is not logged or leaked to the page's links."""
+    return "" if config.teacher_key is None else f"#key={config.teacher_key}"

@@ -9,8 +9,8 @@ import aiohttp
 import pytest
 
 from pushlab.servers.config import ServerConfig
-from pushlab.servers.demo import Demo, start_demo, teacher_fragment
-from pushlab.servers.teacher import KEY_HEADER, key_for
+from pushlab.servers.demo import Demo, start_demo
+from pushlab.servers.teacher import KEY_HEADER, key_for, teacher_fragment
 
 KEY = "k" * 16
 
