@@ -3,6 +3,7 @@ the connection with 1002 and publish nothing; an upgrade over HTTP/1.0 is refuse
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import gc
 import io
@@ -141,3 +142,13 @@ async def test_a_dropped_connection_is_released_without_waiting_for_the_heartbea
     await until(lambda: server.app[METER].clients_connected == 0)
     gc.collect()
     assert len(server.app[SOCKETS]) == 0  # nothing (a ping timer) holds the responses
+
+
+async def test_the_explainer_exits_0_when_the_server_enforces_the_mask(start_server):
+    server = await start_server("websocket")
+    commands = argparse.ArgumentParser().add_subparsers()
+    explainer.add_parser(commands)
+    args = commands.choices["handshake"].parse_args(
+        [f"ws://127.0.0.1:{server.port}/ws", "--unmasked"]
+    )
+    assert await asyncio.to_thread(explainer.run_cli, args) == 0

@@ -71,3 +71,23 @@ async def test_the_page_needs_the_key_to_change_the_rate(keyed_demo: Demo) -> No
 def test_the_teacher_url_carries_the_key_in_its_fragment():
     assert teacher_fragment(ServerConfig(teacher_key=KEY)) == f"#key={KEY}"
     assert teacher_fragment(ServerConfig()) == ""
+
+
+def test_the_cli_makes_a_key_for_a_wildcard_bind_and_none_on_loopback():
+    from pushlab.servers.__main__ import config_from, parse_args
+
+    assert config_from(parse_args(["polling"])).teacher_key is None
+    assert config_from(parse_args(["polling", "--host", "0.0.0.0"])).teacher_key
+    given = parse_args(["demo", "--host", "0.0.0.0", "--teacher-key", "ours"])
+    assert config_from(given).teacher_key == "ours"
+
+
+def test_the_cli_passes_the_hardening_options_to_the_config():
+    from pushlab.servers.__main__ import config_from, parse_args
+
+    args = ["sse", "--header-timeout", "3", "--body-timeout", "4", "--keepalive-timeout", "5"]
+    args += ["--max-connections", "6", "--publish-limit", "7", "--publish-burst", "8"]
+    config = config_from(parse_args([*args, "--allow-host", "a.example"]))
+    assert (config.header_timeout_s, config.body_timeout_s, config.keepalive_timeout_s) == (3, 4, 5)
+    assert (config.max_connections, config.publish_limit_per_s, config.publish_burst) == (6, 7, 8)
+    assert config.allowed_hosts == ("a.example",)
