@@ -96,6 +96,7 @@ class GuardedProtocol(MeteredProtocol):
         self._transport: asyncio.Transport | None = None
         self._deadline: asyncio.TimerHandle | None = None
         self._head = b""  # the bytes so far of the first request's head, until it ends
+        self._received_any = False
         self._admitted = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -130,6 +131,7 @@ class GuardedProtocol(MeteredProtocol):
         if not self._admitted:
             return  # a refused client's request: read and dropped
         if self._deadline is not None:
+            self._received_any = True
             self._head = (self._head + data)[-(len(data) + 3) :]
             if END_OF_HEADERS in self._head:
                 self._deadline.cancel()
@@ -150,7 +152,7 @@ class GuardedProtocol(MeteredProtocol):
         self._deadline = None
         self._budget.header_timeouts += 1
         if self._transport is not None and not self._transport.is_closing():
-            if self._meter.bytes_in:
+            if self._received_any:  # a client that never spoke gets no answer to misread
                 self._transport.write(HEADER_TIMEOUT_ANSWER)
             self._transport.close()
 

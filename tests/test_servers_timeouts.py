@@ -50,8 +50,10 @@ async def test_slowloris_one_byte_at_a_time_is_closed(start_server):
     assert answer.startswith(b"HTTP/1.1 408 ")
 
 
-async def test_a_connection_that_never_sends_is_closed(start_server):
+async def test_a_connection_that_never_sends_is_closed_without_an_answer(start_server):
     server = await start_server("polling", **SHORT)
+    healthz = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    assert (await answer_until_closed(server.port, healthz)).startswith(b"HTTP/1.1 200 ")
     assert await answer_until_closed(server.port, b"") == b""
 
 
