@@ -189,8 +189,9 @@ class AcceptFailureLog:
 
 def is_stale_accept_retry(context: dict[str, Any]) -> bool:
     """After each failed accept asyncio schedules a retry in 1 s; a retry that finds the
-    listening socket closed (the server stopped meanwhile) fails with EBADF: nothing to report."""
-    return isinstance(context.get("exception"), OSError) and "_start_serving" in repr(
+    listening socket closed (the server stopped meanwhile) fails on its fd of -1 (ValueError)
+    or EBADF (OSError): nothing to report."""
+    return isinstance(context.get("exception"), OSError | ValueError) and "_start_serving" in repr(
         context.get("handle")
     )
 
