@@ -1,0 +1,249 @@
+"""The terminal clients after a break: they wait (capped backoff), reconnect, resume from the
+cursor, notice a restarted server, and say honestly what happened.
+
+Breaks are real: the client talks to the server through ``pushlab.netem``'s emulator, and the
+test stops it (every connection reset, nothing listening) or drops its connections. The test
+waits for what the client prints ("connection broken"), never for a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import random
+import re
+import subprocess
+import sys
+
+import pytest
+
+from pushlab.clients.conversation import converse
+from pushlab.clients.reconnect import Backoff
+from pushlab.netem import NetworkEmulator
+from pushlab.servers.app import make_app
+from pushlab.servers.config import ServerConfig
+from pushlab.servers.feed import Feed
+from pushlab.servers.runner import start
+from pushlab.techniques import NAMES as TECHNIQUES
+from tests.conftest import LISTENING
+
+QUICK = Backoff(first_s=0.01, cap_s=0.05, rng=random.Random(1))
+
+
+class Transcript(io.StringIO):
+    """Output that fires an event when a marker appears in it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.changed = asyncio.Event()
+
+    def write(self, text: str) -> int:
+        written = super().write(text)
+        self.changed.set()
+        return written
+
+    async def shows(self, marker: str, times: int = 1) -> None:
+        async with asyncio.timeout(20):
+            while self.getvalue().count(marker) < times:
+                self.changed.clear()
+                await self.changed.wait()
+
+
+async def serve(technique: str, feed: Feed, port: int = 0):
+    app = make_app(technique, ServerConfig(publish_rate=0), feed=feed)
+    return await start(app, "127.0.0.1", port)
+
+
+def received_ids(text: str) -> list[int]:
+    """The ids in the client's delivery lines ("1 message #3 (latency ...)")."""
+    ids: list[int] = []
+    for first, last in re.findall(r"messages? #(\d+)(?:–#(\d+))? \(latency", text):
+        ids.extend(range(int(first), int(last or first) + 1))
+    return ids
+
+
+@pytest.mark.parametrize("technique", TECHNIQUES)
+async def test_a_broken_connection_resumes_from_the_cursor_with_nothing_missing(technique):
+    feed = Feed(1000)
+    server = await serve(technique, feed)
+    emulator = await NetworkEmulator("127.0.0.1", server.port).start()
+    port = emulator.port
+    out = Transcript()
+    talk = asyncio.create_task(
+        converse(
+            technique,
+            f"http://127.0.0.1:{port}",
+            count=5,
+            since=0,
+            interval_s=0.01 if technique == "polling" else None,
+            out=out,
+            retries=50,
+            backoff=QUICK,
+        )
+    )
+    for n in (1, 2):
+        await feed.publish(f"before {n}")
+    await out.shows("#2")
+
+    await emulator.stop()  # every connection reset, and nothing listens for a while
+    await out.shows("connection broken")
+    for n in (3, 4, 5):
+        await feed.publish(f"during the break {n}")
+    emulator = await NetworkEmulator("127.0.0.1", server.port, listen_port=port).start()
+    summary = await talk
+    await emulator.stop()
+    await server.stop()
+
+    text = out.getvalue()
+    assert summary.error is None and summary.stopped_by == "count", text
+    assert sorted(received_ids(text)) == [1, 2, 3, 4, 5], text
+    assert summary.reconnects >= 1 and summary.from_history == 3, text
+    assert "resuming from the cursor, since=2" in text
+    assert "reconnecting (attempt 1 of 50)" in text
+    if technique == "sse":
+        assert "Last-Event-ID: 2" in text  # the browser's way of resuming
+    if technique == "websocket":
+        assert "without a close frame" in text and "1006" not in text
+
+
+async def test_without_resume_the_messages_of_the_break_never_arrive():
+    feed = Feed(1000)
+    server = await serve("websocket", feed)
+    emulator = await NetworkEmulator("127.0.0.1", server.port).start()
+    port = emulator.port
+    out = Transcript()
+    talk = asyncio.create_task(
+        converse(
+            "websocket",
+            f"http://127.0.0.1:{port}",
+            count=2,
+            since=0,
+            out=out,
+            retries=50,
+            backoff=QUICK,
+            resume=False,
+        )
+    )
+    await feed.publish("before")
+    await out.shows("#1")
+    await emulator.stop()
+    await out.shows("connection broken")
+    await feed.publish("lost in the break")
+    emulator = await NetworkEmulator("127.0.0.1", server.port, listen_port=port).start()
+    await out.shows("101 Switching Protocols", 2)  # back, from the present (since=2)
+    await feed.publish("after")
+    summary = await talk
+    await emulator.stop()
+    await server.stop()
+
+    assert received_ids(out.getvalue()) == [1, 3]
+    assert "without resuming (--no-resume): starting from the present, since=2" in out.getvalue()
+    assert summary.from_history == 0
+
+
+@pytest.mark.parametrize("technique", ["longpoll", "websocket", "sse"])
+async def test_a_restarted_server_is_noticed_and_the_client_starts_again_from_zero(technique):
+    old_feed = Feed(1000)
+    server = await serve(technique, old_feed)
+    server_port = server.port
+    emulator = await NetworkEmulator("127.0.0.1", server_port).start()
+    port = emulator.port
+    out = Transcript()
+    talk = asyncio.create_task(
+        converse(
+            technique,
+            f"http://127.0.0.1:{port}",
+            count=3,
+            since=0,
+            out=out,
+            retries=50,
+            backoff=QUICK,
+        )
+    )
+    for n in (1, 2):
+        await old_feed.publish(f"old {n}")
+    await out.shows("#2")
+
+    await emulator.stop()
+    await out.shows("connection broken")
+    await server.stop()
+    new_feed = Feed(1000)
+    server = await serve(technique, new_feed, server_port)
+    await new_feed.publish("new 1")
+    emulator = await NetworkEmulator("127.0.0.1", server_port, listen_port=port).start()
+    summary = await talk
+    await emulator.stop()
+    await server.stop()
+
+    text = out.getvalue()
+    assert summary.error is None, text
+    assert "the server restarted" in text and "since=0 instead of since=2" in text
+    assert received_ids(text) == [1, 2, 1]
+
+
+async def test_a_break_past_the_retries_is_one_honest_error():
+    feed = Feed(1000)
+    server = await serve("websocket", feed)
+    emulator = await NetworkEmulator("127.0.0.1", server.port).start()
+    out = Transcript()
+    talk = asyncio.create_task(
+        converse("websocket", f"http://127.0.0.1:{emulator.port}", out=out, retries=0)
+    )
+    await out.shows("101 Switching Protocols")
+
+    emulator.drop()
+    summary = await talk
+    await emulator.stop()
+    await server.stop()
+
+    assert summary.stopped_by == "error"
+    assert summary.error is not None and "without a close frame" in summary.error
+    assert "gave up after 0 reconnect attempts" in summary.error
+    assert "1006" not in out.getvalue()
+
+
+def test_backoff_grows_to_its_cap_with_jitter_below_each_ceiling():
+    backoff = Backoff(first_s=0.5, cap_s=4.0, rng=random.Random(7))
+    for attempt, ceiling_s in enumerate((0.5, 1.0, 2.0, 4.0, 4.0, 4.0)):
+        waits = {backoff.delay_s(attempt) for _ in range(50)}
+        assert all(ceiling_s / 2 <= wait <= ceiling_s for wait in waits)
+        assert len(waits) > 1  # jittered: clients spread out
+
+
+@pytest.mark.parametrize(
+    ("technique", "connected"),
+    [("websocket", "101 Switching Protocols"), ("sse", "200 text/event-stream")],
+)
+def test_a_killed_server_is_reported_in_one_line_with_a_failure_exit(technique, connected):
+    """The real processes: SIGKILL leaves no close frame and no end of stream behind."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "pushlab.servers", technique, "--port", "0", "--rate", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdout is not None
+    url = LISTENING.search(server.stdout.readline()).group(1)  # type: ignore[union-attr]
+    client = subprocess.Popen(
+        [sys.executable, "-m", "pushlab.clients", technique, "--url", url, "--retries", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert client.stdout is not None
+        for line in client.stdout:
+            if connected in line:
+                break
+        server.kill()
+        stdout, stderr = client.communicate(timeout=30)
+    finally:
+        server.kill()
+        server.wait()
+        client.kill()
+        client.wait()
+
+    assert client.returncode == 1
+    assert stderr.count("\n") == 1 and "Traceback" not in stderr, stderr
+    assert "connection broken" in stdout and "1006" not in stdout + stderr
+    if technique == "websocket":
+        assert "without a close frame" in stderr
