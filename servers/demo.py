@@ -10,6 +10,8 @@
   technique applications in-process, so watching adds nothing to what is watched;
 - polling on 8001, long polling on 8002, WebSocket on 8003 and SSE on 8004, each the ordinary
   technique application on a metered socket, all sharing one ``Feed`` and one ``Publisher``.
+  Each public port is a network emulator in front of its technique's server (on a free port),
+  so the page can add delay, cut connections or restart a server (``servers.demonet``).
 
 Why a port per technique: each server meters its own sockets, so the page shows each
 technique's true bytes; and a browser's HTTP/1.1 limit of 6 connections is per scheme + host +
@@ -47,6 +49,7 @@ from pushlab.servers.common import (
     stats_snapshot,
 )
 from pushlab.servers.config import ServerConfig
+from pushlab.servers.demonet import NETWORK, WILDCARD_HOSTS, DemoNetwork, add_network_routes
 from pushlab.servers.feed import Feed
 from pushlab.servers.keys import CONFIG, HANDSHAKES, METER, PUBLISHER, TECHNIQUE_SERVERS
 from pushlab.servers.metering import Meter
@@ -58,7 +61,6 @@ STATIC_DIR = Path(__file__).parent / "static"
 STATIC_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*\.(html|js|css|svg|png|ico)$")
 CONTENT_TYPES = {".js": "text/javascript", ".html": "text/html", ".css": "text/css"}
 PREFLIGHT_MAX_AGE_S = 600
-WILDCARD_HOSTS = ("0.0.0.0", "", "::")
 DNS_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?")
 
 
@@ -203,9 +205,11 @@ async def page_config(request: web.Request) -> web.Response:
     name = url_host(host_name(request))
     servers: dict[str, RunningServer] = request.app[TECHNIQUE_SERVERS]
     config, publisher = request.app[CONFIG], request.app[PUBLISHER]
+    network = request.app.get(NETWORK)  # the page talks to the emulators, when there are any
+    ports = {t: network.port(t) if network else s.port for t, s in servers.items()}
     return web.json_response(
         {
-            "techniques": {t: f"http://{name}:{s.port}" for t, s in servers.items()},
+            "techniques": {t: f"http://{name}:{port}" for t, port in ports.items()},
             "table": {t: TECHNIQUES[t].as_json() for t in servers},
             "last_id": publisher.feed.last_id,
             "server_time": time.time(),
@@ -255,12 +259,15 @@ class Demo:
     techniques: dict[str, RunningServer]
     feed: Feed
     publisher: Publisher
+    network: DemoNetwork | None = None  # the emulators the page's traffic goes through
 
     @property
     def url(self) -> str:
         return self.page.url + "/"
 
     async def stop(self) -> None:
+        if self.network is not None:
+            await self.network.stop()
         await asyncio.gather(self.page.stop(), *(s.stop() for s in self.techniques.values()))
         await self.publisher.aclose()
 
@@ -276,18 +283,13 @@ def demo_ports(config: ServerConfig) -> dict[str, int]:
 async def start_techniques(
     config: ServerConfig, ports: dict[str, int], feed: Feed, publisher: Publisher
 ) -> dict[str, RunningServer]:
-    """The four technique servers on one feed, each open to pages from the same host (the
-    CORS headers for HTTP; ``allowed_origins`` for the WebSocket upgrade, the one request that
-    the browser sends without CORS)."""
-    same_host_config = dataclasses.replace(
-        config, allowed_origins=(*config.allowed_origins, "same-host")
-    )
+    """The four technique servers on one feed (see ``start_technique``)."""
     started: dict[str, RunningServer] = {}
     try:
         for technique in NAMES:
-            app = make_app(technique, same_host_config, feed=feed, publisher=publisher)
-            allow_same_host_pages(app)
-            started[technique] = await start(app, config.host, ports[technique])
+            started[technique] = await start_technique(
+                technique, config, ports[technique], feed, publisher
+            )
     except BaseException:
         for server in started.values():
             await server.stop()
@@ -295,21 +297,45 @@ async def start_techniques(
     return started
 
 
+async def start_technique(
+    technique: str, config: ServerConfig, port: int, feed: Feed, publisher: Publisher
+) -> RunningServer:
+    """One technique server of the demo, open to pages from the same host (the CORS headers
+    for HTTP; ``allowed_origins`` for the WebSocket upgrade, the one request that the browser
+    sends without CORS)."""
+    same_host_config = dataclasses.replace(
+        config, allowed_origins=(*config.allowed_origins, "same-host")
+    )
+    app = make_app(technique, same_host_config, feed=feed, publisher=publisher)
+    allow_same_host_pages(app)
+    return await start(app, config.host, port)
+
+
 async def start_demo(config: ServerConfig | None = None) -> Demo:
-    """Start the page and the four techniques on one feed and one publisher."""
+    """Start the page and the four techniques on one feed and one publisher, each technique
+    behind its network emulator on the technique's public port (``servers.demonet``)."""
     config = config or ServerConfig()
     ports = demo_ports(config)
     feed = Feed(config.history_size)
     publisher = Publisher(feed, config.publish_rate, config.arrivals)
-    started = await start_techniques(config, ports, feed, publisher)
+    started = await start_techniques(config, dict.fromkeys(NAMES, 0), feed, publisher)
+
+    async def restarter(technique: str, port: int) -> RunningServer:
+        return await start_technique(technique, config, port, feed, publisher)
+
+    network = DemoNetwork(started, restarter)
     try:
-        page = await start(make_page_app(config, publisher, started), config.host, ports["demo"])
+        await network.start(config.host, ports)
+        page_app = make_page_app(config, publisher, started)
+        add_network_routes(page_app, network)
+        page = await start(page_app, config.host, ports["demo"])
     except BaseException:
+        await network.stop()
         for server in started.values():
             await server.stop()
         raise
     publisher.start()
-    return Demo(page, started, feed, publisher)
+    return Demo(page, started, feed, publisher, network)
 
 
 def lan_addresses() -> Iterator[str]:
@@ -334,7 +360,8 @@ def share_urls(host: str, port: int) -> list[str]:
 def announce(demo: Demo, config: ServerConfig) -> None:
     print(f"pushlab demo listening on {demo.page.url}", flush=True)
     for technique, server in demo.techniques.items():
-        print(f"  {technique:<9} {server.url}", flush=True)
+        public = demo.network.port(technique) if demo.network else server.port
+        print(f"  {technique:<9} http://{url_host(config.host)}:{public}", flush=True)
     local = "127.0.0.1" if config.host in WILDCARD_HOSTS else url_host(config.host)
     print(f"Open http://{local}:{demo.page.port}/ in a browser.", flush=True)
     shared = share_urls(config.host, demo.page.port)
