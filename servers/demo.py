@@ -266,6 +266,7 @@ class Demo:
         return self.page.url + "/"
 
     async def stop(self) -> None:
+        self.feed.close()  # held long polls answer, push loops end (the apps leave it open)
         if self.network is not None:
             await self.network.stop()
         await asyncio.gather(self.page.stop(), *(s.stop() for s in self.techniques.values()))
