@@ -14,6 +14,7 @@ import random
 import re
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -54,6 +55,18 @@ async def serve(technique: str, feed: Feed, port: int = 0):
     return await start(app, "127.0.0.1", port)
 
 
+def talk_through(port: int, technique: str, out: Transcript, **options: Any) -> asyncio.Task:
+    """The client, through the emulator on ``port``, patient enough for any test's break."""
+    options = {"since": 0, "retries": 50, "backoff": QUICK, **options}
+    return asyncio.create_task(converse(technique, f"http://127.0.0.1:{port}", out=out, **options))
+
+
+async def cut_off(emulator: NetworkEmulator, out: Transcript) -> None:
+    """Reset every connection and stop listening; return once the client saw the break."""
+    await emulator.stop()
+    await out.shows("connection broken")
+
+
 def received_ids(text: str) -> list[int]:
     """The ids in the client's delivery lines ("1 message #3 (latency ...)")."""
     ids: list[int] = []
@@ -69,24 +82,13 @@ async def test_a_broken_connection_resumes_from_the_cursor_with_nothing_missing(
     emulator = await NetworkEmulator("127.0.0.1", server.port).start()
     port = emulator.port
     out = Transcript()
-    talk = asyncio.create_task(
-        converse(
-            technique,
-            f"http://127.0.0.1:{port}",
-            count=5,
-            since=0,
-            interval_s=0.01 if technique == "polling" else None,
-            out=out,
-            retries=50,
-            backoff=QUICK,
-        )
-    )
+    interval_s = 0.01 if technique == "polling" else None
+    talk = talk_through(port, technique, out, count=5, interval_s=interval_s)
     for n in (1, 2):
         await feed.publish(f"before {n}")
     await out.shows("#2")
 
-    await emulator.stop()  # every connection reset, and nothing listens for a while
-    await out.shows("connection broken")
+    await cut_off(emulator, out)
     for n in (3, 4, 5):
         await feed.publish(f"during the break {n}")
     emulator = await NetworkEmulator("127.0.0.1", server.port, listen_port=port).start()
@@ -112,22 +114,10 @@ async def test_without_resume_the_messages_of_the_break_never_arrive():
     emulator = await NetworkEmulator("127.0.0.1", server.port).start()
     port = emulator.port
     out = Transcript()
-    talk = asyncio.create_task(
-        converse(
-            "websocket",
-            f"http://127.0.0.1:{port}",
-            count=2,
-            since=0,
-            out=out,
-            retries=50,
-            backoff=QUICK,
-            resume=False,
-        )
-    )
+    talk = talk_through(port, "websocket", out, count=2, resume=False)
     await feed.publish("before")
     await out.shows("#1")
-    await emulator.stop()
-    await out.shows("connection broken")
+    await cut_off(emulator, out)
     await feed.publish("lost in the break")
     emulator = await NetworkEmulator("127.0.0.1", server.port, listen_port=port).start()
     await out.shows("101 Switching Protocols", 2)  # back, from the present (since=2)
@@ -149,23 +139,12 @@ async def test_a_restarted_server_is_noticed_and_the_client_starts_again_from_ze
     emulator = await NetworkEmulator("127.0.0.1", server_port).start()
     port = emulator.port
     out = Transcript()
-    talk = asyncio.create_task(
-        converse(
-            technique,
-            f"http://127.0.0.1:{port}",
-            count=3,
-            since=0,
-            out=out,
-            retries=50,
-            backoff=QUICK,
-        )
-    )
+    talk = talk_through(port, technique, out, count=3)
     for n in (1, 2):
         await old_feed.publish(f"old {n}")
     await out.shows("#2")
 
-    await emulator.stop()
-    await out.shows("connection broken")
+    await cut_off(emulator, out)
     await server.stop()
     new_feed = Feed(1000)
     server = await serve(technique, new_feed, server_port)

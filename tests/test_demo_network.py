@@ -20,14 +20,16 @@ from tests.conftest import until
 
 @pytest.fixture
 async def demo() -> AsyncIterator[Demo]:
+    """A quiet demo (no publisher), whose network settings are this test's alone."""
     running = await start_demo(ServerConfig(port=0, publish_rate=0))
     yield running
     await running.stop()
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
+async def http(demo: Demo) -> AsyncIterator[aiohttp.ClientSession]:
+    """A session for ``demo``'s page, closed before the demo stops."""
+    async with aiohttp.ClientSession(raise_for_status=False) as session:
         yield session
 
 
