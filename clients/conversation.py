@@ -76,6 +76,7 @@ class Conversation:
         self.connected = False  # the current attempt got a real answer (resets the backoff)
         self.caught_up_to = 0  # ids up to here, received after a reconnect, came from history
         self.resumes = True  # after a reconnect: from the cursor (False: from the present)
+        self.server_retry_s = 0.0  # an SSE stream's ``retry:``: the least wait before reconnecting
 
     @property
     def done(self) -> bool:
@@ -248,6 +249,7 @@ async def talk_sse(c: Conversation, interval_s: float, hold_s: float) -> str:
                 if c.done:
                     return "count"
             elif isinstance(item, Retry):
+                c.server_retry_s = item.retry_ms / 1000
                 c.narrator.received(c.texts.sse_retry(item.retry_ms), "info")
             elif isinstance(item, Comment):
                 c.narrator.received(c.texts.sse_comment(item.text), "info")

@@ -117,7 +117,8 @@ async def talk_with_reconnects(
         while stats is None:
             if attempt >= retries:
                 raise ClientFailure(c.texts.gave_up(reason, attempt))
-            wait_s = backoff.delay_s(attempt)
+            # An SSE server's ``retry:`` is the least a browser would wait: wait at least that.
+            wait_s = max(backoff.delay_s(attempt), c.server_retry_s)
             attempt += 1
             c.narrator.sent(c.texts.reconnect_wait(wait_s, attempt, retries), kind="info")
             await asyncio.sleep(wait_s)  # the backoff is the point: a deliberate wait

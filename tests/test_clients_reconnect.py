@@ -51,7 +51,8 @@ class Transcript(io.StringIO):
 
 
 async def serve(technique: str, feed: Feed, port: int = 0):
-    app = make_app(technique, ServerConfig(publish_rate=0), feed=feed)
+    config = ServerConfig(publish_rate=0, sse_retry_ms=10)  # SSE clients wait at least this
+    app = make_app(technique, config, feed=feed)
     return await start(app, "127.0.0.1", port)
 
 
@@ -226,3 +227,22 @@ def test_a_killed_server_is_reported_in_one_line_with_a_failure_exit(technique, 
     assert "connection broken" in stdout and "1006" not in stdout + stderr
     if technique == "websocket":
         assert "without a close frame" in stderr
+
+
+async def test_an_sse_client_waits_at_least_the_servers_retry_time():
+    """A browser's EventSource waits the stream's ``retry:``; the terminal client no less."""
+    feed = Feed(1000)
+    app = make_app("sse", ServerConfig(publish_rate=0, sse_retry_ms=300), feed=feed)
+    server = await start(app, "127.0.0.1", 0)
+    emulator = await NetworkEmulator("127.0.0.1", server.port).start()
+    out = Transcript()
+    talk = talk_through(emulator.port, "sse", out, retries=1)
+    await out.shows("retry: 300")
+
+    await cut_off(emulator, out)
+    summary = await talk
+    await server.stop()
+
+    waits = [float(s) for s in re.findall(r"waiting (\d+\.\d+) s", out.getvalue())]
+    assert waits and all(wait >= 0.3 for wait in waits)
+    assert summary.stopped_by == "error"
