@@ -14,9 +14,11 @@ import random
 import re
 import subprocess
 import sys
+import time
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from pushlab.clients.conversation import converse
 from pushlab.clients.reconnect import Backoff
@@ -246,3 +248,37 @@ async def test_an_sse_client_waits_at_least_the_servers_retry_time():
     waits = [float(s) for s in re.findall(r"waiting (\d+\.\d+) s", out.getvalue())]
     assert waits and all(wait >= 0.3 for wait in waits)
     assert summary.stopped_by == "error"
+
+
+async def test_a_cursor_ahead_of_the_feed_means_a_restart_and_since_0(aiohttp_server):
+    """A server that refuses the cursor with 400 "ahead of the newest message" restarted, even
+    when its /stats cannot show it (this fake one keeps its feed_id): start again from 0."""
+    asked: list[str] = []
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "technique": "polling"})
+
+    async def stats(request: web.Request) -> web.Response:
+        return web.json_response({"last_id": 1, "feed_id": "same"})
+
+    async def poll(request: web.Request) -> web.Response:
+        asked.append(request.query["since"])
+        if request.query["since"] != "0":
+            error = f"since={request.query['since']} is ahead of the newest message id 1"
+            return web.json_response({"error": error}, status=400)
+        message = {"id": 1, "ts": time.time(), "text": "the new feed's first"}
+        return web.json_response({"messages": [message], "last_id": 1})
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/stats", stats)
+    app.router.add_get("/poll", poll)
+    server = await aiohttp_server(app)
+    out = io.StringIO()
+
+    summary = await converse(
+        "polling", str(server.make_url("")), count=1, since=7, out=out, backoff=QUICK
+    )
+
+    assert asked == ["7", "0"]
+    assert "the server restarted" in out.getvalue() and summary.messages == 1
