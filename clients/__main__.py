@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from pushlab.clients.conversation import converse
 from pushlab.clients.i18n import LANGUAGES
+from pushlab.clients.reconnect import DEFAULT_RETRIES
 from pushlab.clients.target import ClientFailure, default_url
 from pushlab.techniques import LONGPOLL_HOLD_S, LONGPOLL_MAX_HOLD_S, NAMES, POLL_INTERVAL_S
 
@@ -88,6 +89,20 @@ def add_conversation_parser(commands: argparse._SubParsersAction, technique: str
         type=non_negative_int,
         help="start after message id N (default: the newest message, so only new ones arrive)",
     )
+    parser.add_argument(
+        "--retries",
+        type=non_negative_int,
+        default=DEFAULT_RETRIES,
+        help="reconnect attempts in a row after a broken connection, with capped exponential"
+        f" backoff and jitter (default {DEFAULT_RETRIES}; 0: stop at the first break)",
+    )
+    parser.add_argument(
+        "--no-resume",
+        dest="resume",
+        action="store_false",
+        help="after a reconnect, start from the feed's present instead of the cursor"
+        " (shows what the cursor buys: the messages of the break never arrive)",
+    )
     parser.add_argument("--lang", choices=LANGUAGES, default="en")
     parser.set_defaults(handler=run_conversation)
 
@@ -107,6 +122,8 @@ def run_conversation(args: argparse.Namespace) -> int:
             since=args.since,
             lang=args.lang,
             stop=stop,
+            retries=args.retries,
+            resume=args.resume,
         )
         if summary.error:
             fail(args.prog, args.command, summary.error)

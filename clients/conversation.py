@@ -1,10 +1,14 @@
 """The four terminal clients: the same question — "anything new?" — asked four ways.
 
     python -m pushlab.clients polling|longpoll|websocket|sse [--url URL] [--count N] [--lang zh]
+        [--retries N] [--no-resume]
 
 Each technique is one short ``talk_*`` coroutine that says what it sends and what comes
 back; counting, latency, printing and the summary are shared (``Conversation``,
-``clients.narration``). From Python (tests, notebooks)::
+``clients.narration``). When a connection breaks, ``talk_with_reconnects`` waits (capped
+exponential backoff with jitter, ``clients.reconnect``) and runs the talker again from the
+cursor, so the same four coroutines also show how each technique resumes.
+From Python (tests, notebooks)::
 
     summary = clients.conversation.run("sse", count=3, out=io.StringIO())
     summary = await clients.conversation.converse("sse", count=3)  # inside an event loop
@@ -28,6 +32,14 @@ from pushlab.clients.counting import WHERE_COUNTED, ByteMeter, counting_session
 from pushlab.clients.eventstream import Comment, Event, EventStreamDecoder, Retry
 from pushlab.clients.i18n import English, texts
 from pushlab.clients.narration import Narrator, Summary
+from pushlab.clients.reconnect import (
+    DEFAULT_RETRIES,
+    Backoff,
+    ConnectionBroken,
+    FeedRestarted,
+    GapClosed,
+    talk_with_reconnects,
+)
 from pushlab.clients.target import (
     ClientFailure,
     base_url,
@@ -36,6 +48,7 @@ from pushlab.clients.target import (
     default_url,
     server_stats,
 )
+from pushlab.protocol import GAP_CLOSE_CODE, GAP_EVENT, Gap, gap_from_json
 from pushlab.techniques import LONGPOLL_HOLD_S, NAMES, POLL_INTERVAL_S, TECHNIQUES
 
 
@@ -58,6 +71,12 @@ class Conversation:
         self.summary = summary
         self.cursor = cursor
         self.count = count
+        self.feed_id: str | None = None  # the feed the cursor belongs to (from /stats)
+        self.history_size: int | None = None
+        self.connected = False  # the current attempt got a real answer (resets the backoff)
+        self.caught_up_to = 0  # ids up to here, received after a reconnect, came from history
+        self.resumes = True  # after a reconnect: from the cursor (False: from the present)
+        self.server_retry_s = 0.0  # an SSE stream's ``retry:``: the least wait before reconnecting
 
     @property
     def done(self) -> bool:
@@ -74,15 +93,29 @@ class Conversation:
         self.summary.latencies_ms.extend(latencies_ms)
         if ids:
             self.cursor = max(self.cursor, *ids)
+        self.summary.from_history += sum(1 for i in ids if i <= self.caught_up_to)
         return self.texts.messages(ids, latencies_ms)
+
+    def gap(self, gap: Gap) -> None:
+        """The server says messages ``gap.from_id``–``gap.to_id`` are gone: print it, move on."""
+        self.summary.messages_gone += gap.count
+        self.cursor = max(self.cursor, gap.to_id)
+        self.narrator.received(self.texts.gap(gap, self.history_size), "empty", kind="gap")
+
+    def learn_feed(self, stats: dict[str, Any]) -> None:
+        self.feed_id = stats.get("feed_id")
+        history = stats.get("history_size")
+        self.history_size = history if isinstance(history, int) else self.history_size
 
     async def get_poll(self, path: str) -> tuple[int, list[dict[str, Any]]]:
         """One ``GET /poll`` (short or long): status and the messages of its answer."""
         self.summary.requests_sent += 1
         async with self.session.get(self.base + path) as answer:
             body = await answer.json(content_type=None)
-            if answer.status != 200:
-                raise ClientFailure(f"GET {path} answered {answer.status}: {error_text(body)}")
+            check_answer(path, answer.status, body)
+        self.connected = True
+        if body.get("gap") is not None:
+            self.gap(gap_from_json(body["gap"]))  # type: ignore[arg-type]
         messages = body["messages"]
         if not messages:
             self.summary.empty_answers += 1
@@ -96,6 +129,15 @@ def answered(messages: list[dict[str, Any]]) -> dict[str, Any]:
 
 def error_text(body: Any) -> str:
     return body.get("error", json.dumps(body)) if isinstance(body, dict) else str(body)
+
+
+def check_answer(path: str, status: int, body: Any) -> None:
+    """A 400 "ahead of the newest message" means a restarted server; other errors end the talk."""
+    if status == 200:
+        return
+    if status == 400 and "ahead of the newest" in error_text(body):
+        raise FeedRestarted(f"GET {path} answered 400: {error_text(body)}")
+    raise ClientFailure(f"GET {path} answered {status}: {error_text(body)}")
 
 
 async def talk_polling(c: Conversation, interval_s: float, hold_s: float) -> str:
@@ -137,9 +179,12 @@ async def talk_websocket(c: Conversation, interval_s: float, hold_s: float) -> s
     try:
         ws = await c.session.ws_connect(c.base + path, compress=0, autoping=True)
     except aiohttp.WSServerHandshakeError as error:
+        if error.status == 400 and "ahead of the newest" in error.message:
+            raise FeedRestarted(f"GET {path} answered 400: {error.message}") from None
         raise ClientFailure(
             f"GET {path}: the server refused the upgrade ({error.status})"
         ) from None
+    c.connected = True
     async with ws:
         try:
             accepted = c.texts.ws_accepted(101, "Switching Protocols")
@@ -150,17 +195,21 @@ async def talk_websocket(c: Conversation, interval_s: float, hold_s: float) -> s
                     data = json.loads(frame.data)
                     if "error" in data:
                         c.narrator.received(c.texts.ws_error_frame(data["error"]), "empty")
-                        continue
-                    phrase = c.deliver([data])
-                    c.narrator.received(c.texts.ws_frame(phrase), kind="push", messages=[data])
-                    if c.done:
-                        return "count"
-                elif frame.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+                    elif "gap" in data:
+                        c.gap(gap_from_json(data["gap"]))  # type: ignore[arg-type]
+                    else:
+                        phrase = c.deliver([data])
+                        c.narrator.received(c.texts.ws_frame(phrase), kind="push", messages=[data])
+                        if c.done:
+                            return "count"
+                elif frame.type is aiohttp.WSMsgType.CLOSE:  # a real close frame arrived
                     reason = frame.extra if isinstance(frame.extra, str) else ""
                     c.narrator.received(c.texts.ws_close_received(ws.close_code, reason), "info")
+                    if ws.close_code == GAP_CLOSE_CODE:
+                        raise GapClosed(gap_from_json(json.loads(reason)["gap"]))  # type: ignore[arg-type]
                     return "server closed"
-                elif frame.type is aiohttp.WSMsgType.ERROR:
-                    raise frame.data
+                else:  # CLOSED or ERROR: the TCP connection ended and no close frame came
+                    raise ConnectionBroken(c.texts.no_close_frame())
         finally:
             if not ws.closed:  # also on Ctrl-C: say goodbye properly (§7.1.2)
                 c.narrator.sent(c.texts.ws_close_sent(1000), kind="info")
@@ -168,20 +217,31 @@ async def talk_websocket(c: Conversation, interval_s: float, hold_s: float) -> s
 
 
 async def talk_sse(c: Conversation, interval_s: float, hold_s: float) -> str:
-    """Server-Sent Events: one GET whose response never ends; each message is an event."""
-    path = f"/events?since={c.cursor}"
-    c.narrator.sent(c.texts.sse_request(path))
+    """Server-Sent Events: one GET whose response never ends; each message is an event.
+
+    The first request names its cursor with ``since=``; a reconnect sends ``Last-Event-ID``
+    instead, as a browser's EventSource does (WHATWG HTML §9.2.4)."""
+    headers = {"Accept": "text/event-stream"}
+    if c.summary.reconnects:
+        path = "/events"
+        headers["Last-Event-ID"] = str(c.cursor)
+        c.narrator.sent(c.texts.sse_resume_request(path, c.cursor))
+    else:
+        path = f"/events?since={c.cursor}"
+        c.narrator.sent(c.texts.sse_request(path))
     c.summary.requests_sent += 1
-    async with c.session.get(c.base + path, headers={"Accept": "text/event-stream"}) as answer:
+    async with c.session.get(c.base + path, headers=headers) as answer:
         if answer.status != 200:
-            body = await answer.json(content_type=None)
-            raise ClientFailure(f"GET {path} answered {answer.status}: {error_text(body)}")
+            check_answer(path, answer.status, await answer.json(content_type=None))
+        c.connected = True
         opened = c.texts.sse_opened(answer.status, answer.content_type)
         c.narrator.received(opened, "info", kind="stream-open")
         decoder = EventStreamDecoder()
         async for raw_line in answer.content:
             item = decoder.feed(raw_line.decode())
-            if isinstance(item, Event):
+            if isinstance(item, Event) and item.event_type == GAP_EVENT:
+                c.gap(gap_from_json(json.loads(item.data)))  # type: ignore[arg-type]
+            elif isinstance(item, Event):
                 message = json.loads(item.data)
                 phrase = c.deliver([message])
                 event = c.texts.sse_event(item.last_event_id, phrase)
@@ -189,11 +249,11 @@ async def talk_sse(c: Conversation, interval_s: float, hold_s: float) -> str:
                 if c.done:
                     return "count"
             elif isinstance(item, Retry):
+                c.server_retry_s = item.retry_ms / 1000
                 c.narrator.received(c.texts.sse_retry(item.retry_ms), "info")
             elif isinstance(item, Comment):
                 c.narrator.received(c.texts.sse_comment(item.text), "info")
-    c.narrator.received(c.texts.stream_ended(), "info")
-    return "server closed"
+    raise ConnectionBroken(c.texts.stream_ended())  # EventSource reconnects here, and so do we
 
 
 Talker = Callable[[Conversation, float, float], Awaitable[str]]
@@ -206,15 +266,17 @@ TALKERS: dict[str, Talker] = {
 assert tuple(TALKERS) == NAMES, "every technique in pushlab.techniques needs its talker here"
 
 
-async def prepare(technique: str, base: str, since: int | None) -> tuple[int, ByteMeter]:
-    """Check the server's technique and find where to start (the newest message, unless
-    ``since`` says otherwise). Its bytes are counted apart from the conversation's."""
+async def prepare(
+    technique: str, base: str, since: int | None
+) -> tuple[int, dict[str, Any], ByteMeter]:
+    """Check the server's technique, read its ``/stats`` (the feed the cursor belongs to) and
+    find where to start (the newest message, unless ``since`` says otherwise). Its bytes are
+    counted apart from the conversation's."""
     meter = ByteMeter()
     async with counting_session(meter) as session:
         await check_technique(session, base, technique)
-        if since is None:
-            since = int((await server_stats(session, base))["last_id"])
-    return since, meter
+        stats = await server_stats(session, base)
+    return (int(stats["last_id"]) if since is None else since), stats, meter
 
 
 async def converse(
@@ -230,10 +292,15 @@ async def converse(
     colour: bool | None = None,
     stop: asyncio.Event | None = None,
     narrator: Narrator | None = None,
+    retries: int = DEFAULT_RETRIES,
+    resume: bool = True,
+    backoff: Backoff | None = None,
 ) -> Summary:
     """Talk to a server of ``technique`` until ``count`` messages arrived, ``stop`` is set,
     or the server hangs up; print each exchange to ``out`` and return the summary (also
-    printed). A wrong server raises ClientFailure before anything is sent; a failure during
+    printed). A broken connection is retried ``retries`` times in a row (``backoff``), from
+    the cursor, or from the feed's present with ``resume=False``. A wrong server raises
+    ClientFailure before anything is sent; a failure during
     the conversation ends it with ``summary.error`` set. A ``narrator`` given replaces the
     printing one (``out``, ``lang`` and ``colour`` are then its business)."""
     if technique not in TALKERS:
@@ -243,7 +310,9 @@ async def converse(
     base = base_url(url or default_url(technique))
     if interval_s is None:
         interval_s = POLL_INTERVAL_S if TECHNIQUES[technique].polls else 0.0
-    cursor, check_meter = await prepare(technique, base, since)
+    if retries < 0:
+        raise ClientFailure("--retries must not be negative")
+    cursor, stats, check_meter = await prepare(technique, base, since)
 
     if narrator is None:
         narrator = Narrator(sys.stdout if out is None else out, texts(lang), colour)
@@ -253,7 +322,13 @@ async def converse(
     meter = ByteMeter()
     async with counting_session(meter) as session:
         conversation = Conversation(base, session, narrator, summary, cursor, count)
-        talk = asyncio.create_task(TALKERS[technique](conversation, interval_s, hold_s))
+        conversation.learn_feed(stats)
+        conversation.resumes = resume
+        talk = asyncio.create_task(
+            talk_with_reconnects(
+                conversation, TALKERS[technique], interval_s, hold_s, retries, backoff or Backoff()
+            )
+        )
         await until_done(talk, stop)
         summary.stopped_by, summary.error = outcome(talk, base)
         summary.last_id = conversation.cursor

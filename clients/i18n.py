@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from pushlab.protocol import Gap
+
 LANGUAGES = ("en", "zh")
 
 
@@ -100,6 +102,49 @@ class English:
     def stream_ended(self) -> str:
         return "the server ended the stream"
 
+    # breaks, reconnects and resumes (clients.reconnect)
+    def no_close_frame(self) -> str:
+        return "the connection ended without a close frame (the server vanished, or the network)"
+
+    def connection_broken(self, reason: str) -> str:
+        return f"connection broken: {reason}"
+
+    def reconnect_wait(self, wait_s: float, attempt: int, retries: int) -> str:
+        return f"waiting {wait_s:.2f} s, then reconnecting (attempt {attempt} of {retries})"
+
+    def reconnect_failed(self, reason: str) -> str:
+        return f"still down: {reason}"
+
+    def gave_up(self, reason: str, attempts: int) -> str:
+        return f"{reason} (gave up after {attempts} reconnect attempts)"
+
+    def resumed(self, cursor: int, last_id: int) -> str:
+        back = max(last_id - cursor, 0)
+        return (
+            f"back: resuming from the cursor, since={cursor}; the server is at #{last_id},"
+            f" so {back} {'message comes' if back == 1 else 'messages come'} back from its history"
+        )
+
+    def not_resumed(self, cursor: int, last_id: int) -> str:
+        skipped = max(last_id - cursor, 0)
+        return (
+            f"back, without resuming (--no-resume): starting from the present, since={last_id};"
+            f" {skipped} published during the break will never arrive"
+        )
+
+    def server_restarted(self, cursor: int) -> str:
+        return (
+            "the server restarted (a new feed: ids count from #1 again, the old history is gone"
+            f" with its memory): starting again from since=0 instead of since={cursor}"
+        )
+
+    def gap(self, gap: Gap, history_size: int | None) -> str:
+        kept = f": the server keeps the last {history_size:,}" if history_size else ""
+        return f"{gap.describe()}{kept}"
+
+    def sse_resume_request(self, path: str, last_event_id: int) -> str:
+        return f"GET {path}  Accept: text/event-stream  Last-Event-ID: {last_event_id}"
+
     # summary
     stop_reasons: ClassVar[dict[str, str]] = {
         "count": "--count reached",
@@ -114,6 +159,9 @@ class English:
         "bytes_sent": "bytes sent",
         "bytes_received": "bytes received",
         "latency": "delivery latency",
+        "reconnects": "reconnects",
+        "from_history": "back from history",
+        "gone": "gone (gap signals)",
     }
 
     def summary_title(self, technique: str, url: str, elapsed_s: float, stopped_by: str) -> str:
@@ -197,6 +245,50 @@ class Chinese(English):
     def stream_ended(self) -> str:
         return "服务端：不聊了（响应结束）"
 
+    def no_close_frame(self) -> str:
+        return "连接断了，没有关闭帧（服务端不见了，或者网络断了）"
+
+    def connection_broken(self, reason: str) -> str:
+        return f"客户端：咦，断了？  {reason}"
+
+    def reconnect_wait(self, wait_s: float, attempt: int, retries: int) -> str:
+        return f"客户端：等 {wait_s:.2f} 秒再连（第 {attempt} 次，最多 {retries} 次）"
+
+    def reconnect_failed(self, reason: str) -> str:
+        return f"还是连不上：{reason}"
+
+    def resumed(self, cursor: int, last_id: int) -> str:
+        back = max(last_id - cursor, 0)
+        return (
+            f"客户端：我又来了，从 since={cursor} 接着说  服务端已到 #{last_id}，"
+            f"有 {back} 条消息从历史里补给你"
+        )
+
+    def not_resumed(self, cursor: int, last_id: int) -> str:
+        skipped = max(last_id - cursor, 0)
+        return (
+            f"客户端：我又来了，从现在开始（--no-resume，since={last_id}）"
+            f"  断线期间的 {skipped} 条收不到了"
+        )
+
+    def server_restarted(self, cursor: int) -> str:
+        return (
+            "服务端：我重启了，以前的消息都没了（新的 feed，id 从 #1 重新数）"
+            f"  从 since=0 重新开始（原来是 since={cursor}）"
+        )
+
+    def gap(self, gap: Gap, history_size: int | None) -> str:
+        gone = (
+            f"消息 #{gap.from_id}–#{gap.to_id} 已经没了"
+            if gap.count > 1
+            else f"消息 #{gap.from_id} 已经没了"
+        )
+        kept = f"：服务端只保留最近 {history_size:,} 条" if history_size else ""
+        return f"服务端：{gone}{kept}"
+
+    def sse_resume_request(self, path: str, last_event_id: int) -> str:
+        return f"客户端：我又来了，从上次的 id 接着发吧  GET {path}  Last-Event-ID: {last_event_id}"
+
     stop_reasons: ClassVar[dict[str, str]] = {
         "count": "已收到 --count 条消息",
         "interrupted": "被中断（Ctrl-C）",
@@ -210,6 +302,9 @@ class Chinese(English):
         "bytes_sent": "发送字节",
         "bytes_received": "接收字节",
         "latency": "送达延迟",
+        "reconnects": "重连次数",
+        "from_history": "从历史补回",
+        "gone": "已丢失（有缺口通知）",
     }
 
     def summary_title(self, technique: str, url: str, elapsed_s: float, stopped_by: str) -> str:

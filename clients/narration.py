@@ -3,8 +3,9 @@
 All four terminal clients print through one ``Narrator`` and sum up in one ``Summary``, so
 what differs between them is only what they say, never how it is laid out or counted. Each
 line also says what kind of exchange it is (``request``, ``response``, ``push``, ``upgrade``,
-``stream-open`` or ``info``) and which messages it carried: the printing narrator lays lines
-out by it, and the bench's tracer records the same calls as a sequence diagram.
+``stream-open``, ``info``; after a break ``break``, ``resume``, ``gap``) and which messages
+it carried: the printing narrator lays lines out by it, and the bench's tracer records the
+same calls as a sequence diagram.
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ class Summary:
     stopped_by: str = ""  # "count", "interrupted", "server closed" or "error"
     error: str | None = None
     last_id: int = 0
+    reconnects: int = 0  # breaks mended by reconnecting (clients.reconnect)
+    from_history: int = 0  # messages that came back from the server's history after a break
+    messages_gone: int = 0  # messages the server said it no longer held (gap signals)
 
     @property
     def mean_latency_ms(self) -> float | None:
@@ -130,6 +134,12 @@ class Narrator:
             (t.labels["bytes_received"], f"{summary.bytes_received:,}"),
             (t.labels["latency"], t.latency_value(summary.mean_latency_ms, summary.max_latency_ms)),
         ]
+        if summary.reconnects or summary.messages_gone:
+            rows += [
+                (t.labels["reconnects"], f"{summary.reconnects:,}"),
+                (t.labels["from_history"], f"{summary.from_history:,}"),
+                (t.labels["gone"], f"{summary.messages_gone:,}"),
+            ]
         title = t.summary_title(
             summary.technique, summary.url, summary.elapsed_s, summary.stopped_by
         )

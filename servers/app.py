@@ -44,6 +44,7 @@ def make_app(
     """
     entry = technique(technique_name)  # a ValueError naming the known techniques
     config = config or ServerConfig()
+    owns_feed = feed is None  # a shared feed (the demo's) is closed by its owner, not by one app
     feed = feed or Feed(config.history_size)
     owns_publisher = publisher is None
     publisher = publisher or Publisher(feed, config.publish_rate, config.arrivals)
@@ -64,7 +65,8 @@ def make_app(
     async def close_feed(app: web.Application) -> None:
         feed.close()  # held long polls answer, push loops end
 
-    app.on_shutdown.append(close_feed)
+    if owns_feed:
+        app.on_shutdown.append(close_feed)
     if owns_publisher:
 
         async def run_publisher(app: web.Application) -> AsyncIterator[None]:

@@ -10,6 +10,8 @@
   technique applications in-process, so watching adds nothing to what is watched;
 - polling on 8001, long polling on 8002, WebSocket on 8003 and SSE on 8004, each the ordinary
   technique application on a metered socket, all sharing one ``Feed`` and one ``Publisher``.
+  Each public port is a network emulator in front of its technique's server (on a free port),
+  so the page can add delay, cut connections or restart a server (``servers.demonet``).
 
 Why a port per technique: each server meters its own sockets, so the page shows each
 technique's true bytes; and a browser's HTTP/1.1 limit of 6 connections is per scheme + host +
@@ -48,6 +50,7 @@ from pushlab.servers.common import (
 )
 from pushlab.servers.config import ServerConfig
 from pushlab.servers.connections import ConnectionBudget, default_max_connections
+from pushlab.servers.demonet import NETWORK, WILDCARD_HOSTS, DemoNetwork, add_network_routes
 from pushlab.servers.feed import Feed
 from pushlab.servers.guard import install_guards
 from pushlab.servers.keys import CONFIG, HANDSHAKES, METER, PUBLISHER, TECHNIQUE_SERVERS
@@ -62,7 +65,6 @@ STATIC_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*\.(html|js|css|svg|png|ico)$")
 CONTENT_TYPES = {".js": "text/javascript", ".html": "text/html", ".css": "text/css"}
 PREFLIGHT_MAX_AGE_S = 600
 MAX_STATIC_NAME = 255  # NAME_MAX of the usual Linux file systems
-WILDCARD_HOSTS = ("0.0.0.0", "", "::")
 DNS_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?")
 
 
@@ -227,9 +229,11 @@ async def page_config(request: web.Request) -> web.Response:
     name = url_host(host_name(request))
     servers: dict[str, RunningServer] = request.app[TECHNIQUE_SERVERS]
     config, publisher = request.app[CONFIG], request.app[PUBLISHER]
+    network = request.app.get(NETWORK)  # the page talks to the emulators, when there are any
+    ports = {t: network.port(t) if network else s.port for t, s in servers.items()}
     return web.json_response(
         {
-            "techniques": {t: f"http://{name}:{s.port}" for t, s in servers.items()},
+            "techniques": {t: f"http://{name}:{port}" for t, port in ports.items()},
             "table": {t: TECHNIQUES[t].as_json() for t in servers},
             "last_id": publisher.feed.last_id,
             "server_time": time.time(),
@@ -281,12 +285,16 @@ class Demo:
     techniques: dict[str, RunningServer]
     feed: Feed
     publisher: Publisher
+    network: DemoNetwork | None = None  # the emulators the page's traffic goes through
 
     @property
     def url(self) -> str:
         return self.page.url + "/"
 
     async def stop(self) -> None:
+        self.feed.close()  # held long polls answer, push loops end (the apps leave it open)
+        if self.network is not None:
+            await self.network.stop()
         await asyncio.gather(self.page.stop(), *(s.stop() for s in self.techniques.values()))
         await self.publisher.aclose()
 
@@ -306,18 +314,13 @@ async def start_techniques(
     publisher: Publisher,
     budget: ConnectionBudget | None = None,
 ) -> dict[str, RunningServer]:
-    """The four technique servers on one feed, each open to pages from the same host (the
-    CORS headers for HTTP; ``allowed_origins`` for the WebSocket upgrade, the one request that
-    the browser sends without CORS)."""
-    same_host_config = dataclasses.replace(
-        config, allowed_origins=(*config.allowed_origins, "same-host")
-    )
+    """The four technique servers on one feed (see ``start_technique``)."""
     started: dict[str, RunningServer] = {}
     try:
         for technique in NAMES:
-            app = make_app(technique, same_host_config, feed=feed, publisher=publisher)
-            allow_same_host_pages(app)
-            started[technique] = await start(app, config.host, ports[technique], budget=budget)
+            started[technique] = await start_technique(
+                technique, config, ports[technique], feed, publisher, budget
+            )
     except BaseException:
         for server in started.values():
             await server.stop()
@@ -325,24 +328,52 @@ async def start_techniques(
     return started
 
 
+async def start_technique(
+    technique: str,
+    config: ServerConfig,
+    port: int,
+    feed: Feed,
+    publisher: Publisher,
+    budget: ConnectionBudget | None = None,
+) -> RunningServer:
+    """One technique server of the demo, open to pages from the same host (the CORS headers
+    for HTTP; ``allowed_origins`` for the WebSocket upgrade, the one request that the browser
+    sends without CORS)."""
+    same_host_config = dataclasses.replace(
+        config, allowed_origins=(*config.allowed_origins, "same-host")
+    )
+    app = make_app(technique, same_host_config, feed=feed, publisher=publisher)
+    allow_same_host_pages(app)
+    return await start(app, config.host, port, budget=budget)
+
+
 async def start_demo(config: ServerConfig | None = None) -> Demo:
-    """Start the page and the four techniques on one feed and one publisher."""
+    """Start the page and the four techniques on one feed and one publisher, each technique
+    behind its network emulator on the technique's public port (``servers.demonet``)."""
     config = config or ServerConfig()
     ports = demo_ports(config)
     feed = Feed(config.history_size)
     publisher = Publisher(feed, config.publish_rate, config.arrivals)
     # The five servers share one process, so one ceiling under its file-descriptor limit.
     budget = ConnectionBudget(config.max_connections or default_max_connections())
-    started = await start_techniques(config, ports, feed, publisher, budget)
+    started = await start_techniques(config, dict.fromkeys(NAMES, 0), feed, publisher, budget)
+
+    async def restarter(technique: str, port: int) -> RunningServer:
+        return await start_technique(technique, config, port, feed, publisher, budget)
+
+    network = DemoNetwork(started, restarter)
     try:
+        await network.start(config.host, ports)
         page_app = make_page_app(config, publisher, started)
+        add_network_routes(page_app, network)
         page = await start(page_app, config.host, ports["demo"], budget=budget)
     except BaseException:
+        await network.stop()
         for server in started.values():
             await server.stop()
         raise
     publisher.start()
-    return Demo(page, started, feed, publisher)
+    return Demo(page, started, feed, publisher, network)
 
 
 def lan_addresses() -> Iterator[str]:
@@ -367,7 +398,8 @@ def share_urls(host: str, port: int) -> list[str]:
 def announce(demo: Demo, config: ServerConfig) -> None:
     print(f"pushlab demo listening on {demo.page.url}", flush=True)
     for technique, server in demo.techniques.items():
-        print(f"  {technique:<9} {server.url}", flush=True)
+        public = demo.network.port(technique) if demo.network else server.port
+        print(f"  {technique:<9} http://{url_host(config.host)}:{public}", flush=True)
     local = "127.0.0.1" if config.host in WILDCARD_HOSTS else url_host(config.host)
     print(
         f"Open http://{local}:{demo.page.port}/{teacher_fragment(config)} in a browser.", flush=True

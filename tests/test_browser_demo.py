@@ -312,6 +312,7 @@ async def restart_techniques(demo: Demo, backlog: tuple[str, ...] = ()) -> None:
     first request to them already finds it there.
     """
     ports = {technique: server.port for technique, server in demo.techniques.items()}
+    demo.feed.close()  # the process ends: its held requests with it
     await asyncio.gather(*(server.stop() for server in demo.techniques.values()))
     await demo.publisher.aclose()
     demo.feed = Feed()

@@ -180,7 +180,7 @@ async def test_a_server_that_disappears_mid_conversation_ends_it_with_an_error(s
     server = await start_server("polling")
     stop = asyncio.Event()
     out = Transcript("(nothing new)", 1, stop)
-    talk = asyncio.create_task(converse("polling", server.url, interval_s=0.01, out=out))
+    talk = asyncio.create_task(converse("polling", server.url, interval_s=0.01, out=out, retries=0))
     await stop.wait()
 
     await server.stop()

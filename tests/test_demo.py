@@ -137,7 +137,7 @@ async def test_config_names_the_techniques_by_the_host_the_browser_used(
     async with http.get(f"{demo.page.url}/api/config", headers=headers) as response:
         config = await response.json()
     assert config["techniques"] == {
-        t: f"http://192.168.1.5:{demo.techniques[t].port}" for t in TECHNIQUES
+        t: f"http://192.168.1.5:{demo.network.port(t)}" for t in TECHNIQUES
     }
     assert config["last_id"] == 0
 

@@ -91,3 +91,21 @@ def test_the_cli_passes_the_hardening_options_to_the_config():
     assert (config.header_timeout_s, config.body_timeout_s, config.keepalive_timeout_s) == (3, 4, 5)
     assert (config.max_connections, config.publish_limit_per_s, config.publish_burst) == (6, 7, 8)
     assert config.allowed_hosts == ("a.example",)
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/network", {"technique": "polling", "rtt_ms": 200}),
+        ("/api/cut", {"technique": "longpoll"}),
+        ("/api/restart", {"technique": "sse"}),
+    ],
+)
+async def test_the_network_controls_need_the_key(keyed_demo: Demo, path: str, body: dict) -> None:
+    url = f"{keyed_demo.page.url}{path}"
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, json=body) as response:
+            assert response.status == 403
+            assert "teacher key" in (await response.json())["error"]
+        async with session.post(url, json=body, headers={KEY_HEADER: KEY}) as response:
+            assert response.status == 200

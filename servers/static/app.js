@@ -10,6 +10,7 @@ import {
   t,
 } from "./i18n.js";
 import { LineChart, formatNumber } from "./charts.js";
+import { setUpNetworkControls } from "./network.js";
 import { acceptSteps } from "./sha1.js";
 import { showTeacherNote, teacherHeaders } from "./teacher.js";
 import {
@@ -562,6 +563,7 @@ async function main() {
   }
   applyTranslations();
   setUpControls(panels);
+  await setUpNetworkControls(panels, showStatus);
   renderTabs = watchTabs() ?? renderTabs;
   for (const panel of panels) {
     panel.hiddenPaused = document.hidden && panel.holdsConnection;

@@ -1,9 +1,12 @@
 // The four techniques, each with the browser's own client: fetch on a timer, a fetch loop,
 // WebSocket and EventSource. Each factory returns {start, stop, send} and reports to its panel.
 
+import { Backoff } from "./backoff.js";
 import { t } from "./i18n.js";
 
-const RETRY_DELAY_MS = 2000;
+/** A private close code (RFC 6455 §7.4.2) that pushlab.protocol.GAP_CLOSE_CODE names: "you fell
+ * further behind than the history holds"; the reason is the gap, resume after it. */
+const GAP_CLOSE_CODE = 4001;
 
 const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -15,11 +18,38 @@ async function readJson(response) {
   }
 }
 
+/**
+ * The server says messages from_id…to_id are gone from its history (pushlab.protocol): say so,
+ * as text, and move the cursor past them so that the next request does not ask again.
+ */
+export function showGap(panel, gap) {
+  const from = gap?.from_id;
+  const to = gap?.to_id;
+  if (!Number.isInteger(from) || !Number.isInteger(to) || from < 1 || to < from) return;
+  panel.log("gap", t("log.gap", { from, to }));
+  panel.cursor = Math.max(panel.cursor, to);
+}
+
+/** Wait before the next attempt, saying how long: capped exponential backoff with jitter. */
+async function backOff(panel, backoff) {
+  const waitMs = backoff.nextDelayMs();
+  panel.log("note", t("log.retryIn", { seconds: (waitMs / 1000).toFixed(1) }));
+  panel.setState("reconnecting");
+  await delay(waitMs);
+}
+
+/** A request got through after a break: say that the panel resumes from its cursor. */
+function noteResumed(panel, backoff) {
+  if (backoff.broken) panel.log("note", t("log.resumed", { cursor: panel.cursor }));
+  backoff.reset();
+}
+
 function logAnswer(panel, status, body) {
   if (status >= 400) {
     panel.log("error", t("log.httpError", { status, error: body.error ?? "" }));
     return;
   }
+  if (body.gap) showGap(panel, body.gap);
   const messages = body.messages ?? [];
   if (messages.length === 0) {
     panel.count("empty");
@@ -89,6 +119,7 @@ async function postMessage(panel, baseUrl, text) {
 export function pollingClient(panel, baseUrl, settings) {
   let generation = 0;
   let timer = null;
+  const backoff = new Backoff();
 
   async function pollOnce(mine) {
     if (mine !== generation) return; // paused, reset or restarted since this poll was planned
@@ -99,6 +130,7 @@ export function pollingClient(panel, baseUrl, settings) {
       const response = await fetch(baseUrl + path, { cache: "no-store" });
       const body = await readJson(response);
       if (mine !== generation) return;
+      noteResumed(panel, backoff);
       logAnswer(panel, response.status, body);
       if (response.status === 400) {
         await resyncAfterRestart(panel, baseUrl);
@@ -108,7 +140,8 @@ export function pollingClient(panel, baseUrl, settings) {
     } catch (error) {
       if (mine !== generation) return;
       panel.log("error", t("log.networkError", { error: error.message }));
-      panel.setState("error");
+      await backOff(panel, backoff); // polling too backs off: a herd of pollers is still a herd
+      if (mine !== generation) return;
     }
     timer = setTimeout(() => pollOnce(mine), settings.pollIntervalMs);
   }
@@ -130,6 +163,7 @@ export function pollingClient(panel, baseUrl, settings) {
 export function longPollClient(panel, baseUrl, settings) {
   let generation = 0;
   let controller = null;
+  const backoff = new Backoff();
 
   async function loop(mine) {
     while (mine === generation) {
@@ -145,6 +179,7 @@ export function longPollClient(panel, baseUrl, settings) {
         const body = await readJson(response);
         release(heldLine, sentAt);
         if (mine !== generation) return;
+        if (response.ok) noteResumed(panel, backoff);
         logRelease(panel, response.status, body);
         if (response.status >= 400) {
           // An error comes back at once: without a pause this loop would hammer the server.
@@ -152,17 +187,13 @@ export function longPollClient(panel, baseUrl, settings) {
             await resyncAfterRestart(panel, baseUrl);
             if (mine !== generation) return; // a newer loop took over while we asked
           }
-          panel.log("note", t("log.retryIn", { seconds: RETRY_DELAY_MS / 1000 }));
-          panel.setState("reconnecting");
-          await delay(RETRY_DELAY_MS);
+          await backOff(panel, backoff);
         }
       } catch (error) {
         release(heldLine, sentAt);
         if (mine !== generation) return;
         panel.log("error", t("log.networkError", { error: error.message }));
-        panel.log("note", t("log.retryIn", { seconds: RETRY_DELAY_MS / 1000 }));
-        panel.setState("reconnecting");
-        await delay(RETRY_DELAY_MS);
+        await backOff(panel, backoff);
       }
     }
   }
@@ -199,6 +230,7 @@ export function webSocketClient(panel, wsUrl, { onUpgrade } = {}) {
   let socket = null;
   let running = false;
   let retryTimer = null;
+  const backoff = new Backoff();
 
   function connect() {
     const path = `/ws?since=${panel.cursor}&client=${panel.clientId}`;
@@ -209,6 +241,7 @@ export function webSocketClient(panel, wsUrl, { onUpgrade } = {}) {
     socket = current;
     current.onopen = () => {
       panel.log("in", t("log.upgraded"));
+      noteResumed(panel, backoff);
       panel.setState("open");
       onUpgrade?.();
     };
@@ -218,18 +251,30 @@ export function webSocketClient(panel, wsUrl, { onUpgrade } = {}) {
         panel.log("error", t("log.errorFrame", { error: data.error }));
         return;
       }
+      if ("gap" in data) {
+        showGap(panel, data.gap);
+        return;
+      }
       const bytes = new TextEncoder().encode(event.data).length;
       panel.log("in", t("log.frame", { id: data.id, bytes }));
       panel.receive([data]);
     };
     current.onclose = (event) => {
       if (socket !== current) return;
-      panel.log("note", t("log.closed", { code: event.code }));
+      // 1006 is never sent (RFC 6455 §7.4.1): the browser's word for "no close frame came".
+      if (event.code === 1006) panel.log("note", t("log.closedNoFrame"));
+      else panel.log("note", t("log.closed", { code: event.code }));
       socket = null;
       if (!running) return;
+      if (event.code === GAP_CLOSE_CODE) {
+        showGap(panel, readGap(event.reason));
+        connect(); // the server's instruction, not a fault: resume after the gap at once
+        return;
+      }
+      const waitMs = backoff.nextDelayMs();
       panel.setState("reconnecting");
-      panel.log("note", t("log.retryIn", { seconds: RETRY_DELAY_MS / 1000 }));
-      retryTimer = setTimeout(reconnect, RETRY_DELAY_MS);
+      panel.log("note", t("log.retryIn", { seconds: (waitMs / 1000).toFixed(1) }));
+      retryTimer = setTimeout(reconnect, waitMs);
     };
   }
 
@@ -263,10 +308,19 @@ export function webSocketClient(panel, wsUrl, { onUpgrade } = {}) {
   };
 }
 
+function readGap(text) {
+  try {
+    return JSON.parse(text).gap;
+  } catch {
+    return null;
+  }
+}
+
 export function eventSourceClient(panel, baseUrl) {
   let source = null;
   let opened = false;
   let retryTimer = null;
+  const backoff = new Backoff();
 
   function open() {
     const path = `/events?since=${panel.cursor}`;
@@ -277,15 +331,21 @@ export function eventSourceClient(panel, baseUrl) {
     const current = new EventSource(baseUrl + path);
     source = current;
     current.onopen = () => {
-      if (opened) panel.count("requests"); // the browser's own reconnect was a new request
+      if (opened) {
+        panel.count("requests"); // the browser's own reconnect was a new request
+        panel.log("note", t("log.sseResumed", { id: panel.cursor }));
+      }
       opened = true;
       panel.log("in", t("log.streamOpen"));
+      noteResumed(panel, backoff);
       panel.setState("open");
     };
     current.onmessage = (event) => {
       panel.log("in", t("log.event", { id: event.lastEventId }));
       panel.receive([JSON.parse(event.data)]);
     };
+    // A gap event's id is its to_id, so the browser's Last-Event-ID resumes after the gap.
+    current.addEventListener("gap", (event) => showGap(panel, readGap(`{"gap":${event.data}}`)));
     current.onerror = () => {
       if (source !== current) return;
       if (current.readyState === EventSource.CONNECTING) {
@@ -296,12 +356,13 @@ export function eventSourceClient(panel, baseUrl) {
       // CLOSED: the browser gives up for good on an answer that is not a 200 event stream
       // (a restarted server refuses our Last-Event-ID with 400). Reopen it ourselves.
       panel.log("note", t("log.sseClosed"));
-      panel.log("note", t("log.retryIn", { seconds: RETRY_DELAY_MS / 1000 }));
+      const waitMs = backoff.nextDelayMs();
+      panel.log("note", t("log.retryIn", { seconds: (waitMs / 1000).toFixed(1) }));
       panel.setState("reconnecting");
       retryTimer = setTimeout(async () => {
         await resyncAfterRestart(panel, baseUrl);
         if (source === current) open();
-      }, RETRY_DELAY_MS);
+      }, waitMs);
     };
   }
 
