@@ -6,13 +6,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 import subprocess
 import sys
 from collections.abc import Callable
 
 from pushlab.limits import raise_open_files_limit
-from pushlab.servers.children import stop_children
+from pushlab.servers.children import supervise
 from pushlab.servers.config import ARRIVALS, ServerConfig
 from pushlab.servers.feeds import MEMORY, feed_spec, shared
 from pushlab.techniques import DEMO_PORT, NAMES, TECHNIQUES
@@ -152,10 +151,6 @@ async def serve_one(technique: str, config: ServerConfig, worker_index: int | No
         await server.stop()
 
 
-def stop_on_sigterm(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def run_all(argv: list[str], args: argparse.Namespace, prog: str = PROG) -> int:
     """Four servers, four processes (as in production: each technique alone on its CPU time)."""
     passthrough = [a for a in argv if a != "all"]
@@ -167,15 +162,7 @@ def run_all(argv: list[str], args: argparse.Namespace, prog: str = PROG) -> int:
         subprocess.Popen([sys.executable, "-m", "pushlab.servers", technique, *passthrough])
         for technique in NAMES
     ]
-    signal.signal(signal.SIGTERM, stop_on_sigterm)
-    try:
-        for child in children:
-            child.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop_children(children)
-    return max(child.returncode or 0 for child in children)
+    return supervise(children)
 
 
 def main(

@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -32,7 +31,7 @@ import aiohttp
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from pushlab.servers.children import stop_children
+from pushlab.servers.children import supervise
 from pushlab.servers.common import Handler, stats_snapshot
 from pushlab.servers.config import ServerConfig
 
@@ -168,10 +167,6 @@ async def serve_worker(technique: str, config: ServerConfig, index: int, port: i
         await cluster.redis.aclose()
 
 
-def interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def reserve_port(host: str, port: int) -> socket.socket:
     """Bind (not listen) a reuse-port socket, so that port 0 becomes one port for all workers."""
     holder = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
@@ -192,8 +187,8 @@ def run_workers(technique: str, argv: list[str], config: ServerConfig, port: int
         subprocess.Popen([*command, "--worker-index", str(index)], stdout=subprocess.PIPE)
         for index in range(config.workers)
     ]
-    signal.signal(signal.SIGTERM, interrupt)
-    try:
+
+    def started() -> None:
         for child in children:
             assert child.stdout is not None
             line = child.stdout.readline()
@@ -205,13 +200,8 @@ def run_workers(technique: str, argv: list[str], config: ServerConfig, port: int
         sys.stdout.write(f"pushlab {technique} listening on http://{host}:{port}\n")
         sys.stdout.write(f"pushlab {technique}: {config.workers} workers on {config.feed}\n")
         sys.stdout.flush()
-        for child in children:
-            child.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop_children(children)
-    return max(child.returncode or 0 for child in children)
+
+    return supervise(children, started)
 
 
 def copy_lines(stream: Any) -> None:

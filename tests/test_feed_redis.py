@@ -67,13 +67,14 @@ async def test_one_publish_wakes_every_waiter(new_feed: MakeFeed) -> None:
 
 async def test_follow_yields_backlog_then_each_new_batch(new_feed: MakeFeed) -> None:
     feed = await new_feed()
-    await feed.publish("a")
-    stream = feed.follow(0)
-    assert [m.id for m in await anext(stream)] == [1]
-    next_batch = asyncio.create_task(anext(stream))
-    await asyncio.sleep(0)
-    await feed.publish("b")
-    assert [m.text for m in await next_batch] == ["b"]
+    for text in ("a", "b"):
+        await feed.publish(text)
+    batches = feed.follow(1)
+    assert [m.text for m in await anext(batches)] == ["b"]
+    pending = asyncio.create_task(anext(batches))
+    await asyncio.sleep(0)  # let it park
+    await feed.publish("c")
+    assert [(m.id, m.text) for m in await pending] == [(3, "c")]
 
 
 async def test_close_releases_waiters(new_feed: MakeFeed) -> None:
