@@ -116,3 +116,16 @@ def test_hung_up_long_polls_release_their_waiters_with_the_redis_feed(
         for sock in clients:
             sock.close()
         assert wait_for(port, "clients_connected", 0)["clients_connected"] == 0
+
+
+def test_the_publisher_is_set_through_any_worker_and_runs_in_worker_0(
+    redis_url: str,  # noqa: F811
+) -> None:
+    with server_process("sse", "--workers", "2", "--feed", redis_url) as url:
+        first, second = worker_urls(url, redis_url, "sse")
+        body = json.dumps({"publish_rate": 0.5}).encode()
+        request = urllib.request.Request(second + "/publisher", body, method="POST")
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            assert json.load(answer)["publish_rate"] == 0.5
+        own = [get_json(worker + "/stats/self")["publish_rate"] for worker in (first, second)]
+        assert own == [0.5, 0.0]
