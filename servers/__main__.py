@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pushlab.limits import raise_open_files_limit
 from pushlab.servers.children import supervise
 from pushlab.servers.config import ARRIVALS, ServerConfig
-from pushlab.servers.feeds import MEMORY, feed_spec, shared
+from pushlab.servers.feeds import MEMORY, FeedUnavailableError, feed_spec, shared
 from pushlab.techniques import DEMO_PORT, NAMES, TECHNIQUES
 
 
@@ -203,6 +203,9 @@ def main(
             f"{prog} {args.technique}: cannot listen: {error.strerror or error}",
             file=sys.stderr,
         )
+        return 1
+    except FeedUnavailableError as error:
+        print(f"{prog} {args.technique}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass

@@ -35,6 +35,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from pushlab.servers.feed import (
@@ -49,6 +50,7 @@ log = logging.getLogger("pushlab.feed")
 
 KEY_PREFIX = "pushlab:feed"
 READ_BLOCK_MS = 1000  # how long one XREAD waits before the loop looks at ``closed`` again
+PUBLISH_TIMEOUT_S = 10.0  # a publish whose message never comes back through the stream fails
 READ_COUNT = 1000  # entries per read at most: a reader that fell behind catches up in steps
 
 PUBLISH_SCRIPT = """
@@ -85,6 +87,14 @@ class RedisFeed(Feed):
 
     async def start(self) -> None:
         """Adopt the shared ``feed_id``, load the newest history, and start the one reader."""
+        try:
+            await self._load()
+        except (RedisError, OSError) as error:  # not there, or not a Redis
+            await self.aclose()
+            raise ConnectionError(f"cannot reach the feed at {self.url}: {error}") from None
+        self._reader = asyncio.create_task(self._read_stream(), name="redis feed reader")
+
+    async def _load(self) -> None:
         await self._client.set(f"{KEY_PREFIX}:id", secrets.token_hex(8), nx=True)
         self.feed_id = (await self._client.get(f"{KEY_PREFIX}:id")).decode()
         newest = await self._client.xrevrange(self.stream_key, count=self.history.maxlen)
@@ -92,7 +102,6 @@ class RedisFeed(Feed):
             self._take(entry_message(entry_id, fields))
         if not newest:  # an empty stream: start after the counter (0 for a new feed)
             self.last_id = int(await self._client.get(self.counter_key) or 0)
-        self._reader = asyncio.create_task(self._read_stream(), name="redis feed reader")
 
     async def aclose(self) -> None:
         self.close()

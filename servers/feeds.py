@@ -17,6 +17,11 @@ from pushlab.servers.feed import Feed
 MEMORY = "memory"
 
 
+class FeedUnavailableError(Exception):
+    """The shared feed cannot be reached (Redis down, wrong URL): a one-line error, not a
+    traceback."""
+
+
 def feed_spec(text: str) -> str:
     """An argparse type: ``memory`` or a ``redis://HOST:PORT/DB`` URL, else a usage error."""
     if text == MEMORY:
@@ -53,7 +58,10 @@ async def feed_running(feed: Feed) -> AsyncIterator[None]:
     """A cleanup context: connect a shared feed before serving, disconnect after."""
     start, aclose = getattr(feed, "start", None), getattr(feed, "aclose", None)
     if start is not None:
-        await start()
+        try:
+            await start()
+        except OSError as error:  # ConnectionError included: say it in one line
+            raise FeedUnavailableError(str(error)) from None
     yield
     if aclose is not None:
         await aclose()

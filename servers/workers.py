@@ -91,8 +91,11 @@ async def worker_snapshots(app: web.Application) -> list[dict[str, Any]]:
         url = urls.get(str(index).encode())
         if url is None:
             return {"worker": index, "error": "not registered yet"}
-        async with cluster.session.get(url.decode() + "/stats/self") as answer:
-            return {"worker": index, **await answer.json()}
+        try:
+            async with cluster.session.get(url.decode() + "/stats/self") as answer:
+                return {"worker": index, **await answer.json()}
+        except (aiohttp.ClientError, TimeoutError) as error:
+            return {"worker": index, "error": f"does not answer: {error}"}
 
     return list(await asyncio.gather(*(fetch(i) for i in range(cluster.count))))
 
@@ -154,7 +157,7 @@ async def serve_worker(technique: str, config: ServerConfig, index: int, port: i
     private_socket = socket.create_server(("127.0.0.1", 0))
     private_port = private_socket.getsockname()[1]
     await web.SockSite(server.runner, private_socket).start()
-    cluster.session = aiohttp.ClientSession()
+    cluster.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
     await cluster.redis.hset(cluster.registry_key, str(index), f"http://127.0.0.1:{private_port}")
     sys.stdout.write(f"pushlab {technique} worker {index} listening on {server.url}\n")
     sys.stdout.flush()

@@ -129,3 +129,18 @@ def test_the_publisher_is_set_through_any_worker_and_runs_in_worker_0(
             assert json.load(answer)["publish_rate"] == 0.5
         own = [get_json(worker + "/stats/self")["publish_rate"] for worker in (first, second)]
         assert own == [0.5, 0.0]
+
+
+def test_an_unreachable_feed_is_a_one_line_error() -> None:
+    from pushlab.bench.measuring.redis_server import free_port
+
+    answer = subprocess.run(
+        [sys.executable, "-m", "pushlab.servers", "sse", "--port", "0"]
+        + ["--feed", f"redis://127.0.0.1:{free_port()}/0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert answer.returncode == 1
+    assert "cannot reach the feed at redis://" in answer.stderr
+    assert "Traceback" not in answer.stderr
