@@ -134,9 +134,9 @@ def test_the_publisher_is_set_through_any_worker_and_runs_in_worker_0(
 def test_an_unreachable_feed_is_a_one_line_error() -> None:
     from pushlab.bench.measuring.redis_server import free_port
 
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"
     answer = subprocess.run(
-        [sys.executable, "-m", "pushlab.servers", "sse", "--port", "0"]
-        + ["--feed", f"redis://127.0.0.1:{free_port()}/0"],
+        [sys.executable, "-m", "pushlab.servers", "sse", "--port", "0", "--feed", nowhere],
         capture_output=True,
         text=True,
         timeout=30,
