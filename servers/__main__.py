@@ -165,6 +165,15 @@ def run_all(argv: list[str], args: argparse.Namespace, prog: str = PROG) -> int:
     return supervise(children)
 
 
+def scale_out_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with ``--feed`` / ``--workers`` for this command, if anything."""
+    if args.technique == "demo" and (shared(args.feed) or args.workers > 1):
+        return "the classroom demo is one process with its feed in memory (no --feed, --workers)"
+    if args.workers > 1 and not shared(args.feed):
+        return "--workers needs a shared feed (--feed redis://HOST:PORT/DB)"
+    return None
+
+
 def main(
     argv: list[str] | None = None,
     prog: str = PROG,
@@ -179,12 +188,9 @@ def main(
     if args.technique == "all":
         return run_all(argv, args, prog)
     config = config_from(args)
-    if args.workers > 1 and (args.technique == "demo" or not shared(args.feed)):
-        print(
-            f"{prog} {args.technique}: --workers needs one technique and a shared feed"
-            " (--feed redis://HOST:PORT/DB)",
-            file=sys.stderr,
-        )
+    problem = scale_out_problem(args)
+    if problem is not None:
+        print(f"{prog} {args.technique}: {problem}", file=sys.stderr)
         return 2
     if args.workers > 1 and args.worker_index is None:
         from pushlab.servers.workers import run_workers
