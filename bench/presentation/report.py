@@ -137,7 +137,7 @@ def sweep_table(results: Results, sweep: str) -> str:
     table_columns = [("technique", _technique_cell), *map(_column, SWEEP_COLUMNS)]
     if rows["arrivals"].nunique() > 1:
         table_columns.insert(3, _column("arrivals"))
-    if sweep == "workers" or rows["feed"].nunique() > 1:  # issue 13
+    if "feed" in rows and (sweep == "workers" or rows["feed"].nunique() > 1):  # issue 13
         table_columns[1:1] = [_column("feed"), _column("workers"), _column("deliveries_per_s")]
     table_columns += [
         ("missed/dup/reord", _integrity_cell),
