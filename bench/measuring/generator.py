@@ -76,7 +76,8 @@ def emit(event: str, **fields: Any) -> None:
 
 def running_users(environment: Environment) -> list[PushlabUser]:
     assert environment.runner is not None
-    return [greenlet.args[0] for greenlet in environment.runner.user_greenlets]
+    # A worker runner's group can hold a greenlet that is not a user: keep only the users.
+    return [greenlet.args[0] for greenlet in environment.runner.user_greenlets if greenlet.args]
 
 
 def wait_until_connected(environment: Environment, clients: int, timeout_s: float) -> bool:
