@@ -8,6 +8,7 @@ import logging
 import os
 import re
 import resource
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -207,6 +208,7 @@ def stats_snapshot(app: web.Application) -> dict[str, Any]:
         "arrivals": publisher.arrivals,
         "process_cpu_s": round(usage.ru_utime + usage.ru_stime, 6),
         "process_max_rss_kb": usage.ru_maxrss,
+        "server_time": time.time(),  # issue 13: remote load generators measure their offset
     }
 
 

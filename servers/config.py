@@ -34,6 +34,10 @@ class ServerConfig:
     sse_keepalive_s: float = 15.0
     sse_retry_ms: int = 2000
     max_publish_rate: float = 1000.0
+    # Scale-out (issue 13): "memory" or redis://HOST:PORT/DB (servers/feeds.py), and how many
+    # processes serve the port (servers/workers.py).
+    feed: str = "memory"
+    workers: int = 1
 
     @property
     def max_message_bytes(self) -> int:

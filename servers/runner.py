@@ -25,13 +25,21 @@ BACKLOG = 4096  # a bench ramp opens thousands of connections at once
 class MeteredSite(web.BaseSite):
     """A TCP listening socket whose connections report their bytes to ``meter``."""
 
-    __slots__ = ("_bound_port", "_host", "_meter", "_port")
+    __slots__ = ("_bound_port", "_host", "_meter", "_port", "_reuse_port")
 
     def __init__(
-        self, runner: web.AppRunner, host: str, port: int, meter: Meter, *, backlog: int = BACKLOG
+        self,
+        runner: web.AppRunner,
+        host: str,
+        port: int,
+        meter: Meter,
+        *,
+        backlog: int = BACKLOG,
+        reuse_port: bool = False,
     ) -> None:
         super().__init__(runner, backlog=backlog)
         self._host, self._port, self._meter = host, port, meter
+        self._reuse_port = reuse_port  # several worker processes on one port (servers/workers.py)
         self._bound_port: int | None = None
 
     @property
@@ -54,6 +62,7 @@ class MeteredSite(web.BaseSite):
             self._port,
             backlog=self._backlog,
             reuse_address=True,
+            reuse_port=self._reuse_port or None,
         )
         self._bound_port = self._server.sockets[0].getsockname()[1]
 
@@ -82,12 +91,17 @@ class RunningServer:
 
 
 async def start(
-    app: web.Application, host: str = "127.0.0.1", port: int = 0, *, backlog: int = BACKLOG
+    app: web.Application,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    backlog: int = BACKLOG,
+    reuse_port: bool = False,
 ) -> RunningServer:
     """Start ``app`` on ``host:port`` (port 0 picks a free one; see ``RunningServer.port``)."""
     runner = web.AppRunner(app, handler_cancellation=True, access_log=None, shutdown_timeout=2.0)
     await runner.setup()
-    site = MeteredSite(runner, host, port, app[METER], backlog=backlog)
+    site = MeteredSite(runner, host, port, app[METER], backlog=backlog, reuse_port=reuse_port)
     try:
         await site.start()
     except BaseException:
