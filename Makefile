@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PUSHLAB := $(VENV)/bin/pushlab
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install test bench bench-quick bench-full serve demo notebooks lab clean
+.PHONY: install test bench bench-quick bench-full serve demo notebooks lab clean redis stop-redis
 
 install: $(STAMP)
 
@@ -43,6 +43,13 @@ notebooks: install
 lab: install
 	$(PY) -m pip install --quiet -e '.[lab]'
 	$(VENV)/bin/jupyter lab notebooks/
+
+# A local redis-server for --feed (free port, no persistence, pid file .redis.pid); prints its URL.
+redis: install
+	$(PY) -m pushlab.bench.measuring.redis_server start --pidfile .redis.pid
+
+stop-redis: install
+	$(PY) -m pushlab.bench.measuring.redis_server stop --pidfile .redis.pid
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache results/notebooks

@@ -20,11 +20,12 @@ from typing import Any
 from pushlab import techniques
 from pushlab.bench import run
 from pushlab.bench.measuring.arguments import name_list, number_list, seconds, seed_number
+from pushlab.bench.measuring.scale_out import add_scale_out_options, scale_out_changes
 from pushlab.bench.measuring.scenarios import (
+    ALL_SWEEPS,
     DEFAULT,
     FULL,
     QUICK,
-    SWEEPS,
     TECHNIQUES,
     MatrixSettings,
     build_matrix,
@@ -69,7 +70,9 @@ def add_matrix_options(parser: argparse.ArgumentParser) -> None:
         "--techniques", type=name_list(TECHNIQUES), help="e.g. polling,websocket (default: all)"
     )
     parser.add_argument(
-        "--sweeps", type=name_list(SWEEPS), help="clients,rate,interval (default: all three)"
+        "--sweeps",
+        type=name_list(ALL_SWEEPS),
+        help="clients,rate,interval (default: all three); workers: the scale-out sweep",
     )
     parser.add_argument(
         "--clients", type=number_list(int, 1, MAX_CLIENTS), help="client counts, e.g. 10,100"
@@ -98,6 +101,7 @@ def add_matrix_options(parser: argparse.ArgumentParser) -> None:
         help="seed of the Poisson arrivals, shared by every scenario (default: a new one per "
         "run, printed and kept in environment.json; pass it again to repeat the arrivals)",
     )
+    add_scale_out_options(parser)
 
 
 def parse_args(argv: list[str] | None, prog: str = PROG) -> argparse.Namespace:
@@ -122,6 +126,7 @@ def settings_from(args: argparse.Namespace) -> tuple[str, MatrixSettings]:
     changes.update({name: value for name, value in given.items() if value is not None})
     # A seed is drawn even for periodic arrivals (unused there), so every run records one.
     changes["arrival_seed"] = random.randrange(2**32) if args.seed is None else args.seed
+    changes.update(scale_out_changes(args))
     return mode, replace(settings, **changes)
 
 

@@ -35,6 +35,7 @@ from pushlab.bench.analysis.row import ResultRow
 from pushlab.bench.measuring import harness
 from pushlab.bench.measuring.processes import stop, stop_all_children
 from pushlab.bench.measuring.sampling import SAMPLE_HZ
+from pushlab.bench.measuring.scale_out import ScaleOut, redis_for_run, remote_workers
 from pushlab.bench.measuring.scenarios import MatrixSettings, Scenario, unique_scenarios
 from pushlab.bench.measuring.trace import trace_all
 
@@ -177,14 +178,17 @@ def measure_all(
     affinity: harness.Affinity,
     run_dir: Path,
     rows: dict[str, ResultRow],
+    scale: ScaleOut | None = None,
 ) -> None:
     """Every scenario in turn; ``summary.csv`` is rewritten after each one."""
     progress = Progress(scenarios)
+    scale = scale or ScaleOut()
     for index, scenario in enumerate(scenarios):
         progress.starting(index)
         scenario_started = time.monotonic()
         try:
-            measurement = harness.run_scenario(scenario, affinity, run_dir)
+            scenario_cpus, plan = scale.plan(scenario, affinity)
+            measurement = harness.run_scenario(scenario, scenario_cpus, run_dir, plan)
         except (OSError, RuntimeError, TimeoutError, ValueError, KeyError) as error:
             rows[scenario.id] = failed_row(scenario, error)
             print(f"    FAILED: {type(error).__name__}: {error}", flush=True)
@@ -230,7 +234,9 @@ def run_bench(
     rows: dict[str, ResultRow] = {}
     interrupted = False
     try:
-        measure_all(scenarios, matrix, affinity, run_dir, rows)
+        with redis_for_run(settings, scenarios, affinity.server) as feed_url:
+            scale = ScaleOut(feed_url, remote_workers(settings))
+            measure_all(scenarios, matrix, affinity, run_dir, rows, scale)
         if not args.no_trace:
             record_trace(run_dir, settings.techniques, affinity, settings.trace_s)
     except KeyboardInterrupt:

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
-import signal
 import subprocess
 import sys
 from collections.abc import Callable
 
 from pushlab.limits import raise_open_files_limit
+from pushlab.servers.children import supervise
 from pushlab.servers.config import (
     ARRIVALS,
     BODY_TIMEOUT_S,
@@ -22,6 +21,7 @@ from pushlab.servers.config import (
     PUBLISH_LIMIT_PER_S,
     ServerConfig,
 )
+from pushlab.servers.feeds import MEMORY, FeedUnavailableError, feed_spec, shared
 from pushlab.servers.teacher import key_for
 from pushlab.techniques import DEMO_PORT, NAMES, TECHNIQUES
 
@@ -103,8 +103,27 @@ def parse_args(
         action="store_true",
         help="offer permessage-deflate (off by default: the bench measures raw frames)",
     )
+    add_scale_out_options(parser)
     add_hardening_options(parser)
     return parser.parse_args(argv)
+
+
+def add_scale_out_options(parser: argparse.ArgumentParser) -> None:
+    """Issue 13: the feed's backend, and several processes on one port."""
+    parser.add_argument(
+        "--feed",
+        type=feed_spec,
+        default=MEMORY,
+        help="where messages live: memory (default, one process) or redis://HOST:PORT/DB"
+        " (shared by workers, kept across restarts)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        help="processes serving the port (SO_REUSEPORT); more than 1 needs --feed redis://…",
+    )
+    parser.add_argument("--worker-index", type=int, default=None, help=argparse.SUPPRESS)
 
 
 def add_hardening_options(parser: argparse.ArgumentParser) -> None:
@@ -181,6 +200,8 @@ def config_from(args: argparse.Namespace) -> ServerConfig:
         max_text_bytes=args.max_text_bytes,
         allowed_origins=tuple(args.allow_origin),
         ws_compress=args.ws_compress,
+        feed=args.feed,
+        workers=args.workers,
         **{field: getattr(args, option) for field, option in HARDENING_FIELDS.items()},
         allowed_hosts=tuple(args.allow_host),
         teacher_key=args.teacher_key or key_for(args.host),
@@ -198,11 +219,15 @@ HARDENING_FIELDS = {
 """``ServerConfig`` field ← the ``add_hardening_options`` option that fills it."""
 
 
-async def serve_one(technique: str, config: ServerConfig) -> None:
+async def serve_one(technique: str, config: ServerConfig, worker_index: int | None = None) -> None:
     from pushlab.servers.app import make_app
     from pushlab.servers.runner import start, wait_for_stop_signal
 
     port = TECHNIQUES[technique].port if config.port is None else config.port
+    if config.workers > 1 and worker_index is not None:
+        from pushlab.servers.workers import serve_worker
+
+        return await serve_worker(technique, config, worker_index, port)
     server = await start(make_app(technique, config), config.host, port)
     # One write call per line: under `all` four processes share this pipe, and print() issues
     # the text and its newline as two writes when stdout is unbuffered (PYTHONUNBUFFERED=1).
@@ -214,10 +239,6 @@ async def serve_one(technique: str, config: ServerConfig) -> None:
         await wait_for_stop_signal()
     finally:
         await server.stop()
-
-
-def stop_on_sigterm(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def run_all(argv: list[str], args: argparse.Namespace, prog: str = PROG) -> int:
@@ -234,22 +255,16 @@ def run_all(argv: list[str], args: argparse.Namespace, prog: str = PROG) -> int:
         subprocess.Popen([sys.executable, "-m", "pushlab.servers", technique, *passthrough])
         for technique in NAMES
     ]
-    signal.signal(signal.SIGTERM, stop_on_sigterm)
-    try:
-        for child in children:
-            child.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGINT)
-        for child in children:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                child.wait(timeout=5)
-            if child.poll() is None:
-                child.kill()
-    return max(child.returncode or 0 for child in children)
+    return supervise(children)
+
+
+def scale_out_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with ``--feed`` / ``--workers`` for this command, if anything."""
+    if args.technique == "demo" and (shared(args.feed) or args.workers > 1):
+        return "the classroom demo is one process with its feed in memory (no --feed, --workers)"
+    if args.workers > 1 and not shared(args.feed):
+        return "--workers needs a shared feed (--feed redis://HOST:PORT/DB)"
+    return None
 
 
 def main(
@@ -266,18 +281,32 @@ def main(
     if args.technique == "all":
         return run_all(argv, args, prog)
     config = config_from(args)
+    problem = scale_out_problem(args)
+    if problem is not None:
+        print(f"{prog} {args.technique}: {problem}", file=sys.stderr)
+        return 2
+    if args.workers > 1 and args.worker_index is None:
+        from pushlab.servers.workers import run_workers
+
+        port = TECHNIQUES[args.technique].port if args.port is None else args.port
+        if config.teacher_key is not None and args.teacher_key is None:  # one key for all
+            argv = [*argv, "--teacher-key", config.teacher_key]
+        return run_workers(args.technique, argv, config, port)
     try:
         if args.technique == "demo":
             from pushlab.servers.demo import serve_demo
 
             asyncio.run(serve_demo(config))
         else:
-            asyncio.run(serve_one(args.technique, config))
+            asyncio.run(serve_one(args.technique, config, args.worker_index))
     except OSError as error:
         print(
             f"{prog} {args.technique}: cannot listen: {error.strerror or error}",
             file=sys.stderr,
         )
+        return 1
+    except FeedUnavailableError as error:
+        print(f"{prog} {args.technique}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass

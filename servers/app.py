@@ -11,6 +11,7 @@ from pushlab.servers import longpoll, polling, sse, websocket
 from pushlab.servers.common import add_common_routes, count_requests, errors_as_json
 from pushlab.servers.config import ServerConfig
 from pushlab.servers.feed import Feed
+from pushlab.servers.feeds import feed_running, make_feed
 from pushlab.servers.guard import install_guards
 from pushlab.servers.keys import CONFIG, FEED, METER, PUBLISHER, TECHNIQUE_PATHS
 from pushlab.servers.metering import Meter
@@ -45,7 +46,7 @@ def make_app(
     entry = technique(technique_name)  # a ValueError naming the known techniques
     config = config or ServerConfig()
     owns_feed = feed is None  # a shared feed (the demo's) is closed by its owner, not by one app
-    feed = feed or Feed(config.history_size)
+    feed = feed or make_feed(config.feed, config.history_size)
     owns_publisher = publisher is None
     publisher = publisher or Publisher(feed, config.publish_rate, config.arrivals)
 
@@ -67,6 +68,8 @@ def make_app(
 
     if owns_feed:
         app.on_shutdown.append(close_feed)
+        # connected before the publisher starts, disconnected after it stops
+        app.cleanup_ctx.append(lambda app: feed_running(feed))
     if owns_publisher:
 
         async def run_publisher(app: web.Application) -> AsyncIterator[None]:

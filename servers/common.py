@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import resource
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -225,6 +226,7 @@ def stats_snapshot(app: web.Application) -> dict[str, Any]:
         "arrivals": publisher.arrivals,
         "process_cpu_s": round(usage.ru_utime + usage.ru_stime, 6),
         "process_max_rss_kb": usage.ru_maxrss,
+        "server_time": time.time(),  # issue 13: remote load generators measure their offset
         "limits": limits_snapshot(app),
     }
 

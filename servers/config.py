@@ -41,6 +41,10 @@ class ServerConfig:
     sse_keepalive_s: float = 15.0
     sse_retry_ms: int = 2000
     max_publish_rate: float = 1000.0
+    # Scale-out (issue 13): "memory" or redis://HOST:PORT/DB (servers/feeds.py), and how many
+    # processes serve the port (servers/workers.py).
+    feed: str = "memory"
+    workers: int = 1
     # --- hardening (issue 16): timeouts, limits, the teacher key; see servers/limits.py ---
     header_timeout_s: float = HEADER_TIMEOUT_S
     body_timeout_s: float = BODY_TIMEOUT_S

@@ -35,7 +35,15 @@ LINGERING_S = 2.0  # aiohttp's default is 10 s: a client that stopped sending ke
 class MeteredSite(web.BaseSite):
     """A TCP listening socket whose connections report their bytes to ``meter``."""
 
-    __slots__ = ("_bound_port", "_budget", "_header_timeout_s", "_host", "_meter", "_port")
+    __slots__ = (
+        "_bound_port",
+        "_budget",
+        "_header_timeout_s",
+        "_host",
+        "_meter",
+        "_port",
+        "_reuse_port",
+    )
 
     def __init__(
         self,
@@ -47,9 +55,11 @@ class MeteredSite(web.BaseSite):
         backlog: int = BACKLOG,
         budget: ConnectionBudget | None = None,
         header_timeout_s: float = HEADER_TIMEOUT_S,
+        reuse_port: bool = False,
     ) -> None:
         super().__init__(runner, backlog=backlog)
         self._host, self._port, self._meter = host, port, meter
+        self._reuse_port = reuse_port  # several worker processes on one port (servers/workers.py)
         self._bound_port: int | None = None
         self._budget = budget or ConnectionBudget(default_max_connections())
         self._header_timeout_s = header_timeout_s
@@ -74,6 +84,7 @@ class MeteredSite(web.BaseSite):
             self._port,
             backlog=self._backlog,
             reuse_address=True,
+            reuse_port=self._reuse_port or None,
         )
         self._bound_port = self._server.sockets[0].getsockname()[1]
 
@@ -108,6 +119,7 @@ async def start(
     *,
     backlog: int = BACKLOG,
     budget: ConnectionBudget | None = None,
+    reuse_port: bool = False,
 ) -> RunningServer:
     """Start ``app`` on ``host:port`` (port 0 picks a free one; see ``RunningServer.port``).
 
@@ -138,6 +150,7 @@ async def start(
         backlog=backlog,
         budget=budget,
         header_timeout_s=config.header_timeout_s,
+        reuse_port=reuse_port,
     )
     try:
         await site.start()

@@ -57,6 +57,7 @@ class Window:
     samples: tuple[Sample, ...]
     generator_report: dict[str, Any]
     deliveries: dict[str, np.ndarray] = field(repr=False)
+    cores_short: bool = False  # issue 13: fewer CPUs than server workers + generator processes
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,27 @@ def result_row(
             scenario.clients, len(deliveries.expected_users), requests.target_per_s, requests.per_s
         ),
         notes=window_notes(window, requests),
+        **scale_out_columns(window, check.delivered, window_s),
     )
+
+
+def scale_out_columns(window: Window, delivered: int, window_s: float) -> dict[str, Any]:
+    """Issue 13's columns: the set-up, and the generators' clock offsets (measured by each
+    Locust worker against the server and already taken out of its latencies)."""
+    scenario = window.scenario
+    offsets = window.deliveries.get("clock_offset_s", np.array([]))  # none: one local clock
+    uncertainties = window.deliveries.get("clock_uncertainty_s", np.array([]))
+    return {
+        "feed": scenario.feed,
+        "workers": scenario.workers,
+        "generator_processes": scenario.generator_processes,
+        "cores_short": window.cores_short,
+        "deliveries_per_s": metrics.ratio(delivered, window_s),
+        "clock_offset_ms": float(np.max(np.abs(offsets))) * 1000 if offsets.size else math.nan,
+        "clock_uncertainty_ms": float(np.max(uncertainties)) * 1000
+        if uncertainties.size
+        else math.nan,
+    }
 
 
 def _number(value: float | None) -> float:
@@ -249,6 +270,9 @@ def window_notes(window: Window, requests: Requests) -> str:
         requests.per_s,
         window.generator_cpu_percent,
     )
+    if window.cores_short:
+        shared = "fewer CPUs than server workers + generator processes: they shared CPUs"
+        notes = "; ".join(filter(None, [notes, shared]))
     if window.overhead.extended_s >= EXTENSION_NOTED_S:
         extension = (
             f"window extended by {window.overhead.extended_s:.1f} s to hold a message or two"
@@ -305,6 +329,9 @@ def failed_row(scenario: Scenario, error: BaseException) -> ResultRow:
             "longpoll_hold_s": _number(scenario.longpoll_hold_s),
             "arrivals": scenario.arrivals,
             "clients_connected": 0,
+            "feed": scenario.feed,
+            "workers": scenario.workers,
+            "generator_processes": scenario.generator_processes,
             "notes": f"failed: {type(error).__name__}: {error}",
         }
     )

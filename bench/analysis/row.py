@@ -160,6 +160,24 @@ class ResultRow:
         "load achieved", "every client connected, and polling's request rate was met"
     )
     notes: str = text("notes", "what a reader of the row should know")
+    # --- Past one process and one machine (issue 13) ---
+    feed: str = text("feed", "where the messages lived: memory, or redis (shared by workers)")
+    workers: int = count("workers", "server processes sharing the port")
+    generator_processes: int = count(
+        "generator processes", "Locust workers behind a master (0: one Locust process)"
+    )
+    cores_short: bool = flag(
+        "cores short", "fewer CPUs than server workers + generator processes: they shared CPUs"
+    )
+    deliveries_per_s: float = number(
+        "msg/s", "deliveries", "first receipts per second, all clients"
+    )
+    clock_offset_ms: float = number(
+        "ms", "clock offset", "largest |offset| of a generator's clock to the server's (corrected)"
+    )
+    clock_uncertainty_ms: float = number(
+        "ms", "clock uncertainty", "half the fastest round trip of the offset measurement"
+    )
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -24,7 +24,10 @@ def flagged(frame: pd.DataFrame) -> pd.Series:
     A saturated generator or a load not achieved means the server saw less than the scenario
     asked for. Those rows stay in every table and plot — marked, never dropped.
     """
-    return frame["generator_saturated"].astype(bool) | ~frame["load_achieved"].astype(bool)
+    marked = frame["generator_saturated"].astype(bool) | ~frame["load_achieved"].astype(bool)
+    if "cores_short" in frame:  # issue 13: server workers and generators shared CPUs
+        marked |= frame["cores_short"].fillna(False).astype(bool)
+    return marked
 
 
 def flag_reason(row: pd.Series) -> str:
@@ -54,6 +57,8 @@ def flag_reason(row: pd.Series) -> str:
             reasons.append(f"load not achieved ({rate})")
         else:
             reasons.append("load not achieved")
+    if bool(row.get("cores_short", False)):
+        reasons.append(f"CPUs shared ({row['workers']:.0f} workers + generator, too few cores)")
     return "; ".join(reasons)
 
 

@@ -76,7 +76,8 @@ def emit(event: str, **fields: Any) -> None:
 
 def running_users(environment: Environment) -> list[PushlabUser]:
     assert environment.runner is not None
-    return [greenlet.args[0] for greenlet in environment.runner.user_greenlets]
+    # A worker runner's group can hold a greenlet that is not a user: keep only the users.
+    return [greenlet.args[0] for greenlet in environment.runner.user_greenlets if greenlet.args]
 
 
 def wait_until_connected(environment: Environment, clients: int, timeout_s: float) -> bool:
@@ -98,6 +99,14 @@ def wait_until_connected(environment: Environment, clients: int, timeout_s: floa
 def read_command() -> str:
     """One line from the harness, read in a native thread so the users keep running."""
     return gevent.get_hub().threadpool.apply(sys.stdin.readline)
+
+
+def read_stop() -> tuple[int, float]:
+    """``stop B DRAIN_S`` from the harness: the window's last id and the drain's limit."""
+    command = read_command().split()
+    last_id = int(command[1]) if len(command) >= 2 and command[0] == "stop" else 0
+    drain_s = float(command[2]) if len(command) >= 3 else 0.0
+    return last_id, drain_s
 
 
 def drain(environment: Environment, last_id: int, timeout_s: float) -> bool:
@@ -125,9 +134,13 @@ def locust_counts(environment: Environment) -> dict[str, Any]:
 
 
 def save(path: Path, log: DeliveryLog, users: list[PushlabUser]) -> None:
+    np.savez(path, **delivery_arrays(log, users))
+
+
+def delivery_arrays(log: DeliveryLog, users: list[PushlabUser]) -> dict[str, np.ndarray]:
+    """What ``save`` writes (and what a Locust worker sends its master, ``generator_cluster``)."""
     users = sorted(users, key=lambda user: user.number)
-    np.savez(
-        path,
+    return dict(
         user=np.array(log.user, dtype=np.int64),
         message_id=np.array(log.message_id, dtype=np.int64),
         ts=np.array(log.ts, dtype=np.float64),
@@ -141,9 +154,13 @@ def save(path: Path, log: DeliveryLog, users: list[PushlabUser]) -> None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m pushlab.bench.measuring.generator", description=__doc__
-    )
+    return build_parser().parse_args(argv)
+
+
+def build_parser(
+    prog: str = "python -m pushlab.bench.measuring.generator",
+) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     parser.add_argument("technique", choices=sorted(USER_CLASSES))
     parser.add_argument("--host", required=True, help="the server, e.g. http://127.0.0.1:8001")
     parser.add_argument("--clients", type=int, required=True)
@@ -157,7 +174,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--spawn-rate", type=float, default=0.0, help="users/s (0: all in ~1 s)")
     parser.add_argument("--connect-timeout", type=float, default=60.0)
     parser.add_argument("--out", type=Path, required=True, help="where to write the .npz")
-    return parser.parse_args(argv)
+    return parser
+
+
+def configure_users(args: argparse.Namespace) -> type[PushlabUser]:
+    """The technique's user class, aimed at the server with the run's settings."""
+    user_class = USER_CLASSES[args.technique]
+    user_class.host = args.host
+    PollingUser.poll_interval_s = args.poll_interval
+    LongPollUser.hold_s = args.hold
+    return user_class
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -167,11 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("locust.runners").setLevel(logging.ERROR)  # "spawn rate > 100" and CPU
     # warnings: the harness measures this process's CPU itself.
 
-    user_class = USER_CLASSES[args.technique]
-    user_class.host = args.host
-    PollingUser.poll_interval_s = args.poll_interval
-    LongPollUser.hold_s = args.hold
-
+    user_class = configure_users(args)
     environment = Environment(user_classes=[user_class])
     log = DeliveryLog()
     environment.events.request.add_listener(log.on_request)
@@ -182,9 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     connected = sum(u.connected_at is not None for u in running_users(environment))
     emit("ready", connected=connected, clients=args.clients, timed_out=not all_connected)
 
-    command = read_command().split()
-    last_id = int(command[1]) if len(command) >= 2 and command[0] == "stop" else 0
-    drain_s = float(command[2]) if len(command) >= 3 else 0.0
+    last_id, drain_s = read_stop()
     drained = drain(environment, last_id, drain_s) if last_id > 0 else True
 
     users = running_users(environment)

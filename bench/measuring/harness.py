@@ -39,8 +39,14 @@ import numpy as np
 from pushlab import techniques
 from pushlab.bench.analysis import metrics
 from pushlab.bench.analysis.measurement import Measurement, Window, WindowOverhead, measure
+from pushlab.bench.measuring.distributed import RemoteWorkers, generator_module
 from pushlab.bench.measuring.processes import copy_rest, read_line, spawn, stop
-from pushlab.bench.measuring.sampling import ProcessSampler, cpu_seconds, rss_mb
+from pushlab.bench.measuring.sampling import (
+    ProcessSampler,
+    busiest_cpu_seconds,
+    busiest_delta,
+    rss_mb,
+)
 from pushlab.bench.measuring.scenarios import Scenario
 from pushlab.bench.measuring.stats_connection import Exchange, ServerConnection
 
@@ -101,9 +107,18 @@ class Server:
 
 
 def start_server(
-    technique: str, arrivals: str, cpus: frozenset[int], log: IO[bytes], publish_rate: float = 0
+    technique: str,
+    arrivals: str,
+    cpus: frozenset[int],
+    log: IO[bytes],
+    publish_rate: float = 0,
+    *,
+    feed_url: str | None = None,
+    workers: int = 1,
 ) -> Server:
     args = [technique, "--port", "0", "--rate", f"{publish_rate:g}", "--arrivals", arrivals]
+    if feed_url is not None:  # issue 13: a shared feed, and N processes on the port
+        args += ["--feed", feed_url, "--workers", str(workers)]
     process = spawn("pushlab.servers", args, cpus, log)
     assert process.stdout is not None
     try:
@@ -123,7 +138,13 @@ class Generator:
     """The ``python -m pushlab.bench.measuring.generator`` child and its line protocol."""
 
     def __init__(
-        self, scenario: Scenario, server: Server, cpus: frozenset[int], raw: Path, log: IO[bytes]
+        self,
+        scenario: Scenario,
+        server: Server,
+        cpus: frozenset[int],
+        raw: Path,
+        log: IO[bytes],
+        remote: RemoteWorkers | None = None,
     ) -> None:
         args = [scenario.technique, "--host", server.url, "--clients", str(scenario.clients)]
         args += ["--out", str(raw), "--connect-timeout", f"{connect_timeout_s(scenario.clients):g}"]
@@ -131,7 +152,8 @@ class Generator:
             args += ["--poll-interval", f"{scenario.poll_interval:g}"]
         if scenario.longpoll_hold_s is not None:
             args += ["--hold", f"{scenario.longpoll_hold_s:g}"]
-        self.process = spawn("pushlab.bench.measuring.generator", args, cpus, log, stdin=True)
+        module, extra = generator_module(scenario, remote)
+        self.process = spawn(module, args + extra, cpus, log, stdin=True)
         self.events: queue.Queue[dict[str, Any]] = queue.Queue()
         threading.Thread(target=self._read_events, daemon=True).start()
 
@@ -156,6 +178,11 @@ class Generator:
                 raise TimeoutError(f"the generator sent no {event!r} in {timeout_s:g} s") from None
             if message["event"] == event:
                 return message
+            if message["event"] == "waiting":  # --generator-master: workers start elsewhere
+                print(
+                    f"Waiting for {message['workers']} Locust workers: {message['command']}",
+                    flush=True,
+                )
             if message["event"] == "exit":
                 raise RuntimeError(f"the generator exited before {event!r} (see its log)")
 
@@ -175,33 +202,53 @@ def connect_timeout_s(clients: int) -> float:
 # --- One scenario ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ScaleOutPlan:
+    """Issue 13's part of a scenario's set-up: the Redis feed's URL (for ``feed="redis"``),
+    whether its processes had to share CPUs, and Locust workers started elsewhere."""
+
+    feed_url: str | None = None
+    cores_short: bool = False
+    remote: RemoteWorkers | None = None
+
+
 @contextlib.contextmanager
 def scenario_processes(
-    scenario: Scenario, affinity: Affinity, work_dir: Path
+    scenario: Scenario, affinity: Affinity, work_dir: Path, feed_url: str | None = None
 ) -> Iterator[tuple[Server, Path, IO[bytes]]]:
     """The server of one scenario, stopped whatever happens."""
     log_dir = work_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     with (log_dir / f"{scenario.id}.log").open("wb") as log:
-        server = start_server(scenario.technique, scenario.arrivals, affinity.server, log)
+        server = start_server(
+            scenario.technique,
+            scenario.arrivals,
+            affinity.server,
+            log,
+            feed_url=feed_url if scenario.feed == "redis" else None,
+            workers=scenario.workers,
+        )
         try:
             yield server, log_dir, log
         finally:
             stop(server.process)
 
 
-def run_scenario(scenario: Scenario, affinity: Affinity, work_dir: Path) -> Measurement:
+def run_scenario(
+    scenario: Scenario, affinity: Affinity, work_dir: Path, plan: ScaleOutPlan | None = None
+) -> Measurement:
     """Run one scenario's processes, time its window, and reduce what it recorded to a row."""
     raw_path = work_dir / "raw" / f"{scenario.id}.npz"
     raw_path.parent.mkdir(parents=True, exist_ok=True)
-    with scenario_processes(scenario, affinity, work_dir) as (server, _log_dir, log):
+    plan = plan or ScaleOutPlan()
+    with scenario_processes(scenario, affinity, work_dir, plan.feed_url) as (server, _, log):
         connection = ServerConnection(server.host, server.port)
         sampler = ProcessSampler(server.pid)
         generator: Generator | None = None
         try:
             baseline_rss_mb = rss_mb(server.pid)
             sampler.start()
-            generator = Generator(scenario, server, affinity.generator, raw_path, log)
+            generator = Generator(scenario, server, affinity.generator, raw_path, log, plan.remote)
             ready = generator.wait_for("ready", connect_timeout_s(scenario.clients) + 30)
             server_count_ok = wait_for_server_count(connection, scenario, ready["connected"])
 
@@ -234,6 +281,7 @@ def run_scenario(scenario: Scenario, affinity: Affinity, work_dir: Path) -> Meas
         samples=tuple(sampler.samples),
         generator_report={**done, "ready": ready, "server_count_ok": server_count_ok},
         deliveries=load_deliveries(raw_path),
+        cores_short=plan.cores_short,
     )
     return measure(window)
 
@@ -255,12 +303,12 @@ def time_window(
 ) -> TimedWindow:
     """Open the window with a snapshot, wait its duration, close it with another."""
     sampler.phase = "measure"
-    generator_cpu_before, clock_before = cpu_seconds(generator.pid), time.monotonic()
+    generator_cpu_before, clock_before = busiest_cpu_seconds(generator.pid), time.monotonic()
     before = connection.stats()
     opened_at = time.time()
     time.sleep(scenario.duration_s)
     after, overhead = close_window(connection, before, scenario)
-    generator_cpu = cpu_seconds(generator.pid) - generator_cpu_before
+    generator_cpu = busiest_delta(generator_cpu_before, busiest_cpu_seconds(generator.pid))
     generator_wall = time.monotonic() - clock_before
     return TimedWindow(
         before,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from dataclasses import dataclass
@@ -72,6 +73,23 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time a process has used so far."""
     times = psutil.Process(pid).cpu_times()
     return times.user + times.system
+
+
+def busiest_cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU seconds of a process and of each of its children (Locust's master and workers)."""
+    process = psutil.Process(pid)
+    found = {pid: cpu_seconds(pid)}
+    for child in process.children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            times = child.cpu_times()
+            found[child.pid] = times.user + times.system
+    return found
+
+
+def busiest_delta(before: dict[int, float], after: dict[int, float]) -> float:
+    """The CPU seconds of the busiest process between two readings: a generator of N
+    processes is at its limit when one of them is, not when their sum reaches a core."""
+    return max((seconds - before.get(pid, 0.0) for pid, seconds in after.items()), default=0.0)
 
 
 def rss_mb(pid: int) -> float:

@@ -11,7 +11,7 @@ same ``scenario`` id.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pushlab.techniques import HELD, LONGPOLL_HOLD_S, NAMES
 from pushlab.techniques import technique as technique_entry
@@ -20,6 +20,10 @@ TECHNIQUES = NAMES
 PUSH_TECHNIQUES = HELD
 """The techniques whose clients stay connected: only they go to ``push_clients``."""
 SWEEPS = ("clients", "rate", "interval")
+SCALE_OUT_SWEEP = "workers"
+ALL_SWEEPS = (*SWEEPS, SCALE_OUT_SWEEP)
+"""What ``--sweeps`` accepts: the three run by default, and the scale-out sweep (issue 13)."""
+FEEDS = ("memory", "redis")
 
 MIN_MESSAGES_PER_WINDOW = 3.0
 """At low publish rates the window is stretched so that about this many messages fall in it."""
@@ -39,6 +43,10 @@ class Scenario:
     arrivals: str = "poisson"
     arrival_seed: int | None = None  # the publisher's seed for Poisson gaps; None = unseeded
     longpoll_hold_s: float | None = None  # long polling only; None there means the default
+    # Scale-out (issue 13): where the messages live, and how many server processes serve them.
+    feed: str = "memory"  # or "redis"
+    workers: int = 1
+    generator_processes: int = 0  # Locust workers (0: one process, no master)
 
     def __post_init__(self) -> None:
         entry = technique_entry(self.technique)
@@ -52,13 +60,23 @@ class Scenario:
     def id(self) -> str:
         """A file-name-safe name, e.g. ``polling-c100-r1-i0.5`` or ``sse-c1000-r20``."""
         name = f"{self.technique}-c{self.clients}-r{self.publish_rate:g}"
-        return name if self.poll_interval is None else f"{name}-i{self.poll_interval:g}"
+        name = name if self.poll_interval is None else f"{name}-i{self.poll_interval:g}"
+        return name + scale_out_suffix(self.feed, self.workers)
 
     def describe(self) -> str:
         text = f"{self.technique}, {self.clients:,} clients, {self.publish_rate:g} msg/s"
         if self.poll_interval is not None:
             text += f", polling every {self.poll_interval:g} s"
+        if self.feed != "memory" or self.workers != 1:
+            text += (
+                f", {self.workers} worker{'s' if self.workers != 1 else ''} on a {self.feed} feed"
+            )
         return text
+
+
+def scale_out_suffix(feed: str, workers: int) -> str:
+    """``-redis-w2``; nothing for one process on the memory feed (the ids of earlier runs)."""
+    return ("" if feed == "memory" else f"-{feed}") + ("" if workers == 1 else f"-w{workers}")
 
 
 @dataclass(frozen=True)
@@ -82,6 +100,14 @@ class MatrixSettings:
     arrival_seed: int | None = None
     longpoll_hold_s: float = LONGPOLL_HOLD_S  # how long a long poll asks to be held
     trace_s: float = 4.5  # seconds of trace.json per technique
+    # Scale-out (issue 13): every sweep runs on each feed; the workers sweep runs these counts
+    # (on the Redis feed, and on both feeds at one worker: what the backplane costs).
+    feeds: tuple[str, ...] = ("memory",)
+    workers: tuple[int, ...] = (1, 2, 4)
+    redis_url: str | None = None  # None: the harness starts its own redis-server
+    generator_processes: int = 0  # Locust workers behind a master (0: one Locust process)
+    generator_remote: bool = False  # the workers are started elsewhere (--generator-master)
+    master_bind: str = "127.0.0.1"  # where the Locust master listens for its workers
 
 
 DEFAULT = MatrixSettings()
@@ -135,6 +161,7 @@ def scenario(
         arrivals=settings.arrivals,
         arrival_seed=settings.arrival_seed,
         longpoll_hold_s=settings.longpoll_hold_s,
+        generator_processes=settings.generator_processes,
     )
 
 
@@ -165,6 +192,25 @@ def build_matrix(settings: MatrixSettings) -> list[tuple[str, Scenario]]:
                         scenario(base, technique, base.base_clients, base.base_rate, interval),
                     )
                 )
+    return on_feeds(rows, base.feeds) + workers_sweep(base)
+
+
+def on_feeds(
+    rows: list[tuple[str, Scenario]], feeds: tuple[str, ...]
+) -> list[tuple[str, Scenario]]:
+    return [(sweep, replace(item, feed=feed)) for feed in feeds for sweep, item in rows]
+
+
+def workers_sweep(base: MatrixSettings) -> list[tuple[str, Scenario]]:
+    """Base clients and rate, 1…N workers on the Redis feed, and the memory feed at 1 worker."""
+    if SCALE_OUT_SWEEP not in base.sweeps:
+        return []
+    rows = []
+    for technique in base.techniques:
+        at_base = scenario(base, technique, base.base_clients, base.base_rate, base.base_interval)
+        rows.append((SCALE_OUT_SWEEP, replace(at_base, feed="memory", workers=1)))
+        for workers in sorted(set(base.workers)):
+            rows.append((SCALE_OUT_SWEEP, replace(at_base, feed="redis", workers=workers)))
     return rows
 
 

@@ -25,7 +25,14 @@ from pushlab.bench.analysis.shaping import (
     in_table_order,
     row_label,
 )
-from pushlab.bench.presentation import columns, distributions, polling, sweeps, timeline
+from pushlab.bench.presentation import (
+    columns,
+    distributions,
+    polling,
+    scale_out,
+    sweeps,
+    timeline,
+)
 
 __all__ = [
     "FIGURES",
@@ -42,11 +49,13 @@ SWEEP_ORDER = {
     "clients": ("clients", "publish_rate"),
     "rate": ("publish_rate", "clients"),
     "interval": ("poll_interval", "clients"),
+    "workers": ("workers", "feed"),
 }
 SWEEP_TITLES = {
     "clients": "Clients sweep: more and more clients, one publish rate",
     "rate": "Rate sweep: more and more messages per second, fixed clients",
     "interval": "Interval sweep: polling faster and slower",
+    "workers": "Workers sweep: more server processes on one Redis feed (and memory at one)",
 }
 SWEEP_COLUMNS = (
     "clients",
@@ -128,6 +137,8 @@ def sweep_table(results: Results, sweep: str) -> str:
     table_columns = [("technique", _technique_cell), *map(_column, SWEEP_COLUMNS)]
     if rows["arrivals"].nunique() > 1:
         table_columns.insert(3, _column("arrivals"))
+    if "feed" in rows and (sweep == "workers" or rows["feed"].nunique() > 1):  # issue 13
+        table_columns[1:1] = [_column("feed"), _column("workers"), _column("deliveries_per_s")]
     table_columns += [
         ("missed/dup/reord", _integrity_cell),
         ("flags", _flags_cell),
@@ -198,6 +209,15 @@ FIGURES: tuple[FigureSpec, ...] = (
         "Holding a connection open costs memory (socket buffers, a handler, a queue); polling "
         "holds nothing between requests.",
         lambda results: sweeps.plot_memory(results.summary),
+    ),
+    FigureSpec(
+        "scale_out",
+        "Past one process: server workers on a Redis feed",
+        "Left, deliveries per second; right, server CPU per delivered message (summed over the "
+        "workers; Redis's own CPU is not in it). Stars: the memory feed at one worker, so the "
+        "step from star to line is what the Redis backplane costs. Hollow: the workers and the "
+        "generator shared too few cores.",
+        lambda results: scale_out.plot_scale_out(results.summary),
     ),
     FigureSpec(
         "timeline",

@@ -1,0 +1,105 @@
+"""Past one process in the bench (issue 13): the scale-out matrix, and --quick-sized runs with
+Locust's master and two workers, and with two server workers on a Redis feed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pushlab.bench.cli import parse_args, settings_from
+from pushlab.bench.measuring.harness import Affinity
+from pushlab.bench.measuring.scale_out import scenario_affinity
+from pushlab.bench.measuring.scenarios import build_matrix
+from tests.redis_fixture import redis_server, redis_url  # noqa: F401 (fixtures)
+
+CHECKS = ["messages_delivered", "missed", "duplicated", "reordered", "clients_connected"]
+
+
+def matrix(*argv: str) -> list:
+    return build_matrix(settings_from(parse_args(["--quick", *argv]))[1])
+
+
+def test_the_workers_sweep_compares_feeds_at_one_worker_and_redis_past_it() -> None:
+    rows = matrix("--techniques", "sse", "--sweeps", "workers", "--workers", "1,2,4")
+    assert [(s.feed, s.workers) for _, s in rows] == [
+        ("memory", 1),
+        ("redis", 1),
+        ("redis", 2),
+        ("redis", 4),
+    ]
+    assert len({s.id for _, s in rows}) == 4
+    assert {(s.clients, s.publish_rate) for _, s in rows} == {(40, 1.0)}
+
+
+def test_every_sweep_runs_on_each_feed_asked_for() -> None:
+    rows = matrix("--techniques", "sse", "--sweeps", "rate", "--feed", "memory,redis")
+    assert sorted({s.feed for _, s in rows}) == ["memory", "redis"]
+    assert len(rows) == 2 * len(matrix("--techniques", "sse", "--sweeps", "rate"))
+
+
+def test_a_feed_url_is_checked_and_kept() -> None:
+    _, settings = settings_from(parse_args(["--feed", "redis://127.0.0.1:6390/2"]))
+    assert (settings.feeds, settings.redis_url) == (("redis",), "redis://127.0.0.1:6390/2")
+    with pytest.raises(SystemExit):
+        parse_args(["--feed", "redis://nowhere"])
+
+
+def test_rows_are_flagged_when_the_machine_has_too_few_cores() -> None:
+    two = Affinity(frozenset({0}), frozenset({1}), frozenset({1}))
+    four = Affinity(frozenset({0}), frozenset({1}), frozenset({2, 3}))
+    (_, two_workers), *_ = [r for r in matrix("--sweeps", "workers") if r[1].workers == 2]
+    assert scenario_affinity(two, two_workers)[1] is True
+    affinity, short = scenario_affinity(four, two_workers)
+    assert not short
+    assert (affinity.server, affinity.generator) == (frozenset({0, 1}), frozenset({2}))
+
+
+def run_bench(out: Path, *argv: str) -> pd.DataFrame:
+    command = [sys.executable, "-m", "pushlab.bench", "--quick", "--no-trace", "--no-report"]
+    finished = subprocess.run(
+        [*command, "--clients", "20", "--out", str(out), *argv],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    return pd.read_csv(out / "summary.csv")
+
+
+@pytest.mark.slow
+def test_two_locust_workers_give_the_same_per_message_checks_as_one_process(
+    tmp_path: Path,
+) -> None:
+    options = ["--techniques", "websocket,longpoll", "--sweeps", "clients"]
+    one = run_bench(tmp_path / "one", *options)
+    two = run_bench(tmp_path / "two", *options, "--generator-processes", "2")
+    assert list(two["generator_processes"]) == [2, 2]
+    assert two[CHECKS].to_dict("records") == one[CHECKS].to_dict("records")
+    assert (two["missed"] == 0).all() and (two["duplicated"] == 0).all()
+    assert (two["messages_delivered"] == two["messages_published"] * 20).all()
+    assert two["clock_uncertainty_ms"].notna().all()
+
+
+@pytest.mark.slow
+def test_server_workers_on_a_redis_feed_deliver_every_message_once(
+    tmp_path: Path,
+    redis_url: str,  # noqa: F811
+) -> None:
+    summary = run_bench(
+        tmp_path / "run",
+        *("--techniques", "sse", "--sweeps", "workers", "--workers", "1,2"),
+        *("--feed", redis_url),
+    )
+    assert list(zip(summary["feed"], summary["workers"], strict=True)) == [
+        ("memory", 1),
+        ("redis", 1),
+        ("redis", 2),
+    ]
+    assert (summary["missed"] == 0).all() and (summary["duplicated"] == 0).all()
+    every = summary["messages_published"] * summary["clients_connected"]
+    assert (summary["messages_delivered"] == every).all()
+    assert (summary["clients_connected"] == summary["clients"]).all()
