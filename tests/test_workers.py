@@ -24,9 +24,12 @@ def get_json(url: str) -> dict:
         return json.load(answer)
 
 
+JSON = {"Content-Type": "application/json"}  # a write needs it (issue 16)
+
+
 def post_text(url: str, text: str) -> None:
     body = json.dumps({"text": text}).encode()
-    request = urllib.request.Request(url + "/messages", body, method="POST")
+    request = urllib.request.Request(url + "/messages", body, JSON, method="POST")
     with urllib.request.urlopen(request, timeout=30) as answer:
         assert answer.status == 201
 
@@ -111,7 +114,7 @@ def test_hung_up_long_polls_release_their_waiters_with_the_redis_feed(
         port = int(url.rsplit(":", 1)[1])
         clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(10)]
         for sock in clients:
-            sock.sendall(b"GET /poll?since=0&timeout=60 HTTP/1.1\r\nHost: x\r\n\r\n")
+            sock.sendall(b"GET /poll?since=0&timeout=60 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         assert wait_for(port, "clients_connected", 10)["clients_connected"] == 10
         for sock in clients:
             sock.close()
@@ -124,7 +127,7 @@ def test_the_publisher_is_set_through_any_worker_and_runs_in_worker_0(
     with server_process("sse", "--workers", "2", "--feed", redis_url) as url:
         first, second = worker_urls(url, redis_url, "sse")
         body = json.dumps({"publish_rate": 0.5}).encode()
-        request = urllib.request.Request(second + "/publisher", body, method="POST")
+        request = urllib.request.Request(second + "/publisher", body, JSON, method="POST")
         with urllib.request.urlopen(request, timeout=30) as answer:
             assert json.load(answer)["publish_rate"] == 0.5
         own = [get_json(worker + "/stats/self")["publish_rate"] for worker in (first, second)]
