@@ -13,13 +13,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from pushlab.bench.measuring.network_matrix import network_rows, network_suffix, network_words
 from pushlab.techniques import HELD, LONGPOLL_HOLD_S, NAMES
 from pushlab.techniques import technique as technique_entry
 
 TECHNIQUES = NAMES
 PUSH_TECHNIQUES = HELD
 """The techniques whose clients stay connected: only they go to ``push_clients``."""
-SWEEPS = ("clients", "rate", "interval")
+SWEEPS = ("clients", "rate", "interval", "network", "faults")
+DEFAULT_SWEEPS = ("clients", "rate", "interval", "network")
+"""The fault sweep runs when asked for (``--sweeps faults``) and in ``--full``."""
 
 MIN_MESSAGES_PER_WINDOW = 3.0
 """At low publish rates the window is stretched so that about this many messages fall in it."""
@@ -39,6 +42,13 @@ class Scenario:
     arrivals: str = "poisson"
     arrival_seed: int | None = None  # the publisher's seed for Poisson gaps; None = unseeded
     longpoll_hold_s: float | None = None  # long polling only; None there means the default
+    # Network and faults (issue 12, bench/measuring/network_matrix.py): rtt_ms None = loopback,
+    # straight to the server; a number (0 included) = through the emulator with that RTT.
+    rtt_ms: float | None = None
+    jitter_ms: float = 0.0
+    fault: str = ""  # "", "drop", "stall" or "restart"
+    stall_s: float = 0.0  # stall only
+    resume: bool = True  # False: after a reconnect, start from the feed's present
 
     def __post_init__(self) -> None:
         entry = technique_entry(self.technique)
@@ -52,13 +62,15 @@ class Scenario:
     def id(self) -> str:
         """A file-name-safe name, e.g. ``polling-c100-r1-i0.5`` or ``sse-c1000-r20``."""
         name = f"{self.technique}-c{self.clients}-r{self.publish_rate:g}"
-        return name if self.poll_interval is None else f"{name}-i{self.poll_interval:g}"
+        if self.poll_interval is not None:
+            name += f"-i{self.poll_interval:g}"
+        return name + network_suffix(self)
 
     def describe(self) -> str:
         text = f"{self.technique}, {self.clients:,} clients, {self.publish_rate:g} msg/s"
         if self.poll_interval is not None:
             text += f", polling every {self.poll_interval:g} s"
-        return text
+        return text + network_words(self)
 
 
 @dataclass(frozen=True)
@@ -66,7 +78,7 @@ class MatrixSettings:
     """The values each sweep runs through, and the base values the others stay at."""
 
     techniques: tuple[str, ...] = TECHNIQUES
-    sweeps: tuple[str, ...] = SWEEPS
+    sweeps: tuple[str, ...] = DEFAULT_SWEEPS
     clients: tuple[int, ...] = (10, 100, 1000)
     push_clients: tuple[int, ...] = ()  # extra client counts for the push techniques only
     rates: tuple[float, ...] = (0.2, 1.0, 5.0, 20.0)
@@ -82,6 +94,13 @@ class MatrixSettings:
     arrival_seed: int | None = None
     longpoll_hold_s: float = LONGPOLL_HOLD_S  # how long a long poll asks to be held
     trace_s: float = 4.5  # seconds of trace.json per technique
+    # Network and faults (issue 12): at base_clients and base_rate, through the emulator.
+    rtts_ms: tuple[float, ...] = (100.0,)
+    jitter_ms: float = 0.0
+    rates_at_rtt_ms: float | None = None  # also every rate of ``rates`` at this RTT
+    faults: tuple[str, ...] = ("drop", "stall", "restart")
+    stall_s: float = 2.0
+    no_resume: bool = False  # also run each held technique without resume
 
 
 DEFAULT = MatrixSettings()
@@ -94,6 +113,8 @@ QUICK = MatrixSettings(
     warmup_s=0.5,
     arrivals="periodic",  # a fixed number of messages per window: the tests' checks need some
     trace_s=3.0,
+    faults=("drop",),
+    stall_s=1.0,
 )
 FULL = MatrixSettings(
     clients=(10, 100, 1000, 2000),
@@ -102,6 +123,10 @@ FULL = MatrixSettings(
     intervals=(0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0),
     duration_s=15.0,
     warmup_s=3.0,
+    sweeps=SWEEPS,
+    rtts_ms=(0.0, 20.0, 100.0, 300.0),
+    rates_at_rtt_ms=100.0,
+    no_resume=True,
 )
 
 
@@ -165,6 +190,7 @@ def build_matrix(settings: MatrixSettings) -> list[tuple[str, Scenario]]:
                         scenario(base, technique, base.base_clients, base.base_rate, interval),
                     )
                 )
+    rows += network_rows(base, scenario)
     return rows
 
 
