@@ -29,7 +29,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -39,6 +39,7 @@ import numpy as np
 from pushlab import techniques
 from pushlab.bench.analysis import metrics
 from pushlab.bench.analysis.measurement import Measurement, Window, WindowOverhead, measure
+from pushlab.bench.measuring import network
 from pushlab.bench.measuring.processes import copy_rest, read_line, spawn, stop
 from pushlab.bench.measuring.sampling import ProcessSampler, cpu_seconds, rss_mb
 from pushlab.bench.measuring.scenarios import Scenario
@@ -101,9 +102,14 @@ class Server:
 
 
 def start_server(
-    technique: str, arrivals: str, cpus: frozenset[int], log: IO[bytes], publish_rate: float = 0
+    technique: str,
+    arrivals: str,
+    cpus: frozenset[int],
+    log: IO[bytes],
+    publish_rate: float = 0,
+    port: int = 0,
 ) -> Server:
-    args = [technique, "--port", "0", "--rate", f"{publish_rate:g}", "--arrivals", arrivals]
+    args = [technique, "--port", str(port), "--rate", f"{publish_rate:g}", "--arrivals", arrivals]
     process = spawn("pushlab.servers", args, cpus, log)
     assert process.stdout is not None
     try:
@@ -123,14 +129,22 @@ class Generator:
     """The ``python -m pushlab.bench.measuring.generator`` child and its line protocol."""
 
     def __init__(
-        self, scenario: Scenario, server: Server, cpus: frozenset[int], raw: Path, log: IO[bytes]
+        self,
+        scenario: Scenario,
+        server: Server,
+        cpus: frozenset[int],
+        raw: Path,
+        log: IO[bytes],
+        url: str | None = None,  # where the clients connect: the emulator, if there is one
     ) -> None:
-        args = [scenario.technique, "--host", server.url, "--clients", str(scenario.clients)]
+        args = [scenario.technique, "--host", url or server.url, "--clients", str(scenario.clients)]
         args += ["--out", str(raw), "--connect-timeout", f"{connect_timeout_s(scenario.clients):g}"]
         if scenario.poll_interval is not None:
             args += ["--poll-interval", f"{scenario.poll_interval:g}"]
         if scenario.longpoll_hold_s is not None:
             args += ["--hold", f"{scenario.longpoll_hold_s:g}"]
+        if not scenario.resume:
+            args.append("--no-resume")
         self.process = spawn("pushlab.bench.measuring.generator", args, cpus, log, stdin=True)
         self.events: queue.Queue[dict[str, Any]] = queue.Queue()
         threading.Thread(target=self._read_events, daemon=True).start()
@@ -194,14 +208,19 @@ def run_scenario(scenario: Scenario, affinity: Affinity, work_dir: Path) -> Meas
     """Run one scenario's processes, time its window, and reduce what it recorded to a row."""
     raw_path = work_dir / "raw" / f"{scenario.id}.npz"
     raw_path.parent.mkdir(parents=True, exist_ok=True)
-    with scenario_processes(scenario, affinity, work_dir) as (server, _log_dir, log):
+    with (
+        scenario_processes(scenario, affinity, work_dir) as (server, _log_dir, log),
+        network.emulated(scenario, server.url, affinity.harness, log) as emulator,
+    ):
         connection = ServerConnection(server.host, server.port)
+        injector: network.FaultInjector | None = None
         sampler = ProcessSampler(server.pid)
         generator: Generator | None = None
         try:
             baseline_rss_mb = rss_mb(server.pid)
             sampler.start()
-            generator = Generator(scenario, server, affinity.generator, raw_path, log)
+            url = emulator.url if emulator is not None else None
+            generator = Generator(scenario, server, affinity.generator, raw_path, log, url)
             ready = generator.wait_for("ready", connect_timeout_s(scenario.clients) + 30)
             server_count_ok = wait_for_server_count(connection, scenario, ready["connected"])
 
@@ -211,7 +230,10 @@ def run_scenario(scenario: Scenario, affinity: Affinity, work_dir: Path) -> Meas
             )
             time.sleep(scenario.warmup_s)
 
-            timed = time_window(scenario, connection, generator, sampler)
+            if emulator is not None:
+                injector = fault_injector(scenario, emulator, connection, server, affinity, log)
+            wait = time.sleep if injector is None else injector.wait
+            timed = time_window(scenario, connection, generator, sampler, wait)
 
             sampler.phase = "drain"
             connection.set_publisher(0, scenario.arrivals)
@@ -234,8 +256,29 @@ def run_scenario(scenario: Scenario, affinity: Affinity, work_dir: Path) -> Meas
         samples=tuple(sampler.samples),
         generator_report={**done, "ready": ready, "server_count_ok": server_count_ok},
         deliveries=load_deliveries(raw_path),
+        network=None if injector is None else injector.record,
     )
     return measure(window)
+
+
+def fault_injector(
+    scenario: Scenario,
+    emulator: network.Emulator,
+    connection: ServerConnection,
+    server: Server,
+    affinity: Affinity,
+    log: IO[bytes],
+) -> network.FaultInjector:
+    """The window's sleep through the emulator; a restart swaps the new process into ``server``."""
+
+    def restart() -> subprocess.Popen[bytes]:
+        new = start_server(
+            scenario.technique, scenario.arrivals, affinity.server, log, 0, server.port
+        )
+        server.process = new.process
+        return new.process
+
+    return network.FaultInjector(scenario, emulator, connection, lambda: server.process, restart)
 
 
 @dataclass(frozen=True)
@@ -251,14 +294,18 @@ class TimedWindow:
 
 
 def time_window(
-    scenario: Scenario, connection: ServerConnection, generator: Generator, sampler: ProcessSampler
+    scenario: Scenario,
+    connection: ServerConnection,
+    generator: Generator,
+    sampler: ProcessSampler,
+    wait: Callable[[float], None] = time.sleep,  # the fault sweep injects its fault in it
 ) -> TimedWindow:
     """Open the window with a snapshot, wait its duration, close it with another."""
     sampler.phase = "measure"
     generator_cpu_before, clock_before = cpu_seconds(generator.pid), time.monotonic()
     before = connection.stats()
     opened_at = time.time()
-    time.sleep(scenario.duration_s)
+    wait(scenario.duration_s)
     after, overhead = close_window(connection, before, scenario)
     generator_cpu = cpu_seconds(generator.pid) - generator_cpu_before
     generator_wall = time.monotonic() - clock_before
