@@ -103,7 +103,9 @@ def measure(window: Window) -> Measurement:
     deliveries = delivery_figures(window)
     requests = request_figures(window, delta)
     row = result_row(window, delta, deliveries, requests)
-    row = replace(row, **network_columns(original, deliveries.expected_users, window.after))
+    columns = network_columns(original, deliveries.expected_users, window.after)
+    columns["notes"] = "; ".join(filter(None, [row.notes, columns["notes"]]))
+    row = replace(row, **columns)
     counted = deliveries.counted
     return Measurement(
         window.scenario,
@@ -158,10 +160,23 @@ def network_columns(
         "fault": scenario.fault,
         "resume": scenario.resume,
     }
+    notes = []
     if record is not None:
         columns["netem_cpu_percent"] = record.cpu_percent
+        if record.cpu_percent >= metrics.GENERATOR_CPU_LIMIT_PERCENT:
+            notes.append(f"emulator CPU {record.cpu_percent:.0f}% of a core: it may be the limit")
         if record.fault == "restart":
             columns["duplicated"] = duplicates  # over both feeds
+            new = sum(feed == 1 for feed, _id in messages)
+            notes.append(
+                f"restart: {len(messages) - new} messages of the old feed in the window, {new} of"
+                " the new; the old feed lived in the killed server's memory"
+            )
+        if record.fault and figures["recovered_clients"] < len(expected):
+            notes.append(
+                f"{len(expected) - figures['recovered_clients']} clients received nothing after the fault"
+            )
+    columns["notes"] = "; ".join(notes)
     return columns
 
 

@@ -179,7 +179,7 @@ class ResultRow:
     recovered_clients: int = count("recovered", "expected clients that received after the fault")
     reconnects: int = count("reconnects", "reconnect attempts by the clients in the window")
     peak_reconnects_per_s: float = number(
-        "1/s", "peak reconnects", "the most reconnect attempts in any one-second span"
+        "1/s", "peak reconnects", "the most reconnect attempts in any 100 ms span, per second"
     )
 
     def as_dict(self) -> dict[str, Any]:

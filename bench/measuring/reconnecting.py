@@ -26,8 +26,10 @@ from typing import Any
 from pushlab import protocol
 from pushlab.protocol import Gap
 
-BACKOFF_BASE_S = 0.1
-BACKOFF_CAP_S = 2.0
+BACKOFF_BASE_S = 0.25
+"""The first wait is under a quarter of a second: a client cut by a blip is back at once."""
+BACKOFF_CAP_S = 4.0
+"""No wait is longer than 4 s: a restarted server is found within a few seconds."""
 
 
 @dataclass
