@@ -172,10 +172,9 @@ def network_columns(
                 f"restart: {len(messages) - new} messages of the old feed in the window, {new} of"
                 " the new; the old feed lived in the killed server's memory"
             )
-        if record.fault and figures["recovered_clients"] < len(expected):
-            notes.append(
-                f"{len(expected) - figures['recovered_clients']} clients received nothing after the fault"
-            )
+        silent = len(expected) - figures["recovered_clients"]
+        if record.fault and silent > 0:
+            notes.append(f"{silent} clients received nothing after the fault")
     columns["notes"] = "; ".join(notes)
     return columns
 
