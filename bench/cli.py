@@ -127,6 +127,11 @@ def add_network_options(parser: argparse.ArgumentParser) -> None:
         "--faults", type=name_list(FAULTS), help="drop,stall,restart (the faults sweep)"
     )
     parser.add_argument(
+        "--fault-rate",
+        type=number_list(float, MIN_PUBLISH_RATE, MAX_PUBLISH_RATE),
+        help="publish rate of the faults sweep (msg/s, default 10)",
+    )
+    parser.add_argument(
         "--stall-s", type=seconds(0, 60, zero_allowed=False), help="how long a stall lasts (s)"
     )
     parser.add_argument(
@@ -162,6 +167,8 @@ def settings_from(args: argparse.Namespace) -> tuple[str, MatrixSettings]:
         "rates_at_rtt_ms": args.rates_at_rtt,
         "stall_s": args.stall_s,
     }
+    if args.fault_rate:
+        changes["fault_rate"] = args.fault_rate[0]
     if args.no_resume:
         changes["no_resume"] = True
     changes.update({name: value for name, value in given.items() if value is not None})

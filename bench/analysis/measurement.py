@@ -163,6 +163,7 @@ def network_columns(
     notes = []
     if record is not None:
         columns["netem_cpu_percent"] = record.cpu_percent
+        columns["netem_connections_opened"] = record.counters.get("connections_opened", 0)
         if record.cpu_percent >= metrics.GENERATOR_CPU_LIMIT_PERCENT:
             notes.append(f"emulator CPU {record.cpu_percent:.0f}% of a core: it may be the limit")
         if record.fault == "restart":

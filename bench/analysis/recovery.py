@@ -36,7 +36,7 @@ class NetworkRecord:
     """The emulator's side of one window, and the fault injected in it (if any)."""
 
     cpu_percent: float  # the emulator process, over the window
-    counters: dict[str, int] = field(default_factory=dict)  # pushlab.netem.Counters at the end
+    counters: dict[str, int] = field(default_factory=dict)  # pushlab.netem.Counters' growth
     fault: str = ""
     fault_at: float = math.nan  # epoch s: when it was applied
     fault_ended_at: float = math.nan  # epoch s: stall released, or restarted server listening

@@ -100,6 +100,7 @@ class FaultInjector:
 
     def wait(self, duration_s: float) -> None:
         """Used as the window's sleep: the fault a third of the way in, then the rest."""
+        counted_before = self.counters()
         cpu_before, clock_before = cpu_seconds(self.emulator.pid), time.monotonic()
         fault_in_s = duration_s * FAULT_AT_FRACTION if self.scenario.fault else duration_s
         time.sleep(fault_in_s)
@@ -109,9 +110,12 @@ class FaultInjector:
         cpu = metrics.cpu_percent(
             cpu_seconds(self.emulator.pid) - cpu_before, time.monotonic() - clock_before
         )
-        counters = self.emulator.command("counters")
-        counters = {k: v for k, v in counters.items() if k not in ("event", "at")}
-        self.record = NetworkRecord(cpu, counters, self.scenario.fault, **times)
+        counted = {name: n - counted_before[name] for name, n in self.counters().items()}
+        self.record = NetworkRecord(cpu, counted, self.scenario.fault, **times)
+
+    def counters(self) -> dict[str, int]:
+        answer = self.emulator.command("counters")
+        return {name: n for name, n in answer.items() if name not in ("event", "at")}
 
     def drop(self) -> dict[str, Any]:
         at = self.emulator.command("drop")["at"]

@@ -6,9 +6,11 @@
   the emulator's own cost and every point is compared like with like. With
   ``rates_at_rtt_ms`` (``--full``: 100 ms) it also runs every publish rate of ``rates`` at that
   RTT: long polling's transits per message depend on the rate.
-- ``faults``: every technique once per fault of ``faults`` (drop, stall, restart), at the
-  same base values, through the emulator with no added delay; the harness injects the fault a
-  third of the way into the window, while the publisher keeps publishing. With ``no_resume``
+- ``faults``: every technique once per fault of ``faults`` (drop, stall, restart), at the base
+  client count and ``fault_rate`` (10 msg/s: a reconnect takes a tenth of a second or more, so
+  messages are published while a client is away), through the emulator with no added delay;
+  the harness injects the fault a third of the way into the window, while the publisher keeps
+  publishing. With ``no_resume``
   the techniques whose clients stay connected run each fault a second time, their users
   starting from the feed's present after a reconnect: the table then shows what the cursor buys.
 
@@ -62,6 +64,8 @@ def network_rows(settings: MatrixSettings, build: Builder) -> list[tuple[str, Sc
                     rows.append(("network", replace(at_rate, **network)))
         if "faults" in settings.sweeps:
             held = technique_entry(technique).holds_request
+            rate = settings.fault_rate
+            base = build(settings, technique, settings.base_clients, rate, settings.base_interval)
             for fault in settings.faults:
                 stall_s = settings.stall_s if fault == "stall" else 0.0
                 window = fault_window_s(base.duration_s, fault, stall_s)

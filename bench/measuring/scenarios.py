@@ -99,6 +99,7 @@ class MatrixSettings:
     jitter_ms: float = 0.0
     rates_at_rtt_ms: float | None = None  # also every rate of ``rates`` at this RTT
     faults: tuple[str, ...] = ("drop", "stall", "restart")
+    fault_rate: float = 10.0  # msg/s in the fault sweep: several messages fall in an outage
     stall_s: float = 2.0
     no_resume: bool = False  # also run each held technique without resume
 
