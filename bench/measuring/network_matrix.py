@@ -73,7 +73,10 @@ def network_rows(settings: MatrixSettings, build: Builder) -> list[tuple[str, Sc
                 rows.append(("faults", faulty))
                 if settings.no_resume and held:
                     rows.append(("faults", replace(faulty, resume=False)))
-    return rows
+    unique: dict[tuple[str, str], tuple[str, Scenario]] = {}
+    for sweep, item in rows:  # a scenario twice in one sweep: once, in its first place
+        unique.setdefault((sweep, item.id), (sweep, item))
+    return list(unique.values())
 
 
 def network_suffix(scenario: Scenario) -> str:
