@@ -103,7 +103,7 @@ def test_the_fault_sweep_is_asked_for_and_leaves_room_to_recover() -> None:
     (stall,) = {s for sweep, s in build_matrix(settings) if s.technique == "sse"}
     assert stall.fault == "stall" and stall.stall_s == 5
     assert stall.duration_s * 2 / 3 >= 3 * stall.stall_s  # after the fault: 3× the stall
-    assert stall.id == "sse-c40-r1-rtt0-stall5"
+    assert stall.id == "sse-c40-r10-rtt0-stall5"  # at the fault rate, 10 msg/s
     with pytest.raises(SystemExit):
         parse_args(["--faults", "flood"])
     with pytest.raises(SystemExit):

@@ -79,27 +79,27 @@ def network_rows(settings: MatrixSettings, build: Builder) -> list[tuple[str, Sc
     return list(unique.values())
 
 
+def _network_parts(scenario: Scenario) -> list[tuple[str, str]]:
+    """(id part, description part) for each setting that differs from plain loopback."""
+    if scenario.rtt_ms is None:
+        return []
+    parts = [(f"-rtt{scenario.rtt_ms:g}", f", {scenario.rtt_ms:g} ms RTT")]
+    if scenario.jitter_ms:
+        parts.append((f"-j{scenario.jitter_ms:g}", f" + 0–{scenario.jitter_ms:g} ms jitter"))
+    if scenario.fault:
+        stall = f"{scenario.stall_s:g}" if scenario.fault == "stall" else ""
+        words = f", {scenario.fault}" + (f" {stall} s" if stall else "")
+        parts.append((f"-{scenario.fault}{stall}", words))
+    if not scenario.resume:
+        parts.append(("-noresume", ", no resume"))
+    return parts
+
+
 def network_suffix(scenario: Scenario) -> str:
     """``-rtt100-j10``, ``-rtt0-drop``, ``-rtt0-stall2-noresume``: the id's network part."""
-    if scenario.rtt_ms is None:
-        return ""
-    text = f"-rtt{scenario.rtt_ms:g}"
-    if scenario.jitter_ms:
-        text += f"-j{scenario.jitter_ms:g}"
-    if scenario.fault:
-        text += f"-{scenario.fault}"
-        if scenario.fault == "stall":
-            text += f"{scenario.stall_s:g}"
-    return text if scenario.resume else text + "-noresume"
+    return "".join(part for part, _words in _network_parts(scenario))
 
 
 def network_words(scenario: Scenario) -> str:
-    """``, 100 ms RTT ± 10 ms, drop``: the network part of a scenario's description."""
-    if scenario.rtt_ms is None:
-        return ""
-    text = f", {scenario.rtt_ms:g} ms RTT"
-    if scenario.jitter_ms:
-        text += f" + 0–{scenario.jitter_ms:g} ms jitter"
-    if scenario.fault:
-        text += f", {scenario.fault}" + (f" {scenario.stall_s:g} s" if scenario.stall_s else "")
-    return text if scenario.resume else text + ", no resume"
+    """``, 100 ms RTT + 0–10 ms jitter``, ``, 0 ms RTT, stall 2 s``: the description's part."""
+    return "".join(words for _part, words in _network_parts(scenario))
