@@ -36,6 +36,7 @@ import itertools
 import json
 import random
 import time
+from http.client import HTTPException
 from typing import Any
 
 import gevent
@@ -336,7 +337,9 @@ class SSEUser(PushlabUser):
             if self.stream is None:
                 self.connect()
             event, size_bytes = self.next_event()
-        except (OSError, ValueError) as error:  # ConnectionError is an OSError
+        # ConnectionError is an OSError; a stream cut mid-chunk (the server died) is an
+        # HTTPException ("Incomplete response") from geventhttpclient's parser.
+        except (OSError, ValueError, HTTPException) as error:
             self.report_failure("GET", "/events", error)
             self.close()
             self.after_a_break()
