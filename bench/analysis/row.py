@@ -178,6 +178,32 @@ class ResultRow:
     clock_uncertainty_ms: float = number(
         "ms", "clock uncertainty", "half the fastest round trip of the offset measurement"
     )
+    # --- Network and faults (issue 12; bench/analysis/recovery.py) ---------------------------
+    rtt_ms: float = number("ms", "RTT", "round-trip time the emulator added; empty: loopback")
+    jitter_ms: float = number("ms", "jitter", "extra one-way delay per chunk, up to this")
+    netem_cpu_percent: float = number(
+        "% of a core", "emulator CPU", "the network emulator's CPU (its own process)"
+    )
+    netem_connections_opened: int = count(
+        "emulated connections", "connections the emulator opened to the server in the window"
+    )
+    fault: str = text("fault", "drop, stall or restart, injected once in the window; empty: none")
+    resume: bool = flag("resume", "clients resumed from their cursor after a reconnect")
+    messages_lost: int = count(
+        "lost", "window messages an expected client never received and was never told of"
+    )
+    gaps_signalled: int = count(
+        "gaps signalled", "window messages the server told a client were gone (a gap signal)"
+    )
+    recovery_p50_ms: float = number("ms", "recovery p50", "fault → first message again, median")
+    recovery_max_ms: float = number("ms", "recovery max", "fault → first message again, slowest")
+    recovered_clients: int = count("recovered", "expected clients that received after the fault")
+    reconnects: int = count(
+        "reconnects", "reconnects after a break the client noticed (a silent retry is not one)"
+    )
+    peak_reconnects_per_s: float = number(
+        "1/s", "peak reconnects", "the most reconnect attempts in any 100 ms span, per second"
+    )
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
