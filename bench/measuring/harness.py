@@ -104,7 +104,8 @@ def start_server(
     technique: str, arrivals: str, cpus: frozenset[int], log: IO[bytes], publish_rate: float = 0
 ) -> Server:
     args = [technique, "--port", "0", "--rate", f"{publish_rate:g}", "--arrivals", arrivals]
-    process = spawn("pushlab.servers", args, cpus, log)
+    module = "pushlab.peers" if technique in techniques.PEERS else "pushlab.servers"  # issue 14
+    process = spawn(module, args, cpus, log)
     assert process.stdout is not None
     try:
         line = read_line(process.stdout, SERVER_START_TIMEOUT_S)
@@ -312,7 +313,7 @@ def close_window(
 
 def wait_for_server_count(connection: ServerConnection, scenario: Scenario, clients: int) -> bool:
     """For held requests and open streams, the server's own count must reach the clients'."""
-    if not techniques.technique(scenario.technique).holds_request:
+    if not techniques.behaviour(scenario.technique).holds_request:
         return True
     deadline = time.monotonic() + SERVER_COUNT_TIMEOUT_S
     while time.monotonic() < deadline:

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 
 from pushlab.techniques import HELD, LONGPOLL_HOLD_S, NAMES
-from pushlab.techniques import technique as technique_entry
+from pushlab.techniques import behaviour as technique_entry  # peers behave as theirs
 
 TECHNIQUES = NAMES
 PUSH_TECHNIQUES = HELD
