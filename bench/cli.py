@@ -24,7 +24,7 @@ from pushlab.bench.measuring.scenarios import (
     DEFAULT,
     FULL,
     QUICK,
-    SWEEPS,
+    SWEEP_CHOICES,
     TECHNIQUES,
     MatrixSettings,
     build_matrix,
@@ -69,7 +69,15 @@ def add_matrix_options(parser: argparse.ArgumentParser) -> None:
         "--techniques", type=name_list(TECHNIQUES), help="e.g. polling,websocket (default: all)"
     )
     parser.add_argument(
-        "--sweeps", type=name_list(SWEEPS), help="clients,rate,interval (default: all three)"
+        "--sweeps",
+        type=name_list(SWEEP_CHOICES),
+        help="clients,rate,interval (default: all three); capacity: the fan-out capacity search",
+    )
+    parser.add_argument(
+        "--peers",
+        type=name_list(techniques.PEER_NAMES),
+        help="peer servers beside pushlab's, e.g. socketio-websocket,baseline-websocket "
+        "(default: none; --full: all)",
     )
     parser.add_argument(
         "--clients", type=number_list(int, 1, MAX_CLIENTS), help="client counts, e.g. 10,100"
@@ -114,6 +122,7 @@ def settings_from(args: argparse.Namespace) -> tuple[str, MatrixSettings]:
         "rates": args.rates,
         "intervals": args.intervals,
         "arrivals": args.arrivals,
+        "peers": args.peers,
     }
     changes: dict[str, Any] = {name: value for name, value in replaced.items() if value}
     if args.clients:
@@ -131,8 +140,8 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     args = parse_args(arguments, prog)
     mode, settings = settings_from(args)
     matrix = build_matrix(settings)
-    longest = max(unique_scenarios(matrix), key=lambda s: s.duration_s)
-    if longest.duration_s > MAX_WINDOW_S:
+    longest = max(unique_scenarios(matrix), key=lambda s: s.duration_s, default=None)
+    if longest is not None and longest.duration_s > MAX_WINDOW_S:
         print(
             f"{prog}: {longest.describe()} would need a {longest.duration_s:,.0f} s window"
             f" (at most {MAX_WINDOW_S} s): choose a higher rate, shorter interval or duration",

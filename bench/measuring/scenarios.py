@@ -13,13 +13,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from pushlab.techniques import HELD, LONGPOLL_HOLD_S, NAMES
+from pushlab.techniques import HELD, LONGPOLL_HOLD_S, NAMES, PEER_NAMES
 from pushlab.techniques import behaviour as technique_entry  # peers behave as theirs
 
 TECHNIQUES = NAMES
 PUSH_TECHNIQUES = HELD
 """The techniques whose clients stay connected: only they go to ``push_clients``."""
 SWEEPS = ("clients", "rate", "interval")
+SWEEP_CHOICES = (*SWEEPS, "capacity")
+"""What ``--sweeps`` may name: the three, and the capacity search (issue 14), which is
+adaptive and run apart from the matrix (``measuring/capacity.py``)."""
 
 MIN_MESSAGES_PER_WINDOW = 3.0
 """At low publish rates the window is stretched so that about this many messages fall in it."""
@@ -82,6 +85,10 @@ class MatrixSettings:
     arrival_seed: int | None = None
     longpoll_hold_s: float = LONGPOLL_HOLD_S  # how long a long poll asks to be held
     trace_s: float = 4.5  # seconds of trace.json per technique
+    # issue 14: peer servers in the clients and rate sweeps, and the capacity search
+    peers: tuple[str, ...] = ()
+    capacity_clients: int = 1000
+    capacity_rates: tuple[float, ...] = (5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
 
 
 DEFAULT = MatrixSettings()
@@ -94,6 +101,8 @@ QUICK = MatrixSettings(
     warmup_s=0.5,
     arrivals="periodic",  # a fixed number of messages per window: the tests' checks need some
     trace_s=3.0,
+    capacity_clients=40,
+    capacity_rates=(10.0, 40.0),
 )
 FULL = MatrixSettings(
     clients=(10, 100, 1000, 2000),
@@ -102,6 +111,7 @@ FULL = MatrixSettings(
     intervals=(0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0),
     duration_s=15.0,
     warmup_s=3.0,
+    peers=PEER_NAMES,
 )
 
 
@@ -142,9 +152,10 @@ def build_matrix(settings: MatrixSettings) -> list[tuple[str, Scenario]]:
     """Every (sweep, scenario) pair, in the order they are run; scenarios may repeat."""
     base = settings
     rows: list[tuple[str, Scenario]] = []
-    for technique in base.techniques:
+    for technique in (*base.techniques, *base.peers):
         if "clients" in base.sweeps:
-            counts = base.clients + (base.push_clients if technique in PUSH_TECHNIQUES else ())
+            held = technique_entry(technique).holds_request  # a peer's flags are its technique's
+            counts = base.clients + (base.push_clients if held else ())
             for clients in sorted(set(counts)):
                 rows.append(
                     (
