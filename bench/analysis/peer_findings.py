@@ -113,7 +113,8 @@ def issue_15_ratios(results: Results) -> str | None:
             value = ratio(rows[0]["cpu_us_per_message"], rows[1]["cpu_us_per_message"])
             parts.append(f"{label(ours)} ÷ {label(theirs)} {times(value)}{goal(value, target)}")
     floor = floor_us(results)
-    ws = results.summary[results.summary["technique"] == "websocket"]
+    summary = results.summary
+    ws = summary[(summary["technique"] == "websocket") & (summary["sweep"] != CAPACITY)]
     if not math.isnan(floor) and not ws.empty:
         busiest = ws.sort_values(["clients", "publish_rate"]).iloc[-1]
         value = ratio(busiest["cpu_us_per_message"], floor)

@@ -13,7 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from pushlab.bench.analysis.row import COLUMNS
-from pushlab.bench.presentation.style import classroom, colour, figure_and_axes_row
+from pushlab.bench.presentation.style import classroom, colour, figure_and_axes_row, panel_axes
 from pushlab.techniques import FAMILY_PEER, label
 
 PANELS = ("cpu_us_per_message", "latency_p99_ms", "rss_kb_per_client")
@@ -66,10 +66,9 @@ def plot_capacity(summary: pd.DataFrame, ax: Axes | None = None) -> Figure:
     rows = summary[summary["sweep"] == "capacity"]
     if rows.empty:
         raise ValueError("the run has no capacity search (run the bench with --sweeps capacity)")
-    if ax is None:
-        figure, (ax,) = figure_and_axes_row(None, 1, (10, 6.5))
-    else:
-        figure = ax.get_figure(root=True)  # type: ignore[assignment]
+    ax = panel_axes(ax)
+    figure = ax.get_figure(root=True)
+    assert isinstance(figure, Figure)
     for name, steps in rows.groupby("technique", sort=False):
         steps = steps.sort_values("publish_rate")
         per_s = steps["messages_delivered"] / steps["duration_s"]
