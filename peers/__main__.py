@@ -8,6 +8,7 @@ peers have no ports of their own). The first line is the one the harness reads:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 from types import ModuleType
@@ -33,28 +34,29 @@ MODULES: dict[str, ModuleType] = {
 assert tuple(MODULES) == PEER_NAMES, "every peer in pushlab.techniques needs its module here"
 
 
-async def serve_peer(name: str, config: ServerConfig) -> None:
+async def serve_peer(name: str, config: ServerConfig, prog: str = PROG) -> int:
+    """Serve until SIGINT or SIGTERM; 1 with one line on stderr if the port cannot be had."""
     app = make_peer_app(name, config, MODULES[name].setup)
-    server = await start(app, config.host, config.port or 0)
+    try:
+        server = await start(app, config.host, config.port or 0)
+    except OSError as error:
+        print(f"{prog} {name}: cannot listen: {error.strerror or error}", file=sys.stderr)
+        return 1
     sys.stdout.write(f"pushlab {name} listening on {server.url}\n")  # one write: one line
     sys.stdout.flush()
     try:
         await wait_for_stop_signal()
     finally:
         await server.stop()
+    return 0
 
 
 def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv, prog, PEER_NAMES)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     raise_open_files_limit()
-    try:
-        asyncio.run(serve_peer(args.technique, config_from(args)))
-    except OSError as error:
-        print(f"{prog} {args.technique}: cannot listen: {error.strerror or error}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        pass
+    with contextlib.suppress(KeyboardInterrupt):
+        return asyncio.run(serve_peer(args.technique, config_from(args), prog))
     return 0
 
 
