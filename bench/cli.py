@@ -13,6 +13,7 @@ import argparse
 import random
 import shlex
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,19 @@ MAX_POLL_INTERVAL = 600
 MIN_HOLD_S = 1.0  # a shorter hold is polling with extra steps
 MAX_WINDOW_S = 3600  # no single measurement window longer than an hour
 MAX_CLIENTS = 20_000  # four times --full's largest; each client is a socket on both sides
+
+
+def one_number(kind: type, least: float, most: float) -> Callable[[str], Any]:
+    """One number in range (``number_list``'s checks), or a one-line usage error."""
+    numbers = number_list(kind, least, most)
+
+    def parse(text: str) -> Any:
+        values = numbers(text)
+        if len(values) != 1:
+            raise argparse.ArgumentTypeError(f"expected one number: {text!r}")
+        return values[0]
+
+    return parse
 
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
@@ -78,6 +92,16 @@ def add_matrix_options(parser: argparse.ArgumentParser) -> None:
         type=name_list(techniques.PEER_NAMES),
         help="peer servers beside pushlab's, e.g. socketio-websocket,baseline-websocket "
         "(default: none; --full: all)",
+    )
+    parser.add_argument(
+        "--base-clients",
+        type=one_number(int, 1, MAX_CLIENTS),
+        help="the client count the rate and interval sweeps run at (default 100; --quick 40)",
+    )
+    parser.add_argument(
+        "--base-rate",
+        type=one_number(float, MIN_PUBLISH_RATE, MAX_PUBLISH_RATE),
+        help="the publish rate the clients and interval sweeps run at (msg/s, default 1)",
     )
     parser.add_argument(
         "--clients", type=number_list(int, 1, MAX_CLIENTS), help="client counts, e.g. 10,100"
@@ -127,6 +151,10 @@ def settings_from(args: argparse.Namespace) -> tuple[str, MatrixSettings]:
     changes: dict[str, Any] = {name: value for name, value in replaced.items() if value}
     if args.clients:
         changes["clients"], changes["push_clients"] = args.clients, ()
+    if args.base_clients is not None:
+        changes["base_clients"] = args.base_clients
+    if args.base_rate is not None:
+        changes["base_rate"] = args.base_rate
     given = {"duration_s": args.duration, "warmup_s": args.warmup, "longpoll_hold_s": args.hold}
     changes.update({name: value for name, value in given.items() if value is not None})
     # A seed is drawn even for periodic arrivals (unused there), so every run records one.

@@ -25,7 +25,7 @@ from aiohttp import web
 from websockets.asyncio.server import Server, ServerConnection, serve
 
 from pushlab.peers.app import run_in_background
-from pushlab.servers.keys import CONFIG, FEED, METER
+from pushlab.servers.keys import CONFIG, FEED, METER, TECHNIQUE_PATHS
 from pushlab.servers.metering import CountingTransport, Meter
 
 SERVER = web.AppKey("websockets_server", Server)
@@ -83,6 +83,7 @@ def setup(app: web.Application, name: str) -> None:
 
     app.cleanup_ctx.append(listen)
     app.router.add_get("/ws", redirect)
+    app[TECHNIQUE_PATHS] = frozenset({"/messages"})  # the redirect is not the upgrade
     run_in_background(app, broadcast)
 
 

@@ -16,8 +16,9 @@ import pandas as pd
 import pytest
 
 from pushlab.bench.analysis.row import ResultRow
+from pushlab.bench.cli import parse_args, settings_from
 from pushlab.bench.measuring import capacity, harness
-from pushlab.bench.measuring.scenarios import QUICK, Scenario
+from pushlab.bench.measuring.scenarios import QUICK, Scenario, build_matrix
 from pushlab.techniques import PEER_NAMES, PEERS, behaviour, family
 
 CLIENTS = 3
@@ -168,3 +169,43 @@ def test_a_quick_run_with_a_peer_writes_its_rows_findings_and_figure(tmp_path: P
     assert "WebSocket vs textbook WebSocket loop" in report
     assert "a bare loopback send()" in report
     assert (out / "plots" / "peers.png").is_file()
+
+
+# --- The command line -------------------------------------------------------------------------
+
+
+def matrix_of(argv: list[str]) -> list[tuple[str, str]]:
+    _mode, settings = settings_from(parse_args(argv))
+    return [(sweep, item.id) for sweep, item in build_matrix(settings)]
+
+
+def test_peers_join_the_clients_and_rate_sweeps_but_not_the_interval_sweep() -> None:
+    matrix = matrix_of(["--quick", "--techniques", "websocket", "--peers", "socketio-polling"])
+    peer_sweeps = {sweep for sweep, scenario in matrix if scenario.startswith("socketio-polling")}
+    assert peer_sweeps == {"clients", "rate"}
+    assert not any(s.startswith("socketio-polling") for s in dict(matrix_of(["--quick"])).values())
+
+
+def test_full_runs_every_peer() -> None:
+    scenarios = {scenario for _sweep, scenario in matrix_of(["--full"])}
+    assert all(any(s.startswith(f"{name}-c") for s in scenarios) for name in PEER_NAMES)
+
+
+def test_the_peer_table_load_is_one_rate_sweep_row_per_server() -> None:
+    argv = ["--sweeps", "rate", "--base-clients", "1000", "--rates", "20", "--peers", "aiohttp-sse"]
+    assert matrix_of(argv) == [
+        ("rate", "polling-c1000-r20-i1"),
+        ("rate", "longpoll-c1000-r20"),
+        ("rate", "websocket-c1000-r20"),
+        ("rate", "sse-c1000-r20"),
+        ("rate", "aiohttp-sse-c1000-r20"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "argv", [["--peers", "nonesuch"], ["--base-clients", "1,2"], ["--sweeps", "capacit"]]
+)
+def test_a_bad_peer_or_base_value_is_a_usage_error(argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as usage:
+        parse_args(argv)
+    assert usage.value.code == 2
