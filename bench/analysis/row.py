@@ -168,15 +168,10 @@ class ResultRow:
         "sustained",
         "capacity search: deliveries reached 98% of clients × rate and p99 stayed ≤ 500 ms",
     )
-    deliveries_per_s: float = number(
-        "1/s", "deliveries/s", "deliveries achieved: first receipts per second of the window"
-    )
 
     def __post_init__(self) -> None:
         if not self.family:  # written from the technique's name, once, in pushlab.techniques
             object.__setattr__(self, "family", family_of(self.technique))
-        if math.isnan(self.deliveries_per_s) and self.duration_s > 0:  # derived, never typed
-            object.__setattr__(self, "deliveries_per_s", self.messages_delivered / self.duration_s)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

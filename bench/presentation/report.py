@@ -51,7 +51,6 @@ SWEEP_TITLES = {
 SWEEP_COLUMNS = (
     "clients",
     "publish_rate",
-    "deliveries_per_s",  # issue 14: the load a server held
     "requests_per_s",
     "requests_per_message",
     "empty_fraction",
