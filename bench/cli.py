@@ -13,6 +13,7 @@ import argparse
 import random
 import shlex
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,10 @@ from pushlab.bench.measuring.arguments import name_list, number_list, seconds, s
 from pushlab.bench.measuring.network_matrix import FAULTS
 from pushlab.bench.measuring.scale_out import add_scale_out_options, scale_out_changes
 from pushlab.bench.measuring.scenarios import (
-    ALL_SWEEPS,
     DEFAULT,
     FULL,
     QUICK,
+    SWEEP_CHOICES,
     TECHNIQUES,
     MatrixSettings,
     build_matrix,
@@ -43,6 +44,19 @@ MIN_HOLD_S = 1.0  # a shorter hold is polling with extra steps
 MAX_WINDOW_S = 3600  # no single measurement window longer than an hour
 MAX_RTT_MS = 10_000  # ten seconds of round trip: a satellite link is 600 ms
 MAX_CLIENTS = 20_000  # four times --full's largest; each client is a socket on both sides
+
+
+def one_number(kind: type, least: float, most: float) -> Callable[[str], Any]:
+    """One number in range (``number_list``'s checks), or a one-line usage error."""
+    numbers = number_list(kind, least, most)
+
+    def parse(text: str) -> Any:
+        values = numbers(text)
+        if len(values) != 1:
+            raise argparse.ArgumentTypeError(f"expected one number: {text!r}")
+        return values[0]
+
+    return parse
 
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
@@ -73,8 +87,24 @@ def add_matrix_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--sweeps",
-        type=name_list(ALL_SWEEPS),
-        help=f"{','.join(ALL_SWEEPS)} (default: all but faults and workers)",
+        type=name_list(SWEEP_CHOICES),
+        help=f"{','.join(SWEEP_CHOICES)} (default: all but faults, workers and capacity)",
+    )
+    parser.add_argument(
+        "--peers",
+        type=name_list(techniques.PEER_NAMES),
+        help="peer servers beside pushlab's, e.g. socketio-websocket,baseline-websocket "
+        "(default: none; --full: all)",
+    )
+    parser.add_argument(
+        "--base-clients",
+        type=one_number(int, 1, MAX_CLIENTS),
+        help="the client count the rate and interval sweeps run at (default 100; --quick 40)",
+    )
+    parser.add_argument(
+        "--base-rate",
+        type=one_number(float, MIN_PUBLISH_RATE, MAX_PUBLISH_RATE),
+        help="the publish rate the clients and interval sweeps run at (msg/s, default 1)",
     )
     parser.add_argument(
         "--clients", type=number_list(int, 1, MAX_CLIENTS), help="client counts, e.g. 10,100"
@@ -159,10 +189,15 @@ def settings_from(args: argparse.Namespace) -> tuple[str, MatrixSettings]:
         "arrivals": args.arrivals,
         "rtts_ms": args.rtts,
         "faults": args.faults,
+        "peers": args.peers,
     }
     changes: dict[str, Any] = {name: value for name, value in replaced.items() if value}
     if args.clients:
         changes["clients"], changes["push_clients"] = args.clients, ()
+    if args.base_clients is not None:
+        changes["base_clients"] = args.base_clients
+    if args.base_rate is not None:
+        changes["base_rate"] = args.base_rate
     given = {"duration_s": args.duration, "warmup_s": args.warmup, "longpoll_hold_s": args.hold}
     given |= {
         "jitter_ms": args.jitter,
@@ -186,8 +221,8 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     args = parse_args(arguments, prog)
     mode, settings = settings_from(args)
     matrix = build_matrix(settings)
-    longest = max(unique_scenarios(matrix), key=lambda s: s.duration_s)
-    if longest.duration_s > MAX_WINDOW_S:
+    longest = max(unique_scenarios(matrix), key=lambda s: s.duration_s, default=None)
+    if longest is not None and longest.duration_s > MAX_WINDOW_S:
         print(
             f"{prog}: {longest.describe()} would need a {longest.duration_s:,.0f} s window"
             f" (at most {MAX_WINDOW_S} s): choose a higher rate, shorter interval or duration",

@@ -18,6 +18,7 @@ import pandas as pd
 
 from pushlab.bench.analysis import model
 from pushlab.bench.analysis.network_findings import NETWORK_FINDINGS
+from pushlab.bench.analysis.peer_findings import PEER_FINDINGS
 from pushlab.bench.analysis.results import Results
 from pushlab.bench.analysis.row import plain_number
 from pushlab.bench.analysis.shaping import (
@@ -379,6 +380,7 @@ FINDINGS: tuple[Callable[[Results], str | None], ...] = (
     _empty_window_finding,
     _flags_finding,
     *NETWORK_FINDINGS,  # issue 12: bench/analysis/network_findings.py
+    *PEER_FINDINGS,  # issue 14: pushlab against its peers, and the capacity search
 )
 
 

@@ -16,6 +16,8 @@ import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from pushlab.techniques import family as family_of
+
 FORMAT_VERSION = 2
 """Version 1: the first bench (no ``format_version`` key). Version 2: the typed row
 (``longpoll_hold_s`` added; ``environment.json`` carries ``format_version``)."""
@@ -204,6 +206,16 @@ class ResultRow:
     peak_reconnects_per_s: float = number(
         "1/s", "peak reconnects", "the most reconnect attempts in any 100 ms span, per second"
     )
+    # --- issue 14: peers in the same bench, and the capacity search ---
+    family: str = text("family", "pushlab (one of the four techniques) or peer (another server)")
+    sustained: bool = flag(
+        "sustained",
+        "capacity search: deliveries reached 98% of clients × rate and p99 stayed ≤ 500 ms",
+    )
+
+    def __post_init__(self) -> None:
+        if not self.family:  # written from the technique's name, once, in pushlab.techniques
+            object.__setattr__(self, "family", family_of(self.technique))
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -46,6 +46,7 @@ from pushlab.bench.measuring.locustfile import (
     SSEUser,
     WebSocketUser,
 )
+from pushlab.bench.measuring.peer_users import PEER_USERS
 from pushlab.limits import raise_open_files_limit
 
 USER_CLASSES: dict[str, type[PushlabUser]] = {
@@ -53,6 +54,7 @@ USER_CLASSES: dict[str, type[PushlabUser]] = {
     "longpoll": LongPollUser,
     "websocket": WebSocketUser,
     "sse": SSEUser,
+    **PEER_USERS,  # issue 14: the peer servers' users
 }
 
 

@@ -119,9 +119,10 @@ def start_server(
     port: int = 0,
 ) -> Server:
     args = [technique, "--port", str(port), "--rate", f"{publish_rate:g}", "--arrivals", arrivals]
-    if feed_url is not None:  # issue 13: a shared feed, and N processes on the port
+    module = "pushlab.peers" if technique in techniques.PEERS else "pushlab.servers"  # issue 14
+    if feed_url is not None and module == "pushlab.servers":  # issue 13: a shared feed, N workers
         args += ["--feed", feed_url, "--workers", str(workers)]
-    process = spawn("pushlab.servers", args, cpus, log)
+    process = spawn(module, args, cpus, log)
     assert process.stdout is not None
     try:
         line = read_line(process.stdout, SERVER_START_TIMEOUT_S)
@@ -412,7 +413,7 @@ def close_window(
 
 def wait_for_server_count(connection: ServerConnection, scenario: Scenario, clients: int) -> bool:
     """For held requests and open streams, the server's own count must reach the clients'."""
-    if not techniques.technique(scenario.technique).holds_request:
+    if not techniques.behaviour(scenario.technique).holds_request:
         return True
     deadline = time.monotonic() + SERVER_COUNT_TIMEOUT_S
     while time.monotonic() < deadline:

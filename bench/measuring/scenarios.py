@@ -14,8 +14,8 @@ import math
 from dataclasses import dataclass, replace
 
 from pushlab.bench.measuring.network_matrix import network_rows, network_suffix, network_words
-from pushlab.techniques import HELD, LONGPOLL_HOLD_S, NAMES
-from pushlab.techniques import technique as technique_entry
+from pushlab.techniques import HELD, LONGPOLL_HOLD_S, NAMES, PEER_NAMES
+from pushlab.techniques import behaviour as technique_entry  # peers behave as theirs
 
 TECHNIQUES = NAMES
 PUSH_TECHNIQUES = HELD
@@ -27,6 +27,9 @@ SCALE_OUT_SWEEP = "workers"
 ALL_SWEEPS = (*SWEEPS, SCALE_OUT_SWEEP)
 """What ``--sweeps`` accepts: the sweeps above, and the scale-out sweep (issue 13)."""
 FEEDS = ("memory", "redis")
+SWEEP_CHOICES = (*ALL_SWEEPS, "capacity")
+"""What ``--sweeps`` may name: the sweeps above, and the capacity search (issue 14), which is
+adaptive and run apart from the matrix (``measuring/capacity.py``)."""
 
 MIN_MESSAGES_PER_WINDOW = 3.0
 """At low publish rates the window is stretched so that about this many messages fall in it."""
@@ -127,6 +130,10 @@ class MatrixSettings:
     fault_rate: float = 10.0  # msg/s in the fault sweep: several messages fall in an outage
     stall_s: float = 2.0
     no_resume: bool = False  # also run each held technique without resume
+    # issue 14: peer servers in the clients and rate sweeps, and the capacity search
+    peers: tuple[str, ...] = ()
+    capacity_clients: int = 1000
+    capacity_rates: tuple[float, ...] = (5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
 
 
 DEFAULT = MatrixSettings()
@@ -141,6 +148,8 @@ QUICK = MatrixSettings(
     trace_s=3.0,
     faults=("drop",),
     stall_s=1.0,
+    capacity_clients=40,
+    capacity_rates=(10.0, 40.0),
 )
 FULL = MatrixSettings(
     clients=(10, 100, 1000, 2000),
@@ -153,6 +162,7 @@ FULL = MatrixSettings(
     rtts_ms=(0.0, 20.0, 100.0, 300.0),
     rates_at_rtt_ms=100.0,
     no_resume=True,
+    peers=PEER_NAMES,
 )
 
 
@@ -194,9 +204,10 @@ def build_matrix(settings: MatrixSettings) -> list[tuple[str, Scenario]]:
     """Every (sweep, scenario) pair, in the order they are run; scenarios may repeat."""
     base = settings
     rows: list[tuple[str, Scenario]] = []
-    for technique in base.techniques:
+    for technique in (*base.techniques, *base.peers):
         if "clients" in base.sweeps:
-            counts = base.clients + (base.push_clients if technique in PUSH_TECHNIQUES else ())
+            held = technique_entry(technique).holds_request  # a peer's flags are its technique's
+            counts = base.clients + (base.push_clients if held else ())
             for clients in sorted(set(counts)):
                 rows.append(
                     (

@@ -29,6 +29,7 @@ from pushlab.bench.presentation import (
     columns,
     distributions,
     network,
+    peers,
     polling,
     scale_out,
     sweeps,
@@ -240,6 +241,22 @@ FIGURES: tuple[FigureSpec, ...] = (
         "A sequence diagram drawn from the recorded trace: requests up, answers and pushes down, "
         "publishes as stars, empty answers dashed.",
         lambda results: timeline.plot_timeline(results.trace),
+    ),
+    # issue 14: pushlab beside its peers, and the capacity search
+    FigureSpec(
+        "peers",
+        "pushlab and its peers",
+        "Every server at the load most of them were measured at: pushlab's four in their "
+        "colours, the peers (textbook loop, websockets.broadcast(), python-socketio, "
+        "aiohttp-sse) in grey. CPU is server CPU time per delivered message.",
+        lambda results: peers.plot_peer_comparison(results.summary),
+    ),
+    FigureSpec(
+        "capacity",
+        "Fan-out capacity",
+        "The capacity search raises the publish rate at a fixed client count; a filled point "
+        "is a step that held (≥ 98% of clients × rate delivered, p99 ≤ 500 ms).",
+        lambda results: peers.plot_capacity(results.summary),
     ),
 )
 
