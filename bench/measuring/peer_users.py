@@ -20,7 +20,6 @@ import websocket
 from locust import constant, task
 
 from pushlab.bench.measuring.locustfile import (
-    RECONNECT_DELAY_S,
     PushlabUser,
     SSEUser,
     WebSocketUser,
@@ -149,7 +148,7 @@ class SocketIOUser(PushlabUser):
             self.report_failure("EIO", SOCKETIO_PATH, error)
             self.close()
             self.disconnects += 1
-            gevent.sleep(RECONNECT_DELAY_S)
+            gevent.sleep(self.backoff.next_wait_s())  # no resume: peers start at the present
 
     def close(self) -> None:
         if self.ws is not None:
