@@ -13,6 +13,7 @@ import argparse
 import random
 import shlex
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -20,12 +21,13 @@ from typing import Any
 from pushlab import techniques
 from pushlab.bench import run
 from pushlab.bench.measuring.arguments import name_list, number_list, seconds, seed_number
+from pushlab.bench.measuring.network_matrix import FAULTS
 from pushlab.bench.measuring.scale_out import add_scale_out_options, scale_out_changes
 from pushlab.bench.measuring.scenarios import (
-    ALL_SWEEPS,
     DEFAULT,
     FULL,
     QUICK,
+    SWEEP_CHOICES,
     TECHNIQUES,
     MatrixSettings,
     build_matrix,
@@ -40,7 +42,21 @@ MIN_POLL_INTERVAL = 0.01
 MAX_POLL_INTERVAL = 600
 MIN_HOLD_S = 1.0  # a shorter hold is polling with extra steps
 MAX_WINDOW_S = 3600  # no single measurement window longer than an hour
+MAX_RTT_MS = 10_000  # ten seconds of round trip: a satellite link is 600 ms
 MAX_CLIENTS = 20_000  # four times --full's largest; each client is a socket on both sides
+
+
+def one_number(kind: type, least: float, most: float) -> Callable[[str], Any]:
+    """One number in range (``number_list``'s checks), or a one-line usage error."""
+    numbers = number_list(kind, least, most)
+
+    def parse(text: str) -> Any:
+        values = numbers(text)
+        if len(values) != 1:
+            raise argparse.ArgumentTypeError(f"expected one number: {text!r}")
+        return values[0]
+
+    return parse
 
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
@@ -71,8 +87,24 @@ def add_matrix_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--sweeps",
-        type=name_list(ALL_SWEEPS),
-        help="clients,rate,interval (default: all three); workers: the scale-out sweep",
+        type=name_list(SWEEP_CHOICES),
+        help=f"{','.join(SWEEP_CHOICES)} (default: all but faults, workers and capacity)",
+    )
+    parser.add_argument(
+        "--peers",
+        type=name_list(techniques.PEER_NAMES),
+        help="peer servers beside pushlab's, e.g. socketio-websocket,baseline-websocket "
+        "(default: none; --full: all)",
+    )
+    parser.add_argument(
+        "--base-clients",
+        type=one_number(int, 1, MAX_CLIENTS),
+        help="the client count the rate and interval sweeps run at (default 100; --quick 40)",
+    )
+    parser.add_argument(
+        "--base-rate",
+        type=one_number(float, MIN_PUBLISH_RATE, MAX_PUBLISH_RATE),
+        help="the publish rate the clients and interval sweeps run at (msg/s, default 1)",
     )
     parser.add_argument(
         "--clients", type=number_list(int, 1, MAX_CLIENTS), help="client counts, e.g. 10,100"
@@ -95,6 +127,7 @@ def add_matrix_options(parser: argparse.ArgumentParser) -> None:
         "--warmup", type=seconds(0, 600, zero_allowed=True), help="warm-up before each window (s)"
     )
     parser.add_argument("--arrivals", choices=("poisson", "periodic"), help="default poisson")
+    add_network_options(parser)
     parser.add_argument(
         "--seed",
         type=seed_number,
@@ -102,6 +135,42 @@ def add_matrix_options(parser: argparse.ArgumentParser) -> None:
         "run, printed and kept in environment.json; pass it again to repeat the arrivals)",
     )
     add_scale_out_options(parser)
+
+
+def add_network_options(parser: argparse.ArgumentParser) -> None:
+    """The network and fault sweeps' options (issue 12; see ``measuring/network_matrix.py``)."""
+    parser.add_argument(
+        "--rtts",
+        type=number_list(float, 0, MAX_RTT_MS),
+        help="round-trip times of the network sweep (ms; default 100, --full 0,20,100,300)",
+    )
+    parser.add_argument(
+        "--jitter",
+        type=seconds(0, MAX_RTT_MS, zero_allowed=True),
+        help="extra one-way delay per chunk, 0 to this (ms; never reorders a stream). Packet "
+        "loss cannot be emulated above TCP, so there is no option for it",
+    )
+    parser.add_argument(
+        "--rates-at-rtt",
+        type=seconds(0, MAX_RTT_MS, zero_allowed=True),
+        help="also run every --rates value at this RTT (ms; --full: 100)",
+    )
+    parser.add_argument(
+        "--faults", type=name_list(FAULTS), help="drop,stall,restart (the faults sweep)"
+    )
+    parser.add_argument(
+        "--fault-rate",
+        type=number_list(float, MIN_PUBLISH_RATE, MAX_PUBLISH_RATE),
+        help="publish rate of the faults sweep (msg/s, default 10)",
+    )
+    parser.add_argument(
+        "--stall-s", type=seconds(0, 60, zero_allowed=False), help="how long a stall lasts (s)"
+    )
+    parser.add_argument(
+        "--no-resume",
+        action="store_true",
+        help="faults: run each held technique also without resume (from the present)",
+    )
 
 
 def parse_args(argv: list[str] | None, prog: str = PROG) -> argparse.Namespace:
@@ -118,11 +187,27 @@ def settings_from(args: argparse.Namespace) -> tuple[str, MatrixSettings]:
         "rates": args.rates,
         "intervals": args.intervals,
         "arrivals": args.arrivals,
+        "rtts_ms": args.rtts,
+        "faults": args.faults,
+        "peers": args.peers,
     }
     changes: dict[str, Any] = {name: value for name, value in replaced.items() if value}
     if args.clients:
         changes["clients"], changes["push_clients"] = args.clients, ()
+    if args.base_clients is not None:
+        changes["base_clients"] = args.base_clients
+    if args.base_rate is not None:
+        changes["base_rate"] = args.base_rate
     given = {"duration_s": args.duration, "warmup_s": args.warmup, "longpoll_hold_s": args.hold}
+    given |= {
+        "jitter_ms": args.jitter,
+        "rates_at_rtt_ms": args.rates_at_rtt,
+        "stall_s": args.stall_s,
+    }
+    if args.fault_rate:
+        changes["fault_rate"] = args.fault_rate[0]
+    if args.no_resume:
+        changes["no_resume"] = True
     changes.update({name: value for name, value in given.items() if value is not None})
     # A seed is drawn even for periodic arrivals (unused there), so every run records one.
     changes["arrival_seed"] = random.randrange(2**32) if args.seed is None else args.seed
@@ -136,8 +221,8 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     args = parse_args(arguments, prog)
     mode, settings = settings_from(args)
     matrix = build_matrix(settings)
-    longest = max(unique_scenarios(matrix), key=lambda s: s.duration_s)
-    if longest.duration_s > MAX_WINDOW_S:
+    longest = max(unique_scenarios(matrix), key=lambda s: s.duration_s, default=None)
+    if longest is not None and longest.duration_s > MAX_WINDOW_S:
         print(
             f"{prog}: {longest.describe()} would need a {longest.duration_s:,.0f} s window"
             f" (at most {MAX_WINDOW_S} s): choose a higher rate, shorter interval or duration",

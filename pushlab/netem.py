@@ -22,17 +22,30 @@ restart* is not the emulator's to make: the harness kills the server and starts 
 What cannot be emulated above TCP: **packet loss**. The proxy sees a byte stream that the kernel
 has already made reliable; a lost segment shows up only as the delay of its retransmission,
 which this module does not pretend to model.
+
+Run on its own (what the bench's harness does, so that the emulator's CPU is neither the
+server's nor the load generator's)::
+
+    python -m pushlab.netem --target 127.0.0.1:8003 --rtt-ms 100 --jitter-ms 10
+
+It prints ``pushlab netem listening on http://127.0.0.1:PORT``, then obeys one command a line
+on stdin — ``drop``, ``stall``, ``release``, ``counters`` — and answers each with a JSON line
+(``{"event": "drop", "at": <epoch s>, ...counters}``): the harness times a fault by the
+emulator's own clock reading, taken when the fault was applied.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
+import json
 import random
 import socket
 import struct
+import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 CHUNK_BYTES = 64 * 1024
 
@@ -188,3 +201,61 @@ class NetworkEmulator:
             setattr(self.counters, counter, getattr(self.counters, counter) + len(chunk))
             link.send(chunk)
         link.send(b"")
+
+
+# --- As a process of its own ----------------------------------------------------------------
+
+COMMANDS = ("drop", "stall", "release", "counters")
+
+
+async def serve(emulator: NetworkEmulator) -> None:
+    """Start, print the listening line, then obey stdin until it ends."""
+    await emulator.start()
+    print(f"pushlab netem listening on http://{emulator.listen[0]}:{emulator.port}", flush=True)
+    try:
+        while line := await asyncio.to_thread(sys.stdin.readline):
+            command = line.strip()
+            if command not in COMMANDS:
+                answer = {"event": "error", "error": f"unknown command {command!r}"}
+            else:
+                if command != "counters":
+                    getattr(emulator, command)()
+                answer = {"event": command, "at": time.time(), **asdict(emulator.counters)}
+            print(json.dumps(answer), flush=True)
+    finally:
+        await emulator.stop()
+
+
+def address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
+    return host, int(port)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m pushlab.netem",
+        description="A TCP proxy that adds round-trip time, jitter and a bandwidth cap, and "
+        "drops or stalls its connections on command. Packet loss cannot be emulated above "
+        "TCP (the kernel has already made the stream reliable), so there is no option for it.",
+    )
+    parser.add_argument("--target", type=address, required=True, help="HOST:PORT of the server")
+    parser.add_argument("--port", type=int, default=0, help="where to listen (0: a free port)")
+    parser.add_argument("--rtt-ms", type=float, default=0.0, help="round-trip time added (ms)")
+    parser.add_argument("--jitter-ms", type=float, default=0.0, help="extra delay, 0…J ms")
+    parser.add_argument("--bandwidth-bps", type=float, default=None, help="bits/s (no cap)")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the jitter")
+    args = parser.parse_args(argv)
+    try:
+        settings = LinkSettings(args.rtt_ms, args.jitter_ms, args.bandwidth_bps)
+    except ValueError as error:
+        parser.error(str(error))
+    emulator = NetworkEmulator(*args.target, settings, listen_port=args.port, seed=args.seed)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(emulator))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

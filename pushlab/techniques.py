@@ -133,10 +133,92 @@ def label(name: str, poll_interval_s: float | None = None) -> str:
     """``"WebSocket"``, ``"polling every 1 s"``: how one technique (or polling line) is named."""
     entry = TECHNIQUES.get(name)
     if entry is None:
-        return name
+        peer = PEERS.get(name)
+        return name if peer is None else peer.label
     known_interval = poll_interval_s is not None and poll_interval_s == poll_interval_s  # not NaN
     return (
         f"{entry.label} every {poll_interval_s:g} s"
         if entry.polls and known_interval
         else entry.label
+    )
+
+
+# --- Peers (issue 14) ---------------------------------------------------------------------
+# Other people's servers, measured in the same bench so that pushlab's figures can be read
+# against what is deployed (python-socketio, aiohttp-sse, the websockets library) and against
+# the simplest correct code (the textbook broadcast loop). They are not techniques: each one
+# *compares with* one of the four, and behaves like it (its clients poll, hold or are pushed).
+
+
+@dataclass(frozen=True)
+class Peer:
+    """A server that is not pushlab's, and the pushlab technique it is measured against."""
+
+    name: str  # as in file names, CLI arguments and summary.csv
+    label: str  # how titles and sentences name it
+    compares_with: str  # the pushlab technique it does the same job as
+    shade: str  # a grey: peers are drawn beside the four colours, never in them
+    marker: str
+    path: str  # the route its clients use
+    family: str = "peer"
+
+    @property
+    def technique(self) -> Technique:
+        """The entry whose behaviour flags (polls, holds_request, pushes) this peer shares."""
+        return TECHNIQUES[self.compares_with]
+
+
+PEERS: dict[str, Peer] = {
+    peer.name: peer
+    for peer in (
+        Peer("baseline-websocket", "textbook WebSocket loop", "websocket", "#202020", "^", "/ws"),
+        Peer("websockets-broadcast", "websockets.broadcast()", "websocket", "#505050", "v", "/ws"),
+        Peer(
+            "socketio-websocket",
+            "Socket.IO (WebSocket)",
+            "websocket",
+            "#7a7a7a",
+            "<",
+            "/socket.io/",
+        ),
+        Peer(
+            "socketio-default",
+            "Socket.IO (polling → upgrade)",
+            "websocket",
+            "#9a9a9a",
+            ">",
+            "/socket.io/",
+        ),
+        Peer(
+            "socketio-polling",
+            "Socket.IO (long polling)",
+            "longpoll",
+            "#b0b0b0",
+            "s",
+            "/socket.io/",
+        ),
+        Peer("aiohttp-sse", "aiohttp-sse", "sse", "#888888", "D", "/events"),
+    )
+}
+
+PEER_NAMES: tuple[str, ...] = tuple(PEERS)
+
+FAMILY_PUSHLAB = "pushlab"
+FAMILY_PEER = "peer"
+
+
+def family(name: str) -> str:
+    """``"pushlab"`` for one of the four techniques, ``"peer"`` for a peer."""
+    return FAMILY_PEER if name in PEERS else FAMILY_PUSHLAB
+
+
+def behaviour(name: str) -> Technique:
+    """The technique entry whose flags a server named ``name`` shares: its own for one of the
+    four, the one it compares with for a peer; a ``ValueError`` listing every name else."""
+    if name in PEERS:
+        return PEERS[name].technique
+    if name in TECHNIQUES:
+        return TECHNIQUES[name]
+    raise ValueError(
+        f"unknown technique or peer {name!r}; choose one of {', '.join((*NAMES, *PEER_NAMES))}"
     )

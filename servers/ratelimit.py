@@ -76,10 +76,10 @@ def refusal(limiter: PublishLimiter) -> str:
 
 def too_many(request: web.Request) -> web.Response | None:
     """429 with ``Retry-After`` (RFC 6585 §4) when the client's bucket is empty, else None."""
-    wait_s = request.app[LIMITER].take(request.remote or "")
-    if wait_s is None:
+    limiter = request.app.get(LIMITER)  # an application built without one is not limited
+    wait_s = None if limiter is None else limiter.take(request.remote or "")
+    if limiter is None or wait_s is None:
         return None
-    limiter = request.app[LIMITER]
     response = web.json_response(
         {"error": refusal(limiter), "retry_after_s": round(wait_s, 3)}, status=429
     )

@@ -134,9 +134,10 @@ async def push_messages(ws: web.WebSocketResponse, feed: Feed, cursor: int, mete
 
 async def publish_client_frame(ws: web.WebSocketResponse, request: web.Request, data: str) -> None:
     """A text frame from the client is a chat message: ``{"text": "..."}``."""
-    refused = request.app[LIMITER].take(request.remote or "")
-    if refused is not None:
-        await ws.send_json({"error": refusal(request.app[LIMITER]), "retry_after_s": refused})
+    limiter = request.app.get(LIMITER)
+    refused = None if limiter is None else limiter.take(request.remote or "")
+    if limiter is not None and refused is not None:
+        await ws.send_json({"error": refusal(limiter), "retry_after_s": refused})
         return
     try:
         payload = parse_json_object(data, what="a frame")

@@ -74,6 +74,42 @@ def test_full_matrix_goes_past_5000_clients_for_push_only() -> None:
     assert max(s.clients for s in clients_sweep if s.technique == "polling") < 5000
 
 
+def test_default_matrix_runs_every_technique_at_100_ms_rtt_at_100_clients() -> None:
+    network = [s for sweep, s in build_matrix(DEFAULT) if sweep == "network"]
+    assert sorted(s.technique for s in network) == sorted(
+        ("polling", "longpoll", "websocket", "sse")
+    )
+    assert {(s.rtt_ms, s.clients, s.fault) for s in network} == {(100.0, 100, "")}
+    quick = [s for sweep, s in build_matrix(QUICK) if sweep == "network"]
+    assert len({s.rtt_ms for s in quick}) == 1
+
+
+def test_full_matrix_sweeps_the_rtt_and_every_rate_at_one_rtt_and_every_fault() -> None:
+    network = [s for sweep, s in build_matrix(FULL) if sweep == "network"]
+    assert {s.rtt_ms for s in network} == {0.0, 20.0, 100.0, 300.0}
+    at_100 = {s.publish_rate for s in network if s.technique == "longpoll" and s.rtt_ms == 100}
+    assert at_100 == set(FULL.rates)
+    faults = [s for sweep, s in build_matrix(FULL) if sweep == "faults"]
+    for technique in ("longpoll", "websocket", "sse"):
+        mine = {(s.fault, s.resume) for s in faults if s.technique == technique}
+        assert mine == {(f, r) for f in ("drop", "stall", "restart") for r in (True, False)}
+    assert {s.resume for s in faults if s.technique == "polling"} == {True}
+
+
+def test_the_fault_sweep_is_asked_for_and_leaves_room_to_recover() -> None:
+    assert "faults" not in DEFAULT.sweeps
+    args = parse_args(["--quick", "--sweeps", "faults", "--faults", "stall", "--stall-s", "5"])
+    _, settings = settings_from(args)
+    (stall,) = {s for sweep, s in build_matrix(settings) if s.technique == "sse"}
+    assert stall.fault == "stall" and stall.stall_s == 5
+    assert stall.duration_s * 2 / 3 >= 3 * stall.stall_s  # after the fault: 3× the stall
+    assert stall.id == "sse-c40-r10-rtt0-stall5"  # at the fault rate, 10 msg/s
+    with pytest.raises(SystemExit):
+        parse_args(["--faults", "flood"])
+    with pytest.raises(SystemExit):
+        parse_args(["--rtts", "-20"])
+
+
 def test_rare_messages_stretch_the_window() -> None:
     assert window_s(DEFAULT, 20.0, None) == DEFAULT.duration_s
     assert window_s(DEFAULT, 0.2, None) * 0.2 >= 3
@@ -252,7 +288,7 @@ def test_quick_run_writes_every_file(quick_run: tuple[Path, str], summary: pd.Da
 @pytest.mark.slow
 def test_quick_run_summary_has_the_contract_columns(summary: pd.DataFrame) -> None:
     assert tuple(summary.columns) == COLUMN_NAMES
-    assert set(summary["sweep"]) == {"clients", "rate", "interval"}
+    assert set(summary["sweep"]) == {"clients", "rate", "interval", "network"}
     assert set(summary["technique"]) == {"polling", "longpoll", "websocket", "sse"}
 
 
@@ -302,6 +338,20 @@ def test_nothing_is_missed_or_duplicated_at_nominal_load(summary: pd.DataFrame) 
     assert len(nominal) > 0
     assert (nominal["missed"] == 0).all()
     assert (nominal["duplicated"] == 0).all()
+
+
+@pytest.mark.slow
+def test_quick_run_measures_each_technique_through_the_emulated_network(
+    summary: pd.DataFrame,
+) -> None:
+    network = summary[summary["sweep"] == "network"].set_index("technique")
+    assert set(network.index) == {"polling", "longpoll", "websocket", "sse"}
+    assert (network["rtt_ms"] == 100).all()
+    # Every message crosses the emulator once, one way: at least RTT/2 after its publication.
+    assert (network["latency_p50_ms"] >= 50).all()
+    assert (network["netem_cpu_percent"] >= 0).all()
+    loopback = summary[summary["sweep"] == "clients"]
+    assert loopback["rtt_ms"].isna().all()
 
 
 @pytest.mark.slow

@@ -217,3 +217,47 @@ def test_push_requests_per_message_vanishes_for_long_runs() -> None:
 
 def test_pushed_message_takes_one_transit() -> None:
     assert model.push_latency_s(0.003) == 0.003
+
+
+# --- A network with a round-trip time (issue 12) ---------------------------------------------
+
+
+def test_polling_through_a_network_waits_half_an_interval_and_one_transit() -> None:
+    # T = 1 s, RTT = 300 ms: 0.5 + 0.15
+    assert model.network_mean_latency_s("polling", 0.3, poll_interval_s=1.0) == pytest.approx(0.65)
+
+
+@pytest.mark.parametrize("technique", ["websocket", "sse"])
+def test_a_push_takes_one_transit(technique: str) -> None:
+    # RTT = 300 ms: 0.15; RTT = 0: 0
+    assert model.network_mean_latency_s(technique, 0.3) == pytest.approx(0.15)
+    assert model.network_mean_latency_s(technique, 0.0) == 0
+
+
+def test_long_polling_at_a_low_rate_takes_about_one_transit() -> None:
+    # RTT = 100 ms, λ = 1/s, r = 0, no timeout: g = 0.1, cycle = 0.1 + e^-0.1 = 1.004837,
+    # mean = 0.05 + 0.05 · 0.1 / 1.004837 = 0.0549759 (1.0995 transits)
+    mean = model.network_mean_latency_s("longpoll", 0.1, publish_rate=1.0)
+    assert mean == pytest.approx(0.0549759, abs=1e-6)
+    assert model.transits(mean, 0.1) == pytest.approx(1.09952, abs=1e-4)
+
+
+def test_long_polling_at_a_high_rate_tends_to_two_transits() -> None:
+    # RTT = 100 ms, λ = 20/s: λg = 2, cycle = 0.1 + e^-2/20 = 0.1067668,
+    # mean = 0.05 + 0.05 · 0.1 / 0.1067668 = 0.0968311 (1.9366 transits)
+    mean = model.network_mean_latency_s("longpoll", 0.1, publish_rate=20.0)
+    assert mean == pytest.approx(0.0968311, abs=1e-6)
+
+
+def test_the_reask_delay_lengthens_long_pollings_gap() -> None:
+    # RTT = 100 ms, r = 100 ms, λ = 1/s: g = 0.2, cycle = 0.2 + e^-0.2 = 1.018731,
+    # mean = 0.05 + 0.1 · 0.2 / 1.018731 = 0.0696323
+    mean = model.network_mean_latency_s("longpoll", 0.1, publish_rate=1.0, reask_delay_s=0.1)
+    assert mean == pytest.approx(0.0696323, abs=1e-6)
+
+
+def test_long_polling_stays_between_one_and_three_transits() -> None:
+    rates = np.geomspace(0.01, 1000, 50)
+    counted = model.transits(model.network_mean_latency_s("longpoll", 0.2, publish_rate=rates), 0.2)
+    assert np.all(counted >= 1) and np.all(counted <= 3)
+    assert np.all(np.diff(counted) >= 0) and counted[-1] == pytest.approx(2)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 
@@ -107,3 +110,57 @@ def test_settings_refuse_negative_or_nan_delays() -> None:
     for bad in ({"rtt_ms": -1}, {"jitter_ms": float("nan")}, {"bandwidth_bps": 0}):
         with pytest.raises(ValueError):
             LinkSettings(**bad)  # type: ignore[arg-type]
+
+
+# --- As a process of its own (python -m pushlab.netem) ----------------------------------------
+
+
+async def test_the_emulator_process_forwards_and_obeys_its_commands(echo_port: int) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "pushlab.netem",
+        "--target",
+        f"127.0.0.1:{echo_port}",
+        "--rtt-ms",
+        "10",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    try:
+        line = (await process.stdout.readline()).decode()
+        assert line.startswith("pushlab netem listening on http://127.0.0.1:")
+        port = int(line.rsplit(":", 1)[1])
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"hello")
+        assert await reader.readexactly(5) == b"hello"
+
+        async def ask(command: str) -> dict:
+            process.stdin.write(f"{command}\n".encode())  # type: ignore[union-attr]
+            return json.loads(await process.stdout.readline())  # type: ignore[union-attr]
+
+        counters = await ask("counters")
+        assert counters["connections_open"] == 1 and counters["bytes_up"] == 5
+        dropped = await ask("drop")
+        assert dropped["event"] == "drop" and dropped["connections_reset"] == 2
+        with pytest.raises(ConnectionResetError):  # an RST, as when a phone changes networks
+            await reader.read()
+        assert (await ask("bogus"))["event"] == "error"
+        writer.close()
+    finally:
+        process.stdin.close()
+        await process.wait()
+    assert process.returncode == 0
+
+
+def test_the_emulator_process_refuses_bad_settings_in_one_line() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pushlab.netem", "--target", "127.0.0.1:1", "--rtt-ms", "-5"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "rtt_ms and jitter_ms must be at least 0" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from pushlab.bench.analysis import model
+from pushlab.bench.analysis.network_findings import NETWORK_FINDINGS
+from pushlab.bench.analysis.peer_findings import PEER_FINDINGS
 from pushlab.bench.analysis.results import Results
 from pushlab.bench.analysis.row import plain_number
 from pushlab.bench.analysis.shaping import (
@@ -377,6 +379,8 @@ FINDINGS: tuple[Callable[[Results], str | None], ...] = (
     _integrity_finding,
     _empty_window_finding,
     _flags_finding,
+    *NETWORK_FINDINGS,  # issue 12: bench/analysis/network_findings.py
+    *PEER_FINDINGS,  # issue 14: pushlab against its peers, and the capacity search
 )
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pushlab.techniques import technique as technique_entry
+from pushlab.techniques import behaviour as technique_entry  # peers behave as theirs
 
 GENERATOR_CPU_LIMIT_PERCENT = 90.0
 """A generator process this busy (percent of one core) may be the bottleneck itself."""

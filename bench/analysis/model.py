@@ -23,6 +23,8 @@ from typing import Literal
 
 import numpy as np
 
+from pushlab.techniques import technique as technique_entry
+
 Number = float | np.ndarray
 """A scalar, or an array of values to evaluate the formula at (element-wise)."""
 Arrivals = Literal["poisson", "periodic"]
@@ -32,6 +34,7 @@ __all__ = [
     "longpoll_latency_bounds_s",
     "longpoll_mean_latency_s",
     "longpoll_requests_per_message",
+    "network_mean_latency_s",
     "polling_empty_fraction",
     "polling_latency_quantile_s",
     "polling_mean_latency_s",
@@ -39,6 +42,7 @@ __all__ = [
     "polling_requests_per_message",
     "push_latency_s",
     "push_requests_per_message",
+    "transits",
 ]
 
 
@@ -227,3 +231,56 @@ def push_requests_per_message(
 def push_latency_s(transit_s: Number) -> Number:
     """Latency of a pushed message: one transit ``d`` — it leaves as soon as it is published."""
     return transit_s
+
+
+# --- A network with a round-trip time (issue 12) ---------------------------------------------
+
+
+def network_mean_latency_s(
+    technique: str,
+    rtt_s: Number,
+    *,
+    publish_rate: Number = 1.0,
+    poll_interval_s: Number = 1.0,
+    reask_delay_s: Number = 0.0,
+    hold_timeout_s: Number = np.inf,
+) -> Number:
+    """Mean delivery latency through a network of round-trip time ``RTT`` (Poisson arrivals).
+
+    One transit is ``d = RTT/2`` (the emulator delays each direction by half the round trip;
+    the server's own handling is negligible beside it). Then (RFC 6202 §2.2):
+
+    - **polling**: ``T/2 + RTT/2`` — half an interval of waiting, then one transit
+      (:func:`polling_mean_latency_s`);
+    - **WebSocket, SSE**: ``RTT/2`` — the message leaves when it is published
+      (:func:`push_latency_s`);
+    - **long polling**: between ``RTT/2`` and ``3·RTT/2``. After each answer no request is at
+      the server for ``g = RTT/2 + r + RTT/2 = RTT + r``: the answer travels to the client, the
+      client waits its re-ask delay ``r``, the new request travels back. A message published
+      while a request is held takes ``d``; one published in the gap waits the rest of the gap
+      (uniform, ``g/2`` on average) and then ``d``. Poisson arrivals see time averages (PASTA),
+      so the share of messages that land in a gap is the share of time spent in gaps,
+      ``g / cycle``, with the mean cycle ``g + e^(−λg)·(1 − e^(−λτ))/λ`` (a gap, then a hold
+      that ends at the first arrival or at the timeout τ). Hence
+
+          E[latency] = RTT/2 + (g/2) · g / (g + e^(−λg)(1 − e^(−λτ))/λ),   g = RTT + r.
+
+      At low rates (``λg ≪ 1``) the cycle is mostly hold and the mean is ≈ one transit; as
+      ``λg`` grows the requests are seldom waiting and the mean tends to ``d + g/2`` (two
+      transits with ``r = 0``); the worst single message takes ``g + d`` (three transits).
+    """
+    entry = technique_entry(technique)
+    transit_s = np.divide(rtt_s, 2)
+    if entry.polls:
+        return polling_mean_latency_s(poll_interval_s, transit_s)
+    if entry.pushes:
+        return push_latency_s(transit_s)
+    if entry.holds_request:
+        gap_s = np.add(rtt_s, reask_delay_s)
+        return longpoll_mean_latency_s(publish_rate, transit_s, gap_s, hold_timeout_s)
+    raise ValueError(f"no network model for {technique!r}")
+
+
+def transits(latency_s: Number, rtt_s: Number) -> Number:
+    """A latency counted in one-way transits (``RTT/2``): long polling's 1 … 3 of RFC 6202."""
+    return np.divide(latency_s, np.divide(rtt_s, 2))

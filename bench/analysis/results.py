@@ -152,7 +152,9 @@ def load_summary(csv_path: str | Path) -> pd.DataFrame:
         if column.kind is bool:
             summary[name] = summary[name].map(_as_bool).astype(bool)
         elif column.kind is str:
-            summary[name] = summary[name].fillna("").astype(str)
+            summary[name] = (
+                summary[name].astype(object).fillna("").astype(str)
+            )  # an all-empty column reads as float
         else:
             values = pd.to_numeric(summary[name], errors="coerce").astype(float)
             whole = column.kind is int and not values.isna().any()

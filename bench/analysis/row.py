@@ -16,6 +16,8 @@ import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from pushlab.techniques import family as family_of
+
 FORMAT_VERSION = 2
 """Version 1: the first bench (no ``format_version`` key). Version 2: the typed row
 (``longpoll_hold_s`` added; ``environment.json`` carries ``format_version``)."""
@@ -178,6 +180,42 @@ class ResultRow:
     clock_uncertainty_ms: float = number(
         "ms", "clock uncertainty", "half the fastest round trip of the offset measurement"
     )
+    # --- Network and faults (issue 12; bench/analysis/recovery.py) ---------------------------
+    rtt_ms: float = number("ms", "RTT", "round-trip time the emulator added; empty: loopback")
+    jitter_ms: float = number("ms", "jitter", "extra one-way delay per chunk, up to this")
+    netem_cpu_percent: float = number(
+        "% of a core", "emulator CPU", "the network emulator's CPU (its own process)"
+    )
+    netem_connections_opened: int = count(
+        "emulated connections", "connections the emulator opened to the server in the window"
+    )
+    fault: str = text("fault", "drop, stall or restart, injected once in the window; empty: none")
+    resume: bool = flag("resume", "clients resumed from their cursor after a reconnect")
+    messages_lost: int = count(
+        "lost", "window messages an expected client never received and was never told of"
+    )
+    gaps_signalled: int = count(
+        "gaps signalled", "window messages the server told a client were gone (a gap signal)"
+    )
+    recovery_p50_ms: float = number("ms", "recovery p50", "fault → first message again, median")
+    recovery_max_ms: float = number("ms", "recovery max", "fault → first message again, slowest")
+    recovered_clients: int = count("recovered", "expected clients that received after the fault")
+    reconnects: int = count(
+        "reconnects", "reconnects after a break the client noticed (a silent retry is not one)"
+    )
+    peak_reconnects_per_s: float = number(
+        "1/s", "peak reconnects", "the most reconnect attempts in any 100 ms span, per second"
+    )
+    # --- issue 14: peers in the same bench, and the capacity search ---
+    family: str = text("family", "pushlab (one of the four techniques) or peer (another server)")
+    sustained: bool = flag(
+        "sustained",
+        "capacity search: deliveries reached 98% of clients × rate and p99 stayed ≤ 500 ms",
+    )
+
+    def __post_init__(self) -> None:
+        if not self.family:  # written from the technique's name, once, in pushlab.techniques
+            object.__setattr__(self, "family", family_of(self.technique))
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

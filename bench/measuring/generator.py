@@ -15,7 +15,10 @@ gevent), spawns the users of ``bench/measuring/locustfile.py`` and talks to the 
 
 The ``.npz`` holds one row per delivery (``user``, ``message_id``, ``ts``, ``received_at``, in
 arrival order) and one row per user (``user_number``, ``connected_at`` (NaN if never),
-``disconnects``): ``bench/analysis/measurement.py`` computes every figure from these.
+``disconnects``): ``bench/analysis/measurement.py`` computes every figure from these. For the
+fault sweep it also holds each delivery's ``feed`` (0, then 1 after a server restart), every
+reconnect attempt (``reconnect_user``, ``reconnect_at``) and every gap the server announced
+(``gap_user``, ``gap_feed``, ``gap_from``, ``gap_to``).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from pushlab.bench.measuring.locustfile import (
     SSEUser,
     WebSocketUser,
 )
+from pushlab.bench.measuring.peer_users import PEER_USERS
 from pushlab.limits import raise_open_files_limit
 
 USER_CLASSES: dict[str, type[PushlabUser]] = {
@@ -50,6 +54,7 @@ USER_CLASSES: dict[str, type[PushlabUser]] = {
     "longpoll": LongPollUser,
     "websocket": WebSocketUser,
     "sse": SSEUser,
+    **PEER_USERS,  # issue 14: the peer servers' users
 }
 
 
@@ -58,6 +63,7 @@ class DeliveryLog:
 
     def __init__(self) -> None:
         self.user = array("l")
+        self.feed = array("l")
         self.message_id = array("q")
         self.ts = array("d")
         self.received_at = array("d")
@@ -65,6 +71,7 @@ class DeliveryLog:
     def on_request(self, request_type: str, context: dict[str, Any], **_kwargs: Any) -> None:
         if request_type == DELIVER:
             self.user.append(context["user"])
+            self.feed.append(context["feed"])
             self.message_id.append(context["message_id"])
             self.ts.append(context["ts"])
             self.received_at.append(context["received_at"])
@@ -150,7 +157,23 @@ def delivery_arrays(log: DeliveryLog, users: list[PushlabUser]) -> dict[str, np.
             [np.nan if u.connected_at is None else u.connected_at for u in users], dtype=np.float64
         ),
         disconnects=np.array([u.disconnects for u in users], dtype=np.int64),
+        **reconnects_and_gaps(log, users),
     )
+
+
+def reconnects_and_gaps(log: DeliveryLog, users: list[PushlabUser]) -> dict[str, np.ndarray]:
+    """The fault sweep's arrays: each delivery's feed, each reconnect, each announced gap."""
+    reconnects = [(u.number, at) for u in users for at in u.reconnected_at]
+    gaps = [(u.number, feed, gap.from_id, gap.to_id) for u in users for feed, gap in u.gaps]
+    return {
+        "feed": np.array(log.feed, dtype=np.int64),
+        "reconnect_user": np.array([r[0] for r in reconnects], dtype=np.int64),
+        "reconnect_at": np.array([r[1] for r in reconnects], dtype=np.float64),
+        "gap_user": np.array([g[0] for g in gaps], dtype=np.int64),
+        "gap_feed": np.array([g[1] for g in gaps], dtype=np.int64),
+        "gap_from": np.array([g[2] for g in gaps], dtype=np.int64),
+        "gap_to": np.array([g[3] for g in gaps], dtype=np.int64),
+    }
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -171,6 +194,9 @@ def build_parser(
         default=techniques.LONGPOLL_HOLD_S,
         help="long polling only: seconds the server may hold a poll",
     )
+    parser.add_argument(
+        "--no-resume", action="store_true", help="after a reconnect, start from the present"
+    )
     parser.add_argument("--spawn-rate", type=float, default=0.0, help="users/s (0: all in ~1 s)")
     parser.add_argument("--connect-timeout", type=float, default=60.0)
     parser.add_argument("--out", type=Path, required=True, help="where to write the .npz")
@@ -183,6 +209,7 @@ def configure_users(args: argparse.Namespace) -> type[PushlabUser]:
     user_class.host = args.host
     PollingUser.poll_interval_s = args.poll_interval
     LongPollUser.hold_s = args.hold
+    PushlabUser.resume = not args.no_resume
     return user_class
 
 

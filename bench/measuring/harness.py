@@ -29,7 +29,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -39,6 +39,7 @@ import numpy as np
 from pushlab import techniques
 from pushlab.bench.analysis import metrics
 from pushlab.bench.analysis.measurement import Measurement, Window, WindowOverhead, measure
+from pushlab.bench.measuring import network
 from pushlab.bench.measuring.distributed import RemoteWorkers, generator_module
 from pushlab.bench.measuring.processes import copy_rest, read_line, spawn, stop
 from pushlab.bench.measuring.sampling import (
@@ -115,11 +116,13 @@ def start_server(
     *,
     feed_url: str | None = None,
     workers: int = 1,
+    port: int = 0,
 ) -> Server:
-    args = [technique, "--port", "0", "--rate", f"{publish_rate:g}", "--arrivals", arrivals]
-    if feed_url is not None:  # issue 13: a shared feed, and N processes on the port
+    args = [technique, "--port", str(port), "--rate", f"{publish_rate:g}", "--arrivals", arrivals]
+    module = "pushlab.peers" if technique in techniques.PEERS else "pushlab.servers"  # issue 14
+    if feed_url is not None and module == "pushlab.servers":  # issue 13: a shared feed, N workers
         args += ["--feed", feed_url, "--workers", str(workers)]
-    process = spawn("pushlab.servers", args, cpus, log)
+    process = spawn(module, args, cpus, log)
     assert process.stdout is not None
     try:
         line = read_line(process.stdout, SERVER_START_TIMEOUT_S)
@@ -145,13 +148,16 @@ class Generator:
         raw: Path,
         log: IO[bytes],
         remote: RemoteWorkers | None = None,
+        url: str | None = None,  # where the clients connect: the emulator, if there is one
     ) -> None:
-        args = [scenario.technique, "--host", server.url, "--clients", str(scenario.clients)]
+        args = [scenario.technique, "--host", url or server.url, "--clients", str(scenario.clients)]
         args += ["--out", str(raw), "--connect-timeout", f"{connect_timeout_s(scenario.clients):g}"]
         if scenario.poll_interval is not None:
             args += ["--poll-interval", f"{scenario.poll_interval:g}"]
         if scenario.longpoll_hold_s is not None:
             args += ["--hold", f"{scenario.longpoll_hold_s:g}"]
+        if not scenario.resume:
+            args.append("--no-resume")
         module, extra = generator_module(scenario, remote)
         self.process = spawn(module, args + extra, cpus, log, stdin=True)
         self.events: queue.Queue[dict[str, Any]] = queue.Queue()
@@ -241,14 +247,21 @@ def run_scenario(
     raw_path = work_dir / "raw" / f"{scenario.id}.npz"
     raw_path.parent.mkdir(parents=True, exist_ok=True)
     plan = plan or ScaleOutPlan()
-    with scenario_processes(scenario, affinity, work_dir, plan.feed_url) as (server, _, log):
+    with (
+        scenario_processes(scenario, affinity, work_dir, plan.feed_url) as (server, _, log),
+        network.emulated(scenario, server.url, affinity.harness, log) as emulator,
+    ):
         connection = ServerConnection(server.host, server.port)
+        injector: network.FaultInjector | None = None
         sampler = ProcessSampler(server.pid)
         generator: Generator | None = None
         try:
             baseline_rss_mb = rss_mb(server.pid)
             sampler.start()
-            generator = Generator(scenario, server, affinity.generator, raw_path, log, plan.remote)
+            url = emulator.url if emulator is not None else None
+            generator = Generator(
+                scenario, server, affinity.generator, raw_path, log, plan.remote, url
+            )
             ready = generator.wait_for("ready", connect_timeout_s(scenario.clients) + 30)
             server_count_ok = wait_for_server_count(connection, scenario, ready["connected"])
 
@@ -258,7 +271,12 @@ def run_scenario(
             )
             time.sleep(scenario.warmup_s)
 
-            timed = time_window(scenario, connection, generator, sampler)
+            if emulator is not None:
+                injector = fault_injector(
+                    scenario, emulator, connection, server, affinity, log, plan.feed_url
+                )
+            wait = time.sleep if injector is None else injector.wait
+            timed = time_window(scenario, connection, generator, sampler, wait)
 
             sampler.phase = "drain"
             connection.set_publisher(0, scenario.arrivals)
@@ -282,8 +300,39 @@ def run_scenario(
         generator_report={**done, "ready": ready, "server_count_ok": server_count_ok},
         deliveries=load_deliveries(raw_path),
         cores_short=plan.cores_short,
+        network=None if injector is None else injector.record,
     )
     return measure(window)
+
+
+def fault_injector(
+    scenario: Scenario,
+    emulator: network.Emulator,
+    connection: ServerConnection,
+    server: Server,
+    affinity: Affinity,
+    log: IO[bytes],
+    feed_url: str | None = None,
+) -> network.FaultInjector:
+    """The window's sleep through the emulator; a restart swaps the new process into ``server``.
+
+    On a Redis feed the new process finds the old one's history (issue 13): nothing is lost.
+    """
+
+    def restart() -> subprocess.Popen[bytes]:
+        new = start_server(
+            scenario.technique,
+            scenario.arrivals,
+            affinity.server,
+            log,
+            feed_url=feed_url if scenario.feed == "redis" else None,
+            workers=scenario.workers,
+            port=server.port,
+        )
+        server.process = new.process
+        return new.process
+
+    return network.FaultInjector(scenario, emulator, connection, lambda: server.process, restart)
 
 
 @dataclass(frozen=True)
@@ -299,14 +348,18 @@ class TimedWindow:
 
 
 def time_window(
-    scenario: Scenario, connection: ServerConnection, generator: Generator, sampler: ProcessSampler
+    scenario: Scenario,
+    connection: ServerConnection,
+    generator: Generator,
+    sampler: ProcessSampler,
+    wait: Callable[[float], None] = time.sleep,  # the fault sweep injects its fault in it
 ) -> TimedWindow:
     """Open the window with a snapshot, wait its duration, close it with another."""
     sampler.phase = "measure"
     generator_cpu_before, clock_before = busiest_cpu_seconds(generator.pid), time.monotonic()
     before = connection.stats()
     opened_at = time.time()
-    time.sleep(scenario.duration_s)
+    wait(scenario.duration_s)
     after, overhead = close_window(connection, before, scenario)
     generator_cpu = busiest_delta(generator_cpu_before, busiest_cpu_seconds(generator.pid))
     generator_wall = time.monotonic() - clock_before
@@ -360,7 +413,7 @@ def close_window(
 
 def wait_for_server_count(connection: ServerConnection, scenario: Scenario, clients: int) -> bool:
     """For held requests and open streams, the server's own count must reach the clients'."""
-    if not techniques.technique(scenario.technique).holds_request:
+    if not techniques.behaviour(scenario.technique).holds_request:
         return True
     deadline = time.monotonic() + SERVER_COUNT_TIMEOUT_S
     while time.monotonic() < deadline:

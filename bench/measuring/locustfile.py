@@ -10,6 +10,16 @@ of type ``DELIVER``, beside Locust's ordinary HTTP statistics. Locust's own sock
 reports push latency as 0; these users measure it. A message whose id is not ``cursor + 1`` is
 reported as a failed delivery: a gap (ids skipped) or one out of order (or a duplicate).
 
+After a break (a reset, a stalled link that timed out, a server that died) every user does the
+same thing, whatever its technique (``bench/measuring/reconnecting.py``): wait a random time
+under a doubling cap (backoff with jitter, so that clients cut together do not return together),
+ask ``/stats`` where the feed is, and carry on from its cursor — ``since=`` for polling, long
+polling and WebSocket, ``Last-Event-ID`` for SSE. If ``/stats`` names a new ``feed_id`` the
+server restarted: its feed lived in memory and is gone, the new one counts from #1, so the user
+starts again from ``since=0``, and what it never saw of the old feed is lost. A user with
+``resume`` off (``--no-resume``) starts from the feed's present instead, to show what the cursor
+buys. A gap the server announces (``pushlab.protocol``) is recorded apart from silent ones.
+
 No user ever busy-waits. Each one is a greenlet, and every wait (for the next poll, for a held
 answer, for a pushed frame, for the next event on a stream) is a gevent-cooperative socket
 read or sleep, so thousands of users fit in one Locust process.
@@ -26,6 +36,7 @@ import itertools
 import json
 import random
 import time
+from http.client import HTTPException
 from typing import Any
 
 import gevent
@@ -33,14 +44,18 @@ import websocket
 from geventhttpclient import HTTPClient
 from locust import FastHttpUser, constant, events, task
 
+from pushlab.bench.measuring.reconnecting import (
+    Backoff,
+    gap_in_answer,
+    gap_in_close,
+    gap_in_event,
+)
 from pushlab.clients.eventstream import Event, EventStreamDecoder
+from pushlab.protocol import Gap as AnnouncedGap
 from pushlab.techniques import LONGPOLL_HOLD_S
 
 DELIVER = "DELIVER"
 """Request type of a delivered message in Locust's statistics."""
-
-RECONNECT_DELAY_S = 1.0
-"""Wait before reconnecting a broken WebSocket or event stream (no tight retry loop)."""
 
 _user_numbers = itertools.count()
 
@@ -58,6 +73,7 @@ class PushlabUser(FastHttpUser):
 
     abstract = True
     technique = ""
+    resume = True  # after a reconnect: carry on from the cursor (False: from the present)
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
@@ -65,14 +81,44 @@ class PushlabUser(FastHttpUser):
         self.cursor = 0
         self.connected_at: float | None = None  # when it first could hear news (epoch s)
         self.disconnects = 0
+        self.feed_id = ""
+        self.feed = 0  # how many new feeds it has met (a server restart starts one)
+        self.backoff = Backoff()
+        self.reconnected_at: list[float] = []  # epoch s of every reconnect attempt
+        self.gaps: list[tuple[int, AnnouncedGap]] = []  # (feed, gap) the server announced
 
     def on_start(self) -> None:
         """Start from the feed's present, as a page that has just loaded would."""
+        self.cursor = self.where_is_the_feed() or 0
+
+    def where_is_the_feed(self) -> int | None:
+        """Ask ``/stats`` for the feed's newest id (None if unreachable); notice a new feed."""
         response = self.client.get(
             "/stats", name="/stats (where the feed is)", headers={"Connection": "close"}
         )
-        if response.status_code == 200:
-            self.cursor = response.json()["last_id"]
+        if response.status_code != 200:
+            return None
+        body = response.json()
+        if self.feed_id and body["feed_id"] != self.feed_id:
+            self.feed += 1  # the server restarted: a new feed, numbered from #1 again
+            self.cursor = 0
+        self.feed_id = body["feed_id"]
+        return body["last_id"]
+
+    def after_a_break(self) -> None:
+        """Back off, then find the feed again (resuming from the cursor, or from the present)."""
+        self.disconnects += 1
+        gevent.sleep(self.backoff.next_wait_s())
+        self.reconnected_at.append(time.time())
+        last_id = self.where_is_the_feed()
+        if last_id is not None and not self.resume:
+            self.cursor = last_id
+
+    def announced(self, gap: AnnouncedGap | None) -> None:
+        """The server said these ids are gone: record it, and move the cursor past them."""
+        if gap is not None:
+            self.gaps.append((self.feed, gap))
+            self.cursor = max(self.cursor, gap.to_id)
 
     def deliver(self, message: dict[str, Any], received_at: float, size_bytes: int) -> None:
         """Report one message: its delivery latency, and whether its id was the one expected."""
@@ -90,6 +136,7 @@ class PushlabUser(FastHttpUser):
             exception=problem,
             context={
                 "user": self.number,
+                "feed": self.feed,
                 "message_id": message_id,
                 "ts": message["ts"],
                 "received_at": received_at,
@@ -99,7 +146,10 @@ class PushlabUser(FastHttpUser):
 
     def deliver_answer(self, response: Any, received_at: float) -> None:
         """A poll's answer, ``{"messages": [...], "last_id": K}``: report each message in it."""
-        messages = response.json()["messages"]
+        body = response.json()
+        self.announced(gap_in_answer(body))
+        messages = body["messages"]
+        self.backoff.reset()
         size_bytes = len(response.content) // max(len(messages), 1)
         for message in messages:
             self.deliver(message, received_at, size_bytes)
@@ -138,8 +188,9 @@ class PollingUser(PushlabUser):
     def poll(self) -> None:
         response = self.client.get("/poll", params={"since": self.cursor}, name="/poll")
         received_at = time.time()
-        if response.status_code != 200:
-            return  # already counted as a failure in Locust's statistics
+        if response.status_code != 200:  # already counted as a failure in Locust's statistics
+            self.after_a_break()
+            return
         if self.connected_at is None:
             self.connected_at = received_at
         self.deliver_answer(response, received_at)
@@ -162,7 +213,7 @@ class LongPollUser(PushlabUser):
         )
         received_at = time.time()
         if response.status_code != 200:
-            gevent.sleep(RECONNECT_DELAY_S)  # the server is in trouble: do not hammer it
+            self.after_a_break()  # the server is in trouble: do not hammer it
             return
         self.deliver_answer(response, received_at)
 
@@ -198,18 +249,25 @@ class WebSocketUser(PushlabUser):
             if self.ws is None:
                 self.connect()
             assert self.ws is not None
-            frame = self.ws.recv()  # this greenlet sleeps here until the server pushes
+            # This greenlet sleeps here until the server pushes.
+            opcode, frame = self.ws.recv_data()
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                self.announced(gap_in_close(frame))  # 4001: fell past the history
+                raise websocket.WebSocketConnectionClosedException("the server closed")
         except (websocket.WebSocketException, OSError) as error:
             self.report_failure("WS", "/ws", error)
             self.close()
-            self.disconnects += 1
-            gevent.sleep(RECONNECT_DELAY_S)  # then reconnect, resuming from the cursor
+            self.after_a_break()  # then reconnect, resuming from the cursor
             return
         received_at = time.time()
         message = json.loads(frame)
         if "error" in message:  # the server's answer to a bad frame (we send none)
             self.report_failure("WS", "/ws", RuntimeError(message["error"]))
             return
+        if "gap" in message:
+            self.announced(gap_in_answer(message))
+            return
+        self.backoff.reset()
         self.deliver(message, received_at, len(frame))
 
     def close(self) -> None:
@@ -236,7 +294,8 @@ class SSEUser(PushlabUser):
         self.http = HTTPClient.from_url(self.host, network_timeout=self.network_timeout)
         started = time.perf_counter()
         self.stream = self.http.get(
-            f"/events?since={self.cursor}", headers={"Accept": "text/event-stream"}
+            "/events",
+            headers={"Accept": "text/event-stream", "Last-Event-ID": str(self.cursor)},
         )
         status = self.stream.status_code
         self.environment.events.request.fire(
@@ -253,7 +312,7 @@ class SSEUser(PushlabUser):
         if self.connected_at is None:
             self.connected_at = time.time()
 
-    def next_event(self) -> tuple[str, int]:
+    def next_event(self) -> tuple[Event, int]:
         """Feed the decoder line by line until it completes an event; return its data and the
         bytes read for it.
 
@@ -270,21 +329,27 @@ class SSEUser(PushlabUser):
             size_bytes += len(line)
             decoded = self.decoder.feed(line.decode())
             if isinstance(decoded, Event):
-                return decoded.data, size_bytes
+                return decoded, size_bytes
 
     @task
     def receive(self) -> None:
         try:
             if self.stream is None:
                 self.connect()
-            data, size_bytes = self.next_event()
-        except (OSError, ValueError) as error:  # ConnectionError is an OSError
+            event, size_bytes = self.next_event()
+        # ConnectionError is an OSError; a stream cut mid-chunk (the server died) is an
+        # HTTPException ("Incomplete response") from geventhttpclient's parser.
+        except (OSError, ValueError, HTTPException) as error:
             self.report_failure("GET", "/events", error)
             self.close()
-            self.disconnects += 1
-            gevent.sleep(RECONNECT_DELAY_S)
+            self.after_a_break()
             return
-        self.deliver(json.loads(data), time.time(), size_bytes)
+        gap = gap_in_event(event.event_type, event.data)
+        if gap is not None:
+            self.announced(gap)
+            return
+        self.backoff.reset()
+        self.deliver(json.loads(event.data), time.time(), size_bytes)
 
     def close(self) -> None:
         if self.stream is not None:

@@ -13,17 +13,23 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-from pushlab.techniques import HELD, LONGPOLL_HOLD_S, NAMES
-from pushlab.techniques import technique as technique_entry
+from pushlab.bench.measuring.network_matrix import network_rows, network_suffix, network_words
+from pushlab.techniques import HELD, LONGPOLL_HOLD_S, NAMES, PEER_NAMES
+from pushlab.techniques import behaviour as technique_entry  # peers behave as theirs
 
 TECHNIQUES = NAMES
 PUSH_TECHNIQUES = HELD
 """The techniques whose clients stay connected: only they go to ``push_clients``."""
-SWEEPS = ("clients", "rate", "interval")
+SWEEPS = ("clients", "rate", "interval", "network", "faults")
+DEFAULT_SWEEPS = ("clients", "rate", "interval", "network")
+"""The fault sweep runs when asked for (``--sweeps faults``) and in ``--full``."""
 SCALE_OUT_SWEEP = "workers"
 ALL_SWEEPS = (*SWEEPS, SCALE_OUT_SWEEP)
-"""What ``--sweeps`` accepts: the three run by default, and the scale-out sweep (issue 13)."""
+"""What ``--sweeps`` accepts: the sweeps above, and the scale-out sweep (issue 13)."""
 FEEDS = ("memory", "redis")
+SWEEP_CHOICES = (*ALL_SWEEPS, "capacity")
+"""What ``--sweeps`` may name: the sweeps above, and the capacity search (issue 14), which is
+adaptive and run apart from the matrix (``measuring/capacity.py``)."""
 
 MIN_MESSAGES_PER_WINDOW = 3.0
 """At low publish rates the window is stretched so that about this many messages fall in it."""
@@ -47,6 +53,13 @@ class Scenario:
     feed: str = "memory"  # or "redis"
     workers: int = 1
     generator_processes: int = 0  # Locust workers (0: one process, no master)
+    # Network and faults (issue 12, bench/measuring/network_matrix.py): rtt_ms None = loopback,
+    # straight to the server; a number (0 included) = through the emulator with that RTT.
+    rtt_ms: float | None = None
+    jitter_ms: float = 0.0
+    fault: str = ""  # "", "drop", "stall" or "restart"
+    stall_s: float = 0.0  # stall only
+    resume: bool = True  # False: after a reconnect, start from the feed's present
 
     def __post_init__(self) -> None:
         entry = technique_entry(self.technique)
@@ -60,8 +73,9 @@ class Scenario:
     def id(self) -> str:
         """A file-name-safe name, e.g. ``polling-c100-r1-i0.5`` or ``sse-c1000-r20``."""
         name = f"{self.technique}-c{self.clients}-r{self.publish_rate:g}"
-        name = name if self.poll_interval is None else f"{name}-i{self.poll_interval:g}"
-        return name + scale_out_suffix(self.feed, self.workers)
+        if self.poll_interval is not None:
+            name += f"-i{self.poll_interval:g}"
+        return name + network_suffix(self) + scale_out_suffix(self.feed, self.workers)
 
     def describe(self) -> str:
         text = f"{self.technique}, {self.clients:,} clients, {self.publish_rate:g} msg/s"
@@ -71,7 +85,7 @@ class Scenario:
             text += (
                 f", {self.workers} worker{'s' if self.workers != 1 else ''} on a {self.feed} feed"
             )
-        return text
+        return text + network_words(self)
 
 
 def scale_out_suffix(feed: str, workers: int) -> str:
@@ -84,7 +98,7 @@ class MatrixSettings:
     """The values each sweep runs through, and the base values the others stay at."""
 
     techniques: tuple[str, ...] = TECHNIQUES
-    sweeps: tuple[str, ...] = SWEEPS
+    sweeps: tuple[str, ...] = DEFAULT_SWEEPS
     clients: tuple[int, ...] = (10, 100, 1000)
     push_clients: tuple[int, ...] = ()  # extra client counts for the push techniques only
     rates: tuple[float, ...] = (0.2, 1.0, 5.0, 20.0)
@@ -108,6 +122,18 @@ class MatrixSettings:
     generator_processes: int = 0  # Locust workers behind a master (0: one Locust process)
     generator_remote: bool = False  # the workers are started elsewhere (--generator-master)
     master_bind: str = "127.0.0.1"  # where the Locust master listens for its workers
+    # Network and faults (issue 12): at base_clients and base_rate, through the emulator.
+    rtts_ms: tuple[float, ...] = (100.0,)
+    jitter_ms: float = 0.0
+    rates_at_rtt_ms: float | None = None  # also every rate of ``rates`` at this RTT
+    faults: tuple[str, ...] = ("drop", "stall", "restart")
+    fault_rate: float = 10.0  # msg/s in the fault sweep: several messages fall in an outage
+    stall_s: float = 2.0
+    no_resume: bool = False  # also run each held technique without resume
+    # issue 14: peer servers in the clients and rate sweeps, and the capacity search
+    peers: tuple[str, ...] = ()
+    capacity_clients: int = 1000
+    capacity_rates: tuple[float, ...] = (5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
 
 
 DEFAULT = MatrixSettings()
@@ -120,6 +146,10 @@ QUICK = MatrixSettings(
     warmup_s=0.5,
     arrivals="periodic",  # a fixed number of messages per window: the tests' checks need some
     trace_s=3.0,
+    faults=("drop",),
+    stall_s=1.0,
+    capacity_clients=40,
+    capacity_rates=(10.0, 40.0),
 )
 FULL = MatrixSettings(
     clients=(10, 100, 1000, 2000),
@@ -128,6 +158,11 @@ FULL = MatrixSettings(
     intervals=(0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0),
     duration_s=15.0,
     warmup_s=3.0,
+    sweeps=SWEEPS,
+    rtts_ms=(0.0, 20.0, 100.0, 300.0),
+    rates_at_rtt_ms=100.0,
+    no_resume=True,
+    peers=PEER_NAMES,
 )
 
 
@@ -169,9 +204,10 @@ def build_matrix(settings: MatrixSettings) -> list[tuple[str, Scenario]]:
     """Every (sweep, scenario) pair, in the order they are run; scenarios may repeat."""
     base = settings
     rows: list[tuple[str, Scenario]] = []
-    for technique in base.techniques:
+    for technique in (*base.techniques, *base.peers):
         if "clients" in base.sweeps:
-            counts = base.clients + (base.push_clients if technique in PUSH_TECHNIQUES else ())
+            held = technique_entry(technique).holds_request  # a peer's flags are its technique's
+            counts = base.clients + (base.push_clients if held else ())
             for clients in sorted(set(counts)):
                 rows.append(
                     (
@@ -192,6 +228,7 @@ def build_matrix(settings: MatrixSettings) -> list[tuple[str, Scenario]]:
                         scenario(base, technique, base.base_clients, base.base_rate, interval),
                     )
                 )
+    rows += network_rows(base, scenario)
     return on_feeds(rows, base.feeds) + workers_sweep(base)
 
 

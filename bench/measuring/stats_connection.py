@@ -40,6 +40,13 @@ class ServerConnection:
         self.buffer = self.buffer[header_end + length :]
         return Exchange(json.loads(response[header_end:]), len(sent), len(response))
 
+    def reconnect(self) -> None:
+        """A new connection to the same address (the server there was restarted)."""
+        self.close()
+        host, port = self.host.rsplit(":", 1)
+        self.sock = socket.create_connection((host, int(port)), timeout=10)
+        self.buffer = b""
+
     def _receive(self) -> None:
         chunk = self.sock.recv(65536)
         if not chunk:

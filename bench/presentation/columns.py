@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from pushlab.bench.analysis.network_findings import modelled_mean_ms
 from pushlab.bench.analysis.row import COLUMNS, Column
 
 
@@ -34,6 +35,22 @@ DERIVED: dict[str, Derived] = {
             description="bytes through the server's sockets, both ways, per second",
         ),
         lambda rows: (rows["bytes_in_per_s"] + rows["bytes_out_per_s"]) / 1000,
+    ),
+    # Issue 12: the model's mean latency beside a network row (bench/analysis/network_findings.py)
+    "model_latency_ms": Derived(
+        Column(
+            name="model_latency_ms",
+            kind=float,
+            unit="ms",
+            label="model mean",
+            number_format=",.3g",
+            description="the model's mean latency at the row's RTT, rate, interval and hold",
+        ),
+        lambda rows: (
+            rows.apply(modelled_mean_ms, axis=1)
+            if isinstance(rows, pd.DataFrame)
+            else modelled_mean_ms(rows)
+        ),
     ),
 }
 

@@ -28,6 +28,8 @@ from pushlab.bench.analysis.shaping import (
 from pushlab.bench.presentation import (
     columns,
     distributions,
+    network,
+    peers,
     polling,
     scale_out,
     sweeps,
@@ -50,12 +52,16 @@ SWEEP_ORDER = {
     "rate": ("publish_rate", "clients"),
     "interval": ("poll_interval", "clients"),
     "workers": ("workers", "feed"),
+    "network": ("rtt_ms", "publish_rate"),  # issue 12
+    "faults": ("fault", "resume"),
 }
 SWEEP_TITLES = {
     "clients": "Clients sweep: more and more clients, one publish rate",
     "rate": "Rate sweep: more and more messages per second, fixed clients",
     "interval": "Interval sweep: polling faster and slower",
     "workers": "Workers sweep: more server processes on one Redis feed (and memory at one)",
+    "network": "Network sweep: through the emulator, at each round-trip time",
+    "faults": "Fault sweep: a drop, a stall or a server restart in the window",
 }
 SWEEP_COLUMNS = (
     "clients",
@@ -134,7 +140,8 @@ def _table(rows: pd.DataFrame, table_columns: Sequence[tuple[str, Cell]]) -> str
 def sweep_table(results: Results, sweep: str) -> str:
     """One sweep as a Markdown table: every row, flagged rows marked ⚠ (never dropped)."""
     rows = in_table_order(results.sweep(sweep), *SWEEP_ORDER.get(sweep, ("clients",)))
-    table_columns = [("technique", _technique_cell), *map(_column, SWEEP_COLUMNS)]
+    shown = network.TABLE_COLUMNS.get(sweep, SWEEP_COLUMNS)  # issue 12's sweeps: their own
+    table_columns = [("technique", _technique_cell), *map(_column, shown)]
     if rows["arrivals"].nunique() > 1:
         table_columns.insert(3, _column("arrivals"))
     if "feed" in rows and (sweep == "workers" or rows["feed"].nunique() > 1):  # issue 13
@@ -220,11 +227,36 @@ FIGURES: tuple[FigureSpec, ...] = (
         lambda results: scale_out.plot_scale_out(results.summary),
     ),
     FigureSpec(
+        "network",
+        "Through an emulated network: latency against RTT and publish rate",
+        "Points are measured means through `pushlab.netem`, dashed lines the model: polling "
+        "T/2 + RTT/2, WebSocket and SSE RTT/2, long polling from RTT/2 (its request waiting) "
+        "towards RTT/2 + RTT/2 as the publish rate grows (messages that arrive while it "
+        "re-asks wait up to a round trip more; RFC 6202 §2.2).",
+        lambda results: network.plot_network(results.summary),
+    ),
+    FigureSpec(
         "timeline",
         "A few real seconds of each technique",
         "A sequence diagram drawn from the recorded trace: requests up, answers and pushes down, "
         "publishes as stars, empty answers dashed.",
         lambda results: timeline.plot_timeline(results.trace),
+    ),
+    # issue 14: pushlab beside its peers, and the capacity search
+    FigureSpec(
+        "peers",
+        "pushlab and its peers",
+        "Every server at the load most of them were measured at: pushlab's four in their "
+        "colours, the peers (textbook loop, websockets.broadcast(), python-socketio, "
+        "aiohttp-sse) in grey. CPU is server CPU time per delivered message.",
+        lambda results: peers.plot_peer_comparison(results.summary),
+    ),
+    FigureSpec(
+        "capacity",
+        "Fan-out capacity",
+        "The capacity search raises the publish rate at a fixed client count; a filled point "
+        "is a step that held (≥ 98% of clients × rate delivered, p99 ≤ 500 ms).",
+        lambda results: peers.plot_capacity(results.summary),
     ),
 )
 

@@ -33,7 +33,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter
 
 from pushlab.bench.analysis.shaping import default_publish_rate, flagged
-from pushlab.techniques import TECHNIQUES
+from pushlab.techniques import PEERS, TECHNIQUES
 
 __all__ = [
     "CLASSROOM_RC",
@@ -78,13 +78,15 @@ R = TypeVar("R")
 
 
 def colour(technique: str) -> str:
-    """The technique's colour from the table (black for a name the table does not know)."""
+    """The technique's colour from the table, a peer's grey shade (issue 14), or black for a
+    name neither table knows."""
     entry = TECHNIQUES.get(technique)
-    return entry.colour if entry else "black"
+    peer = PEERS.get(technique)
+    return entry.colour if entry else peer.shade if peer else "black"
 
 
 def marker(technique: str) -> str:
-    entry = TECHNIQUES.get(technique)
+    entry = TECHNIQUES.get(technique) or PEERS.get(technique)
     return entry.marker if entry else "o"
 
 

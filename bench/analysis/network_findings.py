@@ -1,0 +1,135 @@
+"""The findings of the network and fault sweeps (issue 12): every number from the run's rows.
+
+Measured mean latency is held against :func:`model.network_mean_latency_s`, with the row's own
+publish rate, poll interval and long-poll hold, and counted in one-way transits (``RTT/2``):
+RFC 6202 §2.2 says long polling needs one transit when its request is waiting and up to three
+when the message arrives while it re-asks. A run with no network or fault rows writes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from pushlab.bench.analysis import model
+from pushlab.bench.analysis.results import Results
+from pushlab.bench.analysis.row import plain_number
+from pushlab.techniques import NAMES, TECHNIQUES
+from pushlab.techniques import label as technique_label
+
+fmt = plain_number
+
+
+def modelled_mean_ms(row: pd.Series) -> float:
+    """The model's mean latency for one network row (Poisson arrivals, re-asking at once)."""
+    rtt_ms = row["rtt_ms"]
+    if pd.isna(rtt_ms) or row["technique"] not in TECHNIQUES:
+        return math.nan
+    hold_s = row["longpoll_hold_s"]
+    interval_s = row["poll_interval"]
+    mean_s = model.network_mean_latency_s(
+        row["technique"],
+        rtt_ms / 1000,
+        publish_rate=row["publish_rate"],
+        poll_interval_s=1.0 if pd.isna(interval_s) else interval_s,
+        hold_timeout_s=np.inf if pd.isna(hold_s) else hold_s,
+    )
+    return float(mean_s) * 1000
+
+
+def transits(latency_ms: float, rtt_ms: float) -> float:
+    """A latency in one-way transits; NaN at zero RTT, where a transit is no unit."""
+    return float(model.transits(latency_ms, rtt_ms)) if rtt_ms > 0 else math.nan
+
+
+def network_rows(results: Results) -> pd.DataFrame:
+    """The network sweep, each scenario once, with the model's mean beside the measured one."""
+    rows = results.sweep("network").drop_duplicates("scenario")
+    if rows.empty:
+        return rows
+    return rows.assign(model_mean_ms=rows.apply(modelled_mean_ms, axis=1))
+
+
+def _at_base_rate(rows: pd.DataFrame) -> pd.DataFrame:
+    rate = rows["publish_rate"].mode().iloc[0]
+    return rows[np.isclose(rows["publish_rate"], rate)]
+
+
+def _rtt_finding(results: Results) -> str | None:
+    rows = network_rows(results)
+    if rows.empty:
+        return None
+    rows = _at_base_rate(rows)
+    parts = []
+    for rtt_ms, at_rtt in rows.groupby("rtt_ms"):
+        cells = [
+            f"{technique_label(row['technique'], row['poll_interval'])} "
+            f"{fmt(row['latency_mean_ms'])} ms (model {fmt(row['model_mean_ms'])})"
+            for name in NAMES
+            for _, row in at_rtt[at_rtt["technique"] == name].iterrows()
+        ]
+        parts.append(f"at {rtt_ms:g} ms RTT: " + ", ".join(cells))
+    rate = rows["publish_rate"].iloc[0]
+    return (
+        f"Mean delivery latency through the emulated network at {rate:g} msg/s, measured and "
+        f"modelled (polling T/2 + RTT/2, push RTT/2, long polling RTT/2 to 3·RTT/2): "
+        + "; ".join(parts)
+        + "."
+    )
+
+
+def _longpoll_transits_finding(results: Results) -> str | None:
+    """How many transits long polling needed at each publish rate, at one RTT."""
+    rows = network_rows(results)
+    held = [
+        name for name in NAMES if TECHNIQUES[name].holds_request and not TECHNIQUES[name].pushes
+    ]
+    rows = rows[rows["technique"].isin(held) & (rows["rtt_ms"] > 0)] if not rows.empty else rows
+    if rows.empty:
+        return None
+    rtt_ms = rows.groupby("rtt_ms")["publish_rate"].nunique().idxmax()
+    rows = rows[rows["rtt_ms"] == rtt_ms].sort_values("publish_rate")
+    parts = [
+        f"{transits(row['latency_mean_ms'], rtt_ms):.2f} at {row['publish_rate']:g} msg/s "
+        f"(model {transits(row['model_mean_ms'], rtt_ms):.2f})"
+        for _, row in rows.iterrows()
+    ]
+    return (
+        f"At {rtt_ms:g} ms RTT long polling needed, on average, {'; '.join(parts)} one-way "
+        "transits per message: one when its request was waiting at the server, more when the "
+        "message came while it was re-asking (RFC 6202 §2.2)."
+    )
+
+
+def _fault_finding(results: Results) -> str | None:
+    rows = results.sweep("faults").drop_duplicates("scenario")
+    if rows.empty:
+        return None
+    parts = []
+    for _, row in rows.iterrows():
+        how = "resuming" if row["resume"] else "without resume"
+        parts.append(
+            f"{technique_label(row['technique'], row['poll_interval'])} {row['fault']} "
+            f"({how}): {fmt(row['messages_lost'])} lost, {fmt(row['duplicated'])} duplicated, "
+            f"back after {fmt(row['recovery_p50_ms'])} ms (median; slowest "
+            f"{fmt(row['recovery_max_ms'])} ms), peak {fmt(row['peak_reconnects_per_s'])} "
+            "reconnects/s"
+        )
+    text = "Faults injected once a third into the window: " + "; ".join(parts) + "."
+    if (rows["fault"] == "restart").any():
+        text += (
+            " A restart loses what the old server held and a client had not yet received: the "
+            "feed lives in the server's memory, and the new server starts a new one (a new "
+            "feed_id, ids from #1)."
+        )
+    return text
+
+
+NETWORK_FINDINGS: tuple[Callable[[Results], str | None], ...] = (
+    _rtt_finding,
+    _longpoll_transits_finding,
+    _fault_finding,
+)

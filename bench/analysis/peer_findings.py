@@ -1,0 +1,171 @@
+"""Findings that hold pushlab's servers against their peers (issues 14 and 15), from one run.
+
+Each comparison takes two rows of the same run at the same load (the most clients, then the
+highest publish rate, that both servers were measured at) and states their ratio: CPU per
+delivered message, latency p50/p99, memory per client, the share of deliveries achieved,
+requests and bytes per message. Issue 15's targets are ratios too: pushlab's WebSocket CPU per
+message over the textbook loop's, over ``websockets.broadcast()``'s and over a bare loopback
+``send()`` measured by the same run (``environment.json``, ``loopback_send_floor``). The
+capacity search's result is the highest sustained deliveries per second of each push server,
+and the same per core of server CPU. No number is typed in: a pair not measured writes nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import pandas as pd
+
+from pushlab.bench.analysis.results import Results
+from pushlab.bench.analysis.row import plain_number
+from pushlab.techniques import label
+
+CAPACITY = "capacity"
+TARGETS_15 = {"baseline-websocket": 0.7, "floor": 2.0, "sse": 0.8}
+"""Issue 15's targets: pushlab WebSocket ≤ 0.7× the loop, ≤ 2× a bare send(); SSE ≤ 0.8×."""
+
+
+def ratio(a: float, b: float) -> float:
+    return a / b if b and not (math.isnan(a) or math.isnan(b)) else math.nan
+
+
+def times(value: float) -> str:
+    return "–×" if math.isnan(value) else f"{value:.2f}×"
+
+
+def pair(results: Results, first: str, second: str) -> tuple[pd.Series, pd.Series] | None:
+    """The two servers' rows at the same load: most clients, then highest rate, both measured."""
+    rows = results.summary[results.summary["sweep"] != CAPACITY]
+    a, b = rows[rows["technique"] == first], rows[rows["technique"] == second]
+    loads = set(zip(a["clients"], a["publish_rate"], strict=True)) & set(
+        zip(b["clients"], b["publish_rate"], strict=True)
+    )
+    if not loads:
+        return None
+    clients, rate = max(loads)
+
+    def at(frame: pd.DataFrame) -> pd.Series:
+        return frame[(frame["clients"] == clients) & (frame["publish_rate"] == rate)].iloc[0]
+
+    return at(a), at(b)
+
+
+def achieved(row: pd.Series) -> float:
+    """Deliveries received over clients × messages published in the window."""
+    return ratio(row["messages_delivered"], row["clients"] * row["messages_published"])
+
+
+def load_words(row: pd.Series) -> str:
+    return f"{row['clients']:,} clients at {row['publish_rate']:g} msg/s"
+
+
+def compare_push(results: Results, ours: str, theirs: str) -> str | None:
+    """CPU per message, latency, memory per client and load held, ours against a peer."""
+    rows = pair(results, ours, theirs)
+    if rows is None:
+        return None
+    a, b = rows
+
+    def both(column: str, unit: str) -> str:
+        return f"{plain_number(a[column])} vs {plain_number(b[column])} {unit}"
+
+    return (
+        f"{label(ours)} vs {label(theirs)} ({load_words(a)}, this run): CPU per delivered "
+        f"message {both('cpu_us_per_message', 'µs')} "
+        f"({times(ratio(a['cpu_us_per_message'], b['cpu_us_per_message']))}); "
+        f"latency p50 {both('latency_p50_ms', 'ms')}, p99 {both('latency_p99_ms', 'ms')}; "
+        f"RSS per client {both('rss_kb_per_client', 'KB')}; deliveries achieved "
+        f"{achieved(a):.0%} vs {achieved(b):.0%}."
+    )
+
+
+def compare_polling(results: Results, ours: str, theirs: str) -> str | None:
+    """Requests and bytes per message: what each long-polling protocol spends per delivery."""
+    rows = pair(results, ours, theirs)
+    if rows is None:
+        return None
+    a, b = rows
+    return (
+        f"{label(ours)} vs {label(theirs)} ({load_words(a)}): "
+        f"{plain_number(a['requests_per_message'])} vs {plain_number(b['requests_per_message'])}"
+        f" requests and {plain_number(a['bytes_per_message'])} vs "
+        f"{plain_number(b['bytes_per_message'])} bytes per delivered message "
+        "(Engine.IO adds its pings, their pongs as POSTs, and its own framing)."
+    )
+
+
+def floor_us(results: Results) -> float:
+    floor = results.environment.get("loopback_send_floor") or {}
+    return float(floor.get("send_cpu_us", math.nan))
+
+
+def issue_15_ratios(results: Results) -> str | None:
+    """pushlab WebSocket ÷ the loop, ÷ websockets.broadcast, ÷ a bare send(); SSE ÷ the loop."""
+    parts: list[str] = []
+    for ours, theirs, target in (
+        ("websocket", "baseline-websocket", TARGETS_15["baseline-websocket"]),
+        ("websocket", "websockets-broadcast", None),
+        ("sse", "baseline-websocket", TARGETS_15["sse"]),
+    ):
+        rows = pair(results, ours, theirs)
+        if rows is not None:
+            value = ratio(rows[0]["cpu_us_per_message"], rows[1]["cpu_us_per_message"])
+            parts.append(f"{label(ours)} ÷ {label(theirs)} {times(value)}{goal(value, target)}")
+    floor = floor_us(results)
+    summary = results.summary
+    ws = summary[(summary["technique"] == "websocket") & (summary["sweep"] != CAPACITY)]
+    if not math.isnan(floor) and not ws.empty:
+        busiest = ws.sort_values(["clients", "publish_rate"]).iloc[-1]
+        value = ratio(busiest["cpu_us_per_message"], floor)
+        parts.append(
+            f"WebSocket ({load_words(busiest)}) ÷ a bare loopback send() ({floor:.2f} µs, "
+            f"measured by this run) {times(value)}{goal(value, TARGETS_15['floor'])}"
+        )
+    return (
+        "Server CPU per delivered message, as ratios: " + "; ".join(parts) + "." if parts else None
+    )
+
+
+def goal(value: float, target: float | None) -> str:
+    if target is None or math.isnan(value):
+        return ""
+    return f" (target ≤ {target:g}×: {'met' if value <= target else 'not met'})"
+
+
+def capacity_finding(results: Results) -> str | None:
+    """The highest sustained deliveries per second of each push server, and per core."""
+    rows = results.sweep(CAPACITY)
+    if rows.empty:
+        return None
+    parts: list[str] = []
+    for name, steps in rows.groupby("technique", sort=False):
+        held = steps[steps["sustained"].astype(bool)]
+        limited = bool(steps["generator_saturated"].astype(bool).any())
+        if held.empty:
+            parts.append(f"{label(str(name))}: no step held")
+            continue
+        best = held.loc[(held["messages_delivered"] / held["duration_s"]).idxmax()]
+        per_s = best["messages_delivered"] / best["duration_s"]
+        per_core = ratio(per_s, best["server_cpu_percent"] / 100)
+        parts.append(
+            f"{label(str(name))}: {plain_number(per_s)} deliveries/s at "
+            f"{best['publish_rate']:g} msg/s ({plain_number(per_core)} per core of server CPU)"
+            + (" ⚠ the generator may have been the limit" if limited else "")
+        )
+    clients = int(rows["clients"].iloc[0])
+    return (
+        f"Fan-out capacity at {clients:,} clients (the highest rate still delivering ≥ 98% "
+        "with p99 ≤ 500 ms): " + "; ".join(parts) + "."
+    )
+
+
+PEER_FINDINGS: tuple[Callable[[Results], str | None], ...] = (
+    lambda results: compare_push(results, "websocket", "baseline-websocket"),
+    lambda results: compare_push(results, "websocket", "socketio-websocket"),
+    lambda results: compare_push(results, "sse", "aiohttp-sse"),
+    lambda results: compare_polling(results, "longpoll", "socketio-polling"),
+    issue_15_ratios,
+    capacity_finding,
+)
+"""Each returns a sentence, or None when the run did not measure what it compares."""

@@ -1,0 +1,147 @@
+"""A window through the emulator: its network columns, and loss and recovery after a fault.
+
+Pure, like ``measurement.py``: the harness hands over a :class:`NetworkRecord` (the emulator's
+CPU and counters, and the fault it injected, when and how) beside the generator's arrays.
+
+A message is identified by its feed and its id: a server restart starts a new feed whose ids
+count from #1 again (the old feed lived in the dead server's memory). For every client connected
+before the window opened (the *expected* clients), a window message is
+
+- **received** if the client got it, at least once (a second receipt is a *duplicate*);
+- **announced** if the server told the client it was gone (a gap signal, ``pushlab.protocol``);
+- **lost** otherwise: never received and never announced — a silent loss.
+
+**Recovery** is, per expected client, the time from the fault to the first message it received
+after it; the row gives its median and maximum over the clients that recovered in the window.
+**Reconnects** are the clients' reconnect attempts in the window; the **peak reconnect rate**
+is the most attempts in any 100 ms span, per second: backoff with jitter should keep it well
+below the rate at which the clients were cut (all of them in one instant, by a drop).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from pushlab.bench.analysis.metrics import STAT_COUNTERS
+
+PEAK_SPAN_S = 0.1
+
+
+@dataclass(frozen=True)
+class NetworkRecord:
+    """The emulator's side of one window, and the fault injected in it (if any)."""
+
+    cpu_percent: float  # the emulator process, over the window
+    counters: dict[str, int] = field(default_factory=dict)  # pushlab.netem.Counters' growth
+    fault: str = ""
+    fault_at: float = math.nan  # epoch s: when it was applied
+    fault_ended_at: float = math.nan  # epoch s: stall released, or restarted server listening
+    crash_stats: dict[str, Any] | None = None  # restart: the old server's last /stats
+    reborn_stats: dict[str, Any] | None = None  # restart: the new server's first /stats
+
+
+def merged_after(
+    record: NetworkRecord, deliveries: dict[str, np.ndarray], after: dict[str, Any]
+) -> dict[str, Any]:
+    """For a restart: one closing snapshot that spans both servers.
+
+    Each counter is what the old server counted up to the crash plus what the new one counted
+    from its start to the window's end; ``last_id`` is the old feed's last id (the newest the
+    clients saw of it, if that is later than the crash snapshot), so that the ordinary columns
+    describe the old feed's messages and the fault columns both feeds'.
+    """
+    crash, reborn = record.crash_stats or {}, record.reborn_stats or {}
+    merged = {**after, **{k: crash[k] + after[k] - reborn[k] for k in STAT_COUNTERS if k in crash}}
+    merged["last_id"] = old_feed_last_id(record, deliveries)
+    return merged
+
+
+def old_feed_last_id(record: NetworkRecord, deliveries: dict[str, np.ndarray]) -> int:
+    crash_id = int((record.crash_stats or {}).get("last_id", 0))
+    first_feed = deliveries["message_id"][deliveries["feed"] == 0]
+    return max(crash_id, int(first_feed.max(initial=0)))
+
+
+def window_messages(
+    before: dict[str, Any], after: dict[str, Any], record: NetworkRecord | None, last_old_id: int
+) -> set[tuple[int, int]]:
+    """Every (feed, id) published in the window."""
+    if record is not None and record.fault == "restart":
+        old = range(int(before["last_id"]) + 1, last_old_id + 1)
+        return {(0, i) for i in old} | {(1, i) for i in range(1, int(after["last_id"]) + 1)}
+    return {(0, i) for i in range(int(before["last_id"]) + 1, int(after["last_id"]) + 1)}
+
+
+def fault_figures(
+    deliveries: dict[str, np.ndarray],
+    expected: set[int],
+    messages: set[tuple[int, int]],
+    record: NetworkRecord | None,
+    opened_at: float,
+) -> dict[str, Any]:
+    """The fault columns of the row (``messages_lost`` … ``peak_reconnects_per_s``)."""
+    received: dict[int, set[tuple[int, int]]] = {who: set() for who in expected}
+    duplicates = 0
+    first_after: dict[int, float] = {}
+    fault_at = record.fault_at if record is not None and record.fault else math.nan
+    for who, feed, message_id, at in zip(
+        deliveries["user"].tolist(),
+        deliveries["feed"].tolist(),
+        deliveries["message_id"].tolist(),
+        deliveries["received_at"].tolist(),
+        strict=True,
+    ):
+        if who not in received:
+            continue
+        key = (feed, message_id)
+        if key in messages:
+            duplicates += key in received[who]
+            received[who].add(key)
+        if at > fault_at and who not in first_after:
+            first_after[who] = at
+    announced = announced_ids(deliveries)
+    lost = signalled = 0
+    for who, got in received.items():
+        missing = messages - got
+        told = {key for key in missing if key in announced.get(who, set())}
+        signalled += len(told)
+        lost += len(missing) - len(told)
+    recovery_ms = np.array([(at - fault_at) * 1000 for at in first_after.values()])
+    reconnect_at = deliveries["reconnect_at"]
+    reconnect_at = np.sort(reconnect_at[reconnect_at >= opened_at])
+    return {
+        "messages_lost": lost,
+        "fault_duplicates": duplicates,
+        "gaps_signalled": signalled,
+        "recovery_p50_ms": float(np.median(recovery_ms)) if recovery_ms.size else math.nan,
+        "recovery_max_ms": float(recovery_ms.max()) if recovery_ms.size else math.nan,
+        "recovered_clients": len(first_after) if record is not None and record.fault else 0,
+        "reconnects": int(reconnect_at.size),
+        "peak_reconnects_per_s": peak_rate(reconnect_at),
+    }
+
+
+def announced_ids(deliveries: dict[str, np.ndarray]) -> dict[int, set[tuple[int, int]]]:
+    """Per client, every (feed, id) a gap signal said was gone."""
+    told: dict[int, set[tuple[int, int]]] = {}
+    for who, feed, low, high in zip(
+        deliveries["gap_user"].tolist(),
+        deliveries["gap_feed"].tolist(),
+        deliveries["gap_from"].tolist(),
+        deliveries["gap_to"].tolist(),
+        strict=True,
+    ):
+        told.setdefault(who, set()).update((feed, i) for i in range(low, high + 1))
+    return told
+
+
+def peak_rate(times: np.ndarray, span_s: float = PEAK_SPAN_S) -> float:
+    """The most events in any ``span_s``-long stretch, per second (``times`` sorted)."""
+    if times.size == 0:
+        return 0.0
+    ends = np.searchsorted(times, times + span_s, side="left")
+    return float(np.max(ends - np.arange(times.size))) / span_s

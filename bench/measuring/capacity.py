@@ -1,0 +1,59 @@
+"""The fan-out capacity search (``--sweeps capacity``, issue 14): how much can a push server
+deliver before it falls behind?
+
+For each push server of the run (pushlab's WebSocket and SSE, and every push peer asked
+for), at a fixed client count, the publish rate climbs a ladder. A step *holds* when the
+clients receive at least 98% of clients × rate × window messages and the delivery latency's
+p99 stays within 500 ms (websocket-shootout's criterion); the search stops at the first step
+that does not, or where the generator, not the server, may have been the limit (the row is
+flagged, and the capacity found is then a lower bound). The report states the highest
+sustained deliveries per second, per core of server CPU, from these rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from pushlab.bench.analysis.row import ResultRow
+from pushlab.bench.measuring.scenarios import MatrixSettings, Scenario, scenario
+from pushlab.techniques import behaviour
+
+SWEEP = "capacity"
+DELIVERED_FRACTION = 0.98
+P99_LIMIT_MS = 500.0
+
+
+def push_servers(settings: MatrixSettings) -> tuple[str, ...]:
+    """The run's techniques and peers whose server pushes (polling cannot fan out)."""
+    return tuple(name for name in (*settings.techniques, *settings.peers) if behaviour(name).pushes)
+
+
+def holds(row: ResultRow) -> bool:
+    """Did the server keep up at this step?"""
+    offered = row.clients * row.publish_rate * row.duration_s
+    delivered_enough = offered > 0 and row.messages_delivered >= DELIVERED_FRACTION * offered
+    return delivered_enough and row.latency_p99_ms <= P99_LIMIT_MS and row.load_achieved
+
+
+def search(
+    settings: MatrixSettings, measure: Callable[[Scenario], ResultRow]
+) -> dict[str, ResultRow]:
+    """Climb the rate ladder for every push server; ``measure`` runs one step and returns its
+    row. Returns each server's rows as measured, marked ``sustained`` where the step held."""
+    rows: dict[str, ResultRow] = {}
+    for name in push_servers(settings):
+        for rate in sorted(settings.capacity_rates):
+            step = scenario(settings, name, settings.capacity_clients, rate, settings.base_interval)
+            row = measure(step)
+            held = holds(row)
+            rows[step.id] = replace(row, sweep=SWEEP, sustained=held)
+            if not held or row.generator_saturated:
+                break
+    return rows
+
+
+def highest_sustained(rows: list[ResultRow]) -> ResultRow | None:
+    """The sustained step with the most deliveries per second, or None if none held."""
+    held = [row for row in rows if row.sustained]
+    return max(held, key=lambda row: row.messages_delivered / row.duration_s, default=None)

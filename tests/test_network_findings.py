@@ -1,0 +1,102 @@
+"""The network and fault sweeps' findings, table cells and figure, on hand-made rows.
+
+The rows are built here, not measured: each test checks that a sentence or a drawing follows
+from the numbers it was given (and that the model is written beside the measurement).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pushlab.bench.analysis.findings import findings
+from pushlab.bench.analysis.network_findings import modelled_mean_ms
+from pushlab.bench.analysis.results import Results
+from pushlab.bench.analysis.row import ResultRow
+from pushlab.bench.presentation import columns
+from pushlab.bench.presentation.network import plot_network
+from pushlab.techniques import LONGPOLL_HOLD_S
+
+
+def network_row(technique: str, rtt_ms: float, rate: float, mean_ms: float) -> dict:
+    return ResultRow(
+        sweep="network",
+        scenario=f"{technique}-c100-r{rate:g}-rtt{rtt_ms:g}",
+        technique=technique,
+        clients=100,
+        publish_rate=rate,
+        poll_interval=1.0 if technique == "polling" else float("nan"),
+        longpoll_hold_s=LONGPOLL_HOLD_S if technique == "longpoll" else float("nan"),
+        arrivals="poisson",
+        messages_published=100,
+        latency_mean_ms=mean_ms,
+        load_achieved=True,
+        rtt_ms=rtt_ms,
+        jitter_ms=0.0,
+    ).as_dict()
+
+
+def results(rows: list[dict]) -> Results:
+    return Results(Path("made-up"), pd.DataFrame(rows), {"synthetic": True})
+
+
+@pytest.fixture
+def network() -> Results:
+    rows = [network_row(t, rtt, 1.0, 10 + rtt) for t in ("polling", "sse") for rtt in (0, 100)]
+    # Long polling at 100 ms RTT: 55 ms = 1.1 transits at 1 msg/s; 95 ms = 1.9 at 20 msg/s.
+    rows += [network_row("longpoll", 100, 1.0, 55.0), network_row("longpoll", 100, 20.0, 95.0)]
+    return results(rows)
+
+
+def test_the_model_is_written_beside_each_network_row() -> None:
+    row = pd.Series(network_row("polling", 300, 1.0, 640.0))
+    assert modelled_mean_ms(row) == pytest.approx(650.0)  # 1000/2 + 300/2
+    assert columns.values(row, "model_latency_ms") == pytest.approx(650.0)
+    assert modelled_mean_ms(pd.Series(network_row("sse", 20, 1.0, 11.0))) == pytest.approx(10.0)
+
+
+def test_findings_count_long_pollings_transits_at_each_rate(network: Results) -> None:
+    (sentence,) = [text for text in findings(network) if "transits per message" in text]
+    assert "1.10 at 1 msg/s" in sentence and "1.90 at 20 msg/s" in sentence
+    assert "At 100 ms RTT" in sentence
+
+
+def test_findings_hold_each_rtts_latency_against_the_model(network: Results) -> None:
+    (sentence,) = [text for text in findings(network) if "emulated network" in text]
+    assert "at 100 ms RTT: polling every 1 s 110 ms (model 550)" in sentence
+
+
+def test_the_fault_finding_names_loss_recovery_and_why_a_restart_loses() -> None:
+    row = ResultRow(
+        sweep="faults",
+        scenario="websocket-c100-r10-rtt0-restart",
+        technique="websocket",
+        fault="restart",
+        resume=True,
+        messages_lost=12,
+        recovery_p50_ms=800.0,
+        recovery_max_ms=1500.0,
+        peak_reconnects_per_s=90.0,
+    ).as_dict()
+    (sentence,) = [text for text in findings(results([row])) if text.startswith("Faults")]
+    assert "WebSocket restart (resuming): 12 lost" in sentence
+    assert "back after 800 ms" in sentence and "slowest 1,500 ms" in sentence
+    assert "the feed lives in the server's memory" in sentence
+
+
+def test_a_run_without_network_rows_says_nothing_about_networks() -> None:
+    row = network_row("sse", 0, 1.0, 1.0) | {"sweep": "clients", "rtt_ms": float("nan")}
+    assert not [text for text in findings(results([row])) if "RTT" in text]
+    with pytest.raises(ValueError, match="no network sweep"):
+        plot_network(pd.DataFrame([row]))
+
+
+def test_the_figure_draws_measured_points_and_the_model(network: Results) -> None:
+    figure = plot_network(network.summary)
+    left, right = figure.axes
+    assert "RTT" in left.get_title() and "publish rate" in right.get_title()
+    assert right.get_xscale() == "log" and left.get_yscale() == "log"
+    dashed = [line for line in left.get_lines() if line.get_linestyle() == "--"]
+    assert len(dashed) == 3  # one model line per technique at the base rate

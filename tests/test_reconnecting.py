@@ -1,0 +1,55 @@
+"""The Locust users' reconnect pieces: backoff with jitter, and the gap signal in every form."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from pushlab.bench.measuring.reconnecting import (
+    Backoff,
+    gap_in_answer,
+    gap_in_close,
+    gap_in_event,
+)
+from pushlab.protocol import GAP_CLOSE_CODE, Gap
+
+
+def test_backoff_doubles_its_ceiling_up_to_the_cap_and_starts_over_after_a_reset() -> None:
+    backoff = Backoff(base_s=0.25, cap_s=4.0, rng=random.Random(1))
+    ceilings = [0.25, 0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+    for ceiling in ceilings:
+        assert 0 <= backoff.next_wait_s() <= ceiling
+    backoff.reset()
+    assert backoff.next_wait_s() <= 0.25
+
+
+def test_backoff_spreads_clients_cut_together() -> None:
+    waits = [Backoff(rng=random.Random(seed)).next_wait_s() for seed in range(200)]
+    assert len(set(waits)) == 200  # no two clients come back in the same instant
+    assert min(waits) < 0.05 and max(waits) > 0.2  # spread over the whole first interval
+
+
+def test_a_poll_answer_or_a_websocket_frame_carries_its_gap() -> None:
+    body = json.loads('{"messages": [], "last_id": 9, "gap": {"from_id": 3, "to_id": 5}}')
+    assert gap_in_answer(body) == Gap(3, 5)
+    assert gap_in_answer({"messages": [], "last_id": 9}) is None
+    assert gap_in_answer(json.loads(Gap(7, 7).frame_text())) == Gap(7, 7)
+
+
+def test_a_close_with_the_gap_code_carries_its_gap_and_another_close_none() -> None:
+    reason = Gap(4, 6).frame_text().encode()
+    assert gap_in_close(GAP_CLOSE_CODE.to_bytes(2, "big") + reason) == Gap(4, 6)
+    assert gap_in_close((1001).to_bytes(2, "big") + b"going away") is None
+    assert gap_in_close(b"") is None
+
+
+def test_an_sse_gap_event_carries_its_gap() -> None:
+    assert gap_in_event("gap", '{"from_id":1,"to_id":2}') == Gap(1, 2)
+    assert gap_in_event("message", '{"id":3,"ts":1.0,"text":"x"}') is None
+
+
+def test_a_malformed_gap_is_refused() -> None:
+    with pytest.raises(ValueError):
+        gap_in_answer({"gap": {"from_id": 5}})
