@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pushlab.servers.broadcast import DEFAULT_HIGH_WATER_BYTES
 from pushlab.servers.feed import DEFAULT_HISTORY_SIZE
 from pushlab.techniques import LONGPOLL_HOLD_S, LONGPOLL_MAX_HOLD_S
 
@@ -34,6 +35,9 @@ class ServerConfig:
     sse_keepalive_s: float = 15.0
     sse_retry_ms: int = 2000
     max_publish_rate: float = 1000.0
+    # Fan-out (issue 15): a push subscriber whose write buffer passes this leaves the broadcast
+    # loop and catches up from the history in its own task.
+    push_high_water_bytes: int = DEFAULT_HIGH_WATER_BYTES
 
     @property
     def max_message_bytes(self) -> int:
