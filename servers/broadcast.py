@@ -108,9 +108,10 @@ class Broadcast:
         """A new subscriber that has seen ``cursor``: announce a gap (a late resume; ``since=0``
         is a fresh start, never late), replay the history, then join the loop."""
         subscriber.transport.set_write_buffer_limits(high=self.high_water_bytes)
-        gap = self.feed.gap_before(cursor) if cursor > 0 else None
+        gap = self.feed.gap_before(cursor)
         if gap is not None:
-            self.write(subscriber, self.gap_bytes(gap))
+            if cursor > 0:
+                self.write(subscriber, self.gap_bytes(gap))
             cursor = gap.to_id
         await self.catch_up(subscriber, cursor)
 
