@@ -177,14 +177,17 @@ def measure_all(
     affinity: harness.Affinity,
     run_dir: Path,
     rows: dict[str, ResultRow],
+    profiled: frozenset[str] = frozenset(),
 ) -> None:
-    """Every scenario in turn; ``summary.csv`` is rewritten after each one."""
+    """Every scenario in turn; ``summary.csv`` is rewritten after each one; the servers of the
+    scenarios ``profiled`` names (by id) are profiled."""
     progress = Progress(scenarios)
     for index, scenario in enumerate(scenarios):
         progress.starting(index)
         scenario_started = time.monotonic()
         try:
-            measurement = harness.run_scenario(scenario, affinity, run_dir)
+            profile = scenario.id in profiled
+            measurement = harness.run_scenario(scenario, affinity, run_dir, profile)
         except (OSError, RuntimeError, TimeoutError, ValueError, KeyError) as error:
             rows[scenario.id] = failed_row(scenario, error)
             print(f"    FAILED: {type(error).__name__}: {error}", flush=True)
@@ -230,7 +233,8 @@ def run_bench(
     rows: dict[str, ResultRow] = {}
     interrupted = False
     try:
-        measure_all(scenarios, matrix, affinity, run_dir, rows)
+        profiled = frozenset(getattr(args, "profile", None) or ())
+        measure_all(scenarios, matrix, affinity, run_dir, rows, profiled)
         if not args.no_trace:
             record_trace(run_dir, settings.techniques, affinity, settings.trace_s)
     except KeyboardInterrupt:

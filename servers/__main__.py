@@ -11,9 +11,11 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from pushlab.limits import raise_open_files_limit
 from pushlab.servers.config import ARRIVALS, ServerConfig
+from pushlab.servers.profiling import profiled
 from pushlab.techniques import DEMO_PORT, NAMES, TECHNIQUES
 
 
@@ -94,6 +96,12 @@ def parse_args(
         action="store_true",
         help="offer permessage-deflate (off by default: the bench measures raw frames)",
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="write a cProfile of the server to FILE when it stops (read: python -m pstats FILE)",
+    )
     return parser.parse_args(argv)
 
 
@@ -137,6 +145,9 @@ def run_all(argv: list[str], args: argparse.Namespace, prog: str = PROG) -> int:
         ports = ", ".join(str(entry.port) for entry in TECHNIQUES.values())
         print(f"{prog} all: --port is not accepted (the ports are {ports})", file=sys.stderr)
         return 2
+    if args.profile is not None:  # four processes would write one file
+        print(f"{prog} all: --profile is for one technique at a time", file=sys.stderr)
+        return 2
     children = [
         subprocess.Popen([sys.executable, "-m", "pushlab.servers", technique, *passthrough])
         for technique in NAMES
@@ -174,12 +185,13 @@ def main(
         return run_all(argv, args, prog)
     config = config_from(args)
     try:
-        if args.technique == "demo":
-            from pushlab.servers.demo import serve_demo
+        with profiled(args.profile):
+            if args.technique == "demo":
+                from pushlab.servers.demo import serve_demo
 
-            asyncio.run(serve_demo(config))
-        else:
-            asyncio.run(serve_one(args.technique, config))
+                asyncio.run(serve_demo(config))
+            else:
+                asyncio.run(serve_one(args.technique, config))
     except OSError as error:
         print(
             f"{prog} {args.technique}: cannot listen: {error.strerror or error}",

@@ -101,9 +101,16 @@ class Server:
 
 
 def start_server(
-    technique: str, arrivals: str, cpus: frozenset[int], log: IO[bytes], publish_rate: float = 0
+    technique: str,
+    arrivals: str,
+    cpus: frozenset[int],
+    log: IO[bytes],
+    publish_rate: float = 0,
+    profile: Path | None = None,
 ) -> Server:
     args = [technique, "--port", "0", "--rate", f"{publish_rate:g}", "--arrivals", arrivals]
+    if profile is not None:  # a cProfile of the server, written when it stops
+        args += ["--profile", str(profile)]
     process = spawn("pushlab.servers", args, cpus, log)
     assert process.stdout is not None
     try:
@@ -177,24 +184,30 @@ def connect_timeout_s(clients: int) -> float:
 
 @contextlib.contextmanager
 def scenario_processes(
-    scenario: Scenario, affinity: Affinity, work_dir: Path
+    scenario: Scenario, affinity: Affinity, work_dir: Path, profile: bool = False
 ) -> Iterator[tuple[Server, Path, IO[bytes]]]:
-    """The server of one scenario, stopped whatever happens."""
+    """The server of one scenario, stopped whatever happens (``profile``: its cProfile goes to
+    ``profiles/<scenario>.prof`` in the results directory)."""
     log_dir = work_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
+    profile_path = work_dir / "profiles" / f"{scenario.id}.prof" if profile else None
     with (log_dir / f"{scenario.id}.log").open("wb") as log:
-        server = start_server(scenario.technique, scenario.arrivals, affinity.server, log)
+        server = start_server(
+            scenario.technique, scenario.arrivals, affinity.server, log, profile=profile_path
+        )
         try:
             yield server, log_dir, log
         finally:
             stop(server.process)
 
 
-def run_scenario(scenario: Scenario, affinity: Affinity, work_dir: Path) -> Measurement:
+def run_scenario(
+    scenario: Scenario, affinity: Affinity, work_dir: Path, profile: bool = False
+) -> Measurement:
     """Run one scenario's processes, time its window, and reduce what it recorded to a row."""
     raw_path = work_dir / "raw" / f"{scenario.id}.npz"
     raw_path.parent.mkdir(parents=True, exist_ok=True)
-    with scenario_processes(scenario, affinity, work_dir) as (server, _log_dir, log):
+    with scenario_processes(scenario, affinity, work_dir, profile) as (server, _log_dir, log):
         connection = ServerConnection(server.host, server.port)
         sampler = ProcessSampler(server.pid)
         generator: Generator | None = None
