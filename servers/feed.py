@@ -68,7 +68,10 @@ class Feed:
         self._listeners.append(listener)
 
     def remove_listener(self, listener: Callable[[Message], None]) -> None:
-        self._listeners.remove(listener)
+        """Stop calling ``listener``; removing one already gone is a no-op (an application
+        may be cleaned up twice)."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     async def publish(self, text: str) -> Message:
         """Number, stamp and store a message, and wake everyone waiting for news.

@@ -124,8 +124,11 @@ async def run_broadcasts(app: web.Application) -> AsyncIterator[None]:
     }
 
     async def keep_alive() -> None:
-        while True:
+        while True:  # a comment only after a period without messages
+            seen = feed.last_id
             await asyncio.sleep(config.sse_keepalive_s)
+            if feed.last_id != seen:
+                continue
             app[BROADCASTS][True].write_to_all(chunk(KEEP_ALIVE))
             app[BROADCASTS][False].write_to_all(KEEP_ALIVE)
 
