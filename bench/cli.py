@@ -77,6 +77,13 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, help="write here instead of results/<timestamp>/")
     parser.add_argument("--no-trace", action="store_true", help="skip recording trace.json")
     parser.add_argument("--no-report", action="store_true", help="skip plots and report.md")
+    parser.add_argument(
+        "--profile",
+        action="append",
+        metavar="SCENARIO",
+        help="profile this scenario's server (an id such as websocket-c1000-r20) into "
+        "profiles/SCENARIO.prof of the results directory; repeatable",
+    )
     return parser
 
 
@@ -227,6 +234,13 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
             f"{prog}: {longest.describe()} would need a {longest.duration_s:,.0f} s window"
             f" (at most {MAX_WINDOW_S} s): choose a higher rate, shorter interval or duration",
             file=sys.stderr,
+        )
+        return run.EXIT_CANNOT_START
+    unknown = sorted(set(args.profile or ()) - {s.id for s in unique_scenarios(matrix)})
+    if unknown:
+        ids = ", ".join(s.id for s in unique_scenarios(matrix))
+        print(
+            f"{prog}: --profile {unknown[0]}: no such scenario here (ids: {ids})", file=sys.stderr
         )
         return run.EXIT_CANNOT_START
     command = shlex.join([*shlex.split(prog), *arguments])

@@ -179,8 +179,10 @@ def measure_all(
     run_dir: Path,
     rows: dict[str, ResultRow],
     scale: ScaleOut | None = None,
+    profiled: frozenset[str] = frozenset(),
 ) -> None:
-    """Every scenario in turn; ``summary.csv`` is rewritten after each one."""
+    """Every scenario in turn; ``summary.csv`` is rewritten after each one; the servers of the
+    scenarios ``profiled`` names (by id) are profiled."""
     progress = Progress(scenarios)
     scale = scale or ScaleOut()
     for index, scenario in enumerate(scenarios):
@@ -188,7 +190,8 @@ def measure_all(
         scenario_started = time.monotonic()
         try:
             scenario_cpus, plan = scale.plan(scenario, affinity)
-            measurement = harness.run_scenario(scenario, scenario_cpus, run_dir, plan)
+            profile = scenario.id in profiled
+            measurement = harness.run_scenario(scenario, scenario_cpus, run_dir, plan, profile)
         except (OSError, RuntimeError, TimeoutError, ValueError, KeyError) as error:
             rows[scenario.id] = failed_row(scenario, error)
             print(f"    FAILED: {type(error).__name__}: {error}", flush=True)
@@ -255,9 +258,10 @@ def run_bench(
     rows: dict[str, ResultRow] = {}
     interrupted = False
     try:
+        profiled = frozenset(getattr(args, "profile", None) or ())
         with redis_for_run(settings, scenarios, affinity.server) as feed_url:
             scale = ScaleOut(feed_url, remote_workers(settings))
-            measure_all(scenarios, matrix, affinity, run_dir, rows, scale)
+            measure_all(scenarios, matrix, affinity, run_dir, rows, scale, profiled)
             if capacity.SWEEP in settings.sweeps:  # issue 14
                 measure_capacity(settings, matrix, affinity, run_dir, rows)
         if settings.peers or capacity.SWEEP in settings.sweeps:  # issue 15's floor

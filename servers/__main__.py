@@ -9,6 +9,7 @@ import logging
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from pushlab.limits import raise_open_files_limit
 from pushlab.servers.children import supervise
@@ -22,6 +23,7 @@ from pushlab.servers.config import (
     ServerConfig,
 )
 from pushlab.servers.feeds import MEMORY, FeedUnavailableError, feed_spec, shared
+from pushlab.servers.profiling import profiled
 from pushlab.servers.teacher import key_for
 from pushlab.techniques import DEMO_PORT, NAMES, TECHNIQUES
 
@@ -105,6 +107,12 @@ def parse_args(
     )
     add_scale_out_options(parser)
     add_hardening_options(parser)
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="write a cProfile of the server to FILE when it stops (read: python -m pstats FILE)",
+    )
     return parser.parse_args(argv)
 
 
@@ -251,6 +259,9 @@ def run_all(argv: list[str], args: argparse.Namespace, prog: str = PROG) -> int:
         ports = ", ".join(str(entry.port) for entry in TECHNIQUES.values())
         print(f"{prog} all: --port is not accepted (the ports are {ports})", file=sys.stderr)
         return 2
+    if args.profile is not None:  # four processes would write one file
+        print(f"{prog} all: --profile is for one technique at a time", file=sys.stderr)
+        return 2
     children = [
         subprocess.Popen([sys.executable, "-m", "pushlab.servers", technique, *passthrough])
         for technique in NAMES
@@ -293,12 +304,13 @@ def main(
             argv = [*argv, "--teacher-key", config.teacher_key]
         return run_workers(args.technique, argv, config, port)
     try:
-        if args.technique == "demo":
-            from pushlab.servers.demo import serve_demo
+        with profiled(args.profile):
+            if args.technique == "demo":
+                from pushlab.servers.demo import serve_demo
 
-            asyncio.run(serve_demo(config))
-        else:
-            asyncio.run(serve_one(args.technique, config, args.worker_index))
+                asyncio.run(serve_demo(config))
+            else:
+                asyncio.run(serve_one(args.technique, config, args.worker_index))
     except OSError as error:
         print(
             f"{prog} {args.technique}: cannot listen: {error.strerror or error}",

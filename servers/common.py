@@ -17,9 +17,8 @@ from aiohttp import web
 
 from pushlab.servers.config import ARRIVALS, ServerConfig
 from pushlab.servers.connections import BUDGET
-from pushlab.servers.feed import CursorAheadError, Message
+from pushlab.servers.feed import CursorAheadError
 from pushlab.servers.keys import CONFIG, FEED, METER, PUBLISHER, TECHNIQUE_PATHS
-from pushlab.servers.metering import Meter
 from pushlab.servers.ratelimit import LIMITER, too_many
 from pushlab.servers.teacher import teacher_only
 
@@ -177,17 +176,6 @@ def validate_text(data: dict[str, Any], config: ServerConfig) -> str:
     if len(encoded) > config.max_text_bytes:
         raise ClientError(f'"text" is longer than {config.max_text_bytes} bytes', status=413)
     return text
-
-
-def poll_response(messages: list[Message], last_id: int, meter: Meter) -> web.Response:
-    """``{"messages": [...], "last_id": K}`` built from each message's pre-encoded JSON."""
-    meter.messages_delivered += len(messages)
-    if not messages:
-        meter.empty_responses += 1
-    body = '{"messages":[' + ",".join(m.json for m in messages) + f'],"last_id":{last_id}}}'
-    return web.Response(
-        text=body, content_type="application/json", headers={"Cache-Control": "no-store"}
-    )
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pushlab.servers.broadcast import DEFAULT_HIGH_WATER_BYTES
 from pushlab.servers.feed import DEFAULT_HISTORY_SIZE
 from pushlab.techniques import LONGPOLL_HOLD_S, LONGPOLL_MAX_HOLD_S
 
@@ -54,6 +55,9 @@ class ServerConfig:
     publish_burst: int = PUBLISH_BURST
     allowed_hosts: tuple[str, ...] = ()  # Host names accepted besides the bound addresses
     teacher_key: str | None = None  # set when the server binds beyond loopback
+    # Fan-out (issue 15): a push subscriber whose write buffer passes this leaves the broadcast
+    # loop and catches up from the history in its own task.
+    push_high_water_bytes: int = DEFAULT_HIGH_WATER_BYTES
 
     @property
     def max_message_bytes(self) -> int:

@@ -13,9 +13,11 @@ import json
 import secrets
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from itertools import islice
+
+from pushlab.protocol import Gap
 
 DEFAULT_HISTORY_SIZE = 1000
 
@@ -58,6 +60,18 @@ class Feed:
         self.last_id = 0
         self.closed = False
         self._news = asyncio.Event()
+        self._listeners: list[Callable[[Message], None]] = []
+
+    def add_listener(self, listener: Callable[[Message], None]) -> None:
+        """Call ``listener(message)`` on every append, synchronously (the push servers' broadcast
+        loops hang here: no task is woken to deliver a message)."""
+        self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[Message], None]) -> None:
+        """Stop calling ``listener``; removing one already gone is a no-op (an application
+        may be cleaned up twice)."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     async def publish(self, text: str) -> Message:
         """Number, stamp and store a message, and wake everyone waiting for news.
@@ -78,6 +92,8 @@ class Feed:
         self.last_id = message.id
         self.history.append(message)
         self._wake_waiters()
+        for listener in self._listeners:
+            listener(message)
 
     def close(self) -> None:
         """Release every waiter (used at shutdown so held requests end at once)."""
@@ -94,6 +110,17 @@ class Feed:
                 f"since={cursor} is ahead of the newest message id {self.last_id}"
                 " (did the server restart? start again from since=0)"
             )
+
+    def gap_before(self, cursor: int) -> Gap | None:
+        """The ids after ``cursor`` that the history no longer holds, or None if none is lost.
+
+        A client at ``cursor`` is owed ``cursor + 1`` onwards; the oldest id held is
+        ``last_id - len(history) + 1``: anything between the two is gone.
+        """
+        oldest_held = self.last_id - len(self.history) + 1
+        if cursor + 1 >= oldest_held:
+            return None
+        return Gap(cursor + 1, oldest_held - 1)
 
     def since(self, cursor: int) -> list[Message]:
         """Messages with id > cursor still held; ``since(0)`` is the whole history."""

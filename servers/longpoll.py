@@ -12,6 +12,7 @@ under the 30 s that proxies commonly allow; a client may ask for up to ``LONGPOL
 keep intermediaries from caching answers (``Cache-Control: no-store``; §2.2 "Caching"), and
 answer with *everything* newer than the cursor, so messages published while the client was
 re-asking are not lost — they wait in the history for its next request (§2.2 "Maximal Latency").
+A cursor older than the history is answered with a ``"gap"`` field naming the lost ids.
 
 A client that hangs up while its request is held must not leave a waiter behind: the runner
 starts aiohttp with ``handler_cancellation=True``, so the wait below is cancelled at once and
@@ -22,12 +23,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from pushlab.servers.common import parse_cursor, parse_float, poll_response
+from pushlab.servers.answers import PollAnswers
+from pushlab.servers.common import parse_cursor, parse_float
 from pushlab.servers.keys import CONFIG, FEED, METER
 from pushlab.techniques import technique
 
 TECHNIQUE = technique("longpoll")
 PATH = TECHNIQUE.path
+ANSWERS = web.AppKey("longpoll_answers", PollAnswers)
 
 
 async def long_poll(request: web.Request) -> web.Response:
@@ -38,11 +41,12 @@ async def long_poll(request: web.Request) -> web.Response:
     )
     meter.clients_connected += 1  # one held request
     try:
-        messages = await feed.wait_for_news(cursor, timeout_s)
+        await feed.wait_for_news(cursor, timeout_s)
     finally:
         meter.clients_connected -= 1
-    return poll_response(messages, feed.last_id, meter)
+    return request.app[ANSWERS].response(cursor, meter)  # one encoding for all woken together
 
 
 def setup(app: web.Application) -> None:
+    app[ANSWERS] = PollAnswers(app[FEED])
     app.router.add_get(PATH, long_poll)

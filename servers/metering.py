@@ -5,6 +5,10 @@ counts what ``data_received`` brings in and gives aiohttp a transport that count
 out, so the figures include request lines, headers, bodies, chunk framing and WebSocket frames —
 exactly what crossed the socket, not an estimate. (Bytes still buffered when a peer aborts are
 counted as written; the kernel may not have sent them.)
+
+The push servers' broadcast loops write one message's bytes to many sockets at once: they write
+to the raw transport (:func:`raw_transport`) and count ``bytes × subscribers`` once per message,
+which is exact and spares a wrapper call per socket. Everything else goes through the wrapper.
 """
 
 from __future__ import annotations
@@ -39,9 +43,16 @@ class Meter:
 class CountingTransport:
     """Stands in for the real transport so that every byte aiohttp writes is counted."""
 
+    __slots__ = ("_meter", "_transport")
+
     def __init__(self, transport: asyncio.Transport, meter: Meter) -> None:
         self._transport = transport
         self._meter = meter
+
+    @property
+    def raw(self) -> asyncio.Transport:
+        """The socket's own transport: whoever writes to it counts the bytes itself."""
+        return self._transport
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         self._meter.bytes_out += data.nbytes if isinstance(data, memoryview) else len(data)
@@ -58,8 +69,17 @@ class CountingTransport:
         return getattr(self._transport, name)
 
 
+def raw_transport(transport: asyncio.BaseTransport) -> asyncio.Transport:
+    """The uncounted transport under ``transport`` (itself when it is not wrapped)."""
+    if isinstance(transport, CountingTransport):
+        return transport.raw
+    return transport  # type: ignore[return-value]
+
+
 class MeteredProtocol(asyncio.Protocol):
     """Wraps aiohttp's per-connection protocol and counts the connection and its bytes."""
+
+    __slots__ = ("_inner", "_meter")
 
     def __init__(self, inner: asyncio.Protocol, meter: Meter) -> None:
         self._inner = inner

@@ -14,24 +14,30 @@ proving it understood the request. From then on the TCP connection carries frame
 the server pushes each message as one text frame the moment it is published, and the client
 may send text frames (``{"text": ...}``) up the same connection at any time.
 
-aiohttp's ``WebSocketResponse`` does the framing. We check the handshake ourselves first so a
-wrong request gets a clear answer: a plain GET → 426 saying a WebSocket client is required; a
-wrong version → 426 with ``Sec-WebSocket-Version: 13`` (§4.4); a missing or malformed key → 400;
-a foreign ``Origin`` → 403 (§10.2).
+aiohttp's ``WebSocketResponse`` does the handshake, reads the client's frames, pings and closes.
+Pushing is :mod:`pushlab.servers.broadcast`'s: a server's frames are unmasked (§5.1), so one
+message's frame (§5.2: ``0x81``, the payload length, the payload) is the same bytes for every
+client; it is built once per message and written to every socket in one loop.
+
+We check the handshake ourselves first so a wrong request gets a clear answer: a plain
+GET → 426 saying a WebSocket client is required; a wrong version → 426 with
+``Sec-WebSocket-Version: 13`` (§4.4); a missing or malformed key → 400; a foreign ``Origin``
+→ 403 (§10.2).
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
-import contextlib
+import struct
 import weakref
 from collections import OrderedDict
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
 
+from pushlab.protocol import GAP_CLOSE_CODE, Gap
+from pushlab.servers.broadcast import Broadcast, Subscriber
 from pushlab.servers.common import (
     ClientError,
     json_error,
@@ -39,9 +45,8 @@ from pushlab.servers.common import (
     parse_json_object,
     validate_text,
 )
-from pushlab.servers.feed import Feed
+from pushlab.servers.feed import Message
 from pushlab.servers.keys import CONFIG, FEED, HANDSHAKES, METER, SOCKETS
-from pushlab.servers.metering import Meter
 from pushlab.servers.ratelimit import LIMITER, refusal
 from pushlab.servers.rfc6455_rules import StrictWebSocketResponse, upgrade_problem
 from pushlab.techniques import technique
@@ -49,6 +54,7 @@ from pushlab.techniques import technique
 TECHNIQUE = technique("websocket")
 PATH = TECHNIQUE.path
 HANDSHAKES_KEPT = 200
+BROADCAST = web.AppKey("websocket_broadcast", Broadcast)
 
 
 def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...]) -> bool:
@@ -123,13 +129,34 @@ def record_handshake(request: web.Request, ws: web.WebSocketResponse) -> None:
         handshakes.popitem(last=False)
 
 
-async def push_messages(ws: web.WebSocketResponse, feed: Feed, cursor: int, meter: Meter) -> None:
-    """Send every message newer than ``cursor`` as one text frame, then each new one as it comes."""
-    async for batch in feed.follow(cursor):
-        for message in batch:
-            await ws.send_frame(message.json_bytes, WSMsgType.TEXT)  # bytes encoded once
-        meter.messages_delivered += len(batch)
-    await ws.close(code=1001, message=b"server shutting down")
+def text_frame(payload: bytes) -> bytes:
+    """A whole unmasked text frame (§5.2): FIN + opcode 1, the length in 7, 16 or 64 bits."""
+    length = len(payload)
+    if length < 126:
+        return struct.pack("!BB", 0x81, length) + payload
+    if length < 65536:
+        return struct.pack("!BBH", 0x81, 126, length) + payload
+    return struct.pack("!BBQ", 0x81, 127, length) + payload
+
+
+def message_frame(message: Message) -> bytes:
+    return text_frame(message.json_bytes)
+
+
+def gap_frame(gap: Gap) -> bytes:
+    return text_frame(gap.frame_text().encode())
+
+
+class WebSocketSubscriber(Subscriber):
+    __slots__ = ("ws",)
+
+    def __init__(self, request: web.Request, ws: web.WebSocketResponse) -> None:
+        super().__init__(request.transport, request.writer)  # type: ignore[arg-type]
+        self.ws = ws
+
+    async def fell_behind(self, gap: Gap) -> None:
+        """Close with 4001 and the gap as the reason: the client resumes with since=to_id."""
+        await self.ws.close(code=GAP_CLOSE_CODE, message=gap.frame_text().encode())
 
 
 async def publish_client_frame(ws: web.WebSocketResponse, request: web.Request, data: str) -> None:
@@ -162,8 +189,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         record_handshake(request, ws)
     request.app[SOCKETS].add(ws)
     meter.clients_connected += 1
-    pusher = asyncio.create_task(push_messages(ws, request.app[FEED], cursor, meter))
+    broadcast, subscriber = request.app[BROADCAST], WebSocketSubscriber(request, ws)
     try:
+        await broadcast.join(subscriber, cursor)
         async for frame in ws:
             if frame.type == WSMsgType.TEXT:
                 await publish_client_frame(ws, request, frame.data)
@@ -171,9 +199,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                 await ws.send_json({"error": "binary frames are not used here; send text"})
     finally:
         meter.clients_connected -= 1
-        pusher.cancel()
-        with contextlib.suppress(asyncio.CancelledError, ConnectionError):
-            await pusher
+        broadcast.leave(subscriber)
     return ws
 
 
@@ -183,7 +209,16 @@ async def close_sockets(app: web.Application) -> None:
 
 
 def setup(app: web.Application) -> None:
+    config = app[CONFIG]
+    app[BROADCAST] = Broadcast(
+        app[FEED], app[METER], message_frame, gap_frame, config.push_high_water_bytes
+    )
     app[SOCKETS] = weakref.WeakSet()
     app[HANDSHAKES] = OrderedDict()
     app.router.add_get(PATH, websocket)
     app.on_shutdown.append(close_sockets)
+    app.on_cleanup.append(stop_broadcast)
+
+
+async def stop_broadcast(app: web.Application) -> None:
+    app[BROADCAST].close()

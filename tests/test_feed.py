@@ -3,6 +3,7 @@ import re
 
 import pytest
 
+from pushlab.protocol import Gap
 from pushlab.servers.feed import CursorAheadError, Feed
 
 
@@ -104,3 +105,22 @@ async def test_close_releases_waiters():
     await asyncio.sleep(0)
     feed.close()
     assert await waiter == []
+
+
+async def test_gap_before_names_the_ids_the_history_no_longer_holds():
+    feed = Feed(history_size=3)
+    for n in range(10):
+        await feed.publish(f"m{n}")
+    assert feed.gap_before(2) == Gap(3, 7)
+    assert feed.gap_before(6) == Gap(7, 7)
+    assert feed.gap_before(7) is None
+    assert feed.gap_before(10) is None
+
+
+async def test_a_listener_is_called_with_every_appended_message_in_order():
+    feed = Feed()
+    seen: list[int] = []
+    feed.add_listener(lambda message: seen.append(message.id))
+    for n in range(3):
+        await feed.publish(f"m{n}")
+    assert seen == [1, 2, 3]

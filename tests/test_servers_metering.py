@@ -6,9 +6,11 @@ import os
 import socket
 
 import aiohttp
+import pytest
 
-from pushlab.servers.app import METER
+from pushlab.servers.app import FEED, METER
 from tests.conftest import server_process, until
+from tests.rawpush import open_event_stream, open_websocket, read_event, read_frame
 
 
 async def read_response(reader: asyncio.StreamReader) -> bytes:
@@ -109,3 +111,30 @@ async def test_stopping_the_runner_closes_the_metered_listening_socket(start_ser
     assert server.runner.sites == set()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", port))  # free again: nothing listens there any more
+
+
+@pytest.mark.parametrize(
+    ("technique", "open_client", "read_one"),
+    [("websocket", open_websocket, read_frame), ("sse", open_event_stream, read_event)],
+)
+async def test_broadcast_bytes_metered_equal_the_bytes_raw_socket_clients_read(
+    start_server, technique, open_client, read_one
+):
+    """Replayed on connect (catch-up writes) then broadcast (bytes × subscribers counted once
+    per message): the meter still equals what the clients read, byte for byte."""
+    server = await start_server(technique)
+    meter, feed = server.app[METER], server.app[FEED]
+    for n in range(3):
+        await feed.publish(f"before {n}")
+    before_out = meter.bytes_out
+    clients = [await open_client(server.port) for _ in range(5)]
+    await until(lambda: meter.clients_connected == 5)
+    for n in range(4):
+        await feed.publish(f"message {n} " + "é" * n)
+    for client in clients:
+        for _ in range(7):
+            await read_one(client)
+    read = sum(client.bytes_read for client in clients)
+    for client in clients:
+        client.close()
+    assert meter.bytes_out - before_out == read

@@ -117,11 +117,14 @@ def start_server(
     feed_url: str | None = None,
     workers: int = 1,
     port: int = 0,
+    profile: Path | None = None,
 ) -> Server:
     args = [technique, "--port", str(port), "--rate", f"{publish_rate:g}", "--arrivals", arrivals]
     module = "pushlab.peers" if technique in techniques.PEERS else "pushlab.servers"  # issue 14
     if feed_url is not None and module == "pushlab.servers":  # issue 13: a shared feed, N workers
         args += ["--feed", feed_url, "--workers", str(workers)]
+    if profile is not None:  # a cProfile of the server, written when it stops
+        args += ["--profile", str(profile)]
     process = spawn(module, args, cpus, log)
     assert process.stdout is not None
     try:
@@ -220,11 +223,17 @@ class ScaleOutPlan:
 
 @contextlib.contextmanager
 def scenario_processes(
-    scenario: Scenario, affinity: Affinity, work_dir: Path, feed_url: str | None = None
+    scenario: Scenario,
+    affinity: Affinity,
+    work_dir: Path,
+    feed_url: str | None = None,
+    profile: bool = False,
 ) -> Iterator[tuple[Server, Path, IO[bytes]]]:
-    """The server of one scenario, stopped whatever happens."""
+    """The server of one scenario, stopped whatever happens (``profile``: its cProfile goes to
+    ``profiles/<scenario>.prof`` in the results directory)."""
     log_dir = work_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
+    profile_path = work_dir / "profiles" / f"{scenario.id}.prof" if profile else None
     with (log_dir / f"{scenario.id}.log").open("wb") as log:
         server = start_server(
             scenario.technique,
@@ -233,6 +242,7 @@ def scenario_processes(
             log,
             feed_url=feed_url if scenario.feed == "redis" else None,
             workers=scenario.workers,
+            profile=profile_path,
         )
         try:
             yield server, log_dir, log
@@ -241,14 +251,22 @@ def scenario_processes(
 
 
 def run_scenario(
-    scenario: Scenario, affinity: Affinity, work_dir: Path, plan: ScaleOutPlan | None = None
+    scenario: Scenario,
+    affinity: Affinity,
+    work_dir: Path,
+    plan: ScaleOutPlan | None = None,
+    profile: bool = False,
 ) -> Measurement:
     """Run one scenario's processes, time its window, and reduce what it recorded to a row."""
     raw_path = work_dir / "raw" / f"{scenario.id}.npz"
     raw_path.parent.mkdir(parents=True, exist_ok=True)
     plan = plan or ScaleOutPlan()
     with (
-        scenario_processes(scenario, affinity, work_dir, plan.feed_url) as (server, _, log),
+        scenario_processes(scenario, affinity, work_dir, plan.feed_url, profile) as (
+            server,
+            _,
+            log,
+        ),
         network.emulated(scenario, server.url, affinity.harness, log) as emulator,
     ):
         connection = ServerConnection(server.host, server.port)
