@@ -18,9 +18,11 @@ from typing import Any
 
 from pushlab.techniques import family as family_of
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """Version 1: the first bench (no ``format_version`` key). Version 2: the typed row
-(``longpoll_hold_s`` added; ``environment.json`` carries ``format_version``)."""
+(``longpoll_hold_s`` added; ``environment.json`` carries ``format_version``). Version 3: the
+scale-out, network and fault, and peer columns (``feed`` … ``clock_uncertainty_ms``, ``rtt_ms`` …
+``peak_reconnects_per_s``, ``family``, ``sustained``)."""
 
 
 @dataclass(frozen=True)
