@@ -25,7 +25,6 @@ WebSocket server accepts upgrades from the same host name.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import ipaddress
 import mimetypes
@@ -35,13 +34,11 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from pushlab.servers.app import make_app
 from pushlab.servers.common import (
-    Handler,
     errors_as_json,
     get_publisher,
     json_error,
@@ -50,6 +47,7 @@ from pushlab.servers.common import (
 )
 from pushlab.servers.config import ServerConfig
 from pushlab.servers.connections import ConnectionBudget, default_max_connections
+from pushlab.servers.cors import allow_same_host_pages, host_name, url_host
 from pushlab.servers.demonet import NETWORK, WILDCARD_HOSTS, DemoNetwork, add_network_routes
 from pushlab.servers.feed import Feed
 from pushlab.servers.guard import install_guards
@@ -63,87 +61,7 @@ from pushlab.techniques import DEMO_PORT, NAMES, POLL_INTERVAL_S, TECHNIQUES
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*\.(html|js|css|svg|png|ico)$")
 CONTENT_TYPES = {".js": "text/javascript", ".html": "text/html", ".css": "text/css"}
-PREFLIGHT_MAX_AGE_S = 600
 MAX_STATIC_NAME = 255  # NAME_MAX of the usual Linux file systems
-DNS_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\.?")
-
-
-# --- Host names: the page tells each browser where the techniques are, as that browser sees it ---
-
-
-def host_name(request: web.Request) -> str:
-    """The Host header's name without the port ("192.168.1.5", "localhost", "::1").
-
-    It goes into the page's Content-Security-Policy, so anything that is not an IP address
-    or a DNS name (a malformed "[::1", "x; script-src *") becomes 127.0.0.1.
-    """
-    try:
-        name = urlsplit(f"//{request.host}").hostname or ""
-    except ValueError:  # a malformed Host such as "[::1"
-        return "127.0.0.1"
-    with contextlib.suppress(ValueError):
-        return str(ipaddress.ip_address(name))
-    return name if DNS_NAME.fullmatch(name) else "127.0.0.1"
-
-
-def url_host(name: str) -> str:
-    return f"[{name}]" if ":" in name else name
-
-
-def is_same_host(origin: str, request: web.Request) -> bool:
-    """True when the Origin names the host this request was sent to (any scheme, any port)."""
-    try:
-        return urlsplit(origin).hostname == host_name(request)
-    except ValueError:
-        return False
-
-
-# --- CORS for the technique servers -------------------------------------------------------
-
-
-@web.middleware
-async def answer_preflight(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Answer a CORS preflight (``POST /messages`` with a JSON body asks first)."""
-    origin = request.headers.get("Origin")
-    if (
-        request.method == "OPTIONS"
-        and origin
-        and "Access-Control-Request-Method" in request.headers
-    ):
-        request.app[METER].other_requests += 1
-        if not is_same_host(origin, request):
-            return json_error(403, f"cross-origin requests from {origin} are not allowed")
-        return web.Response(
-            status=204,
-            headers={
-                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-                "Access-Control-Allow-Headers": "Content-Type, Last-Event-ID",
-                "Access-Control-Max-Age": str(PREFLIGHT_MAX_AGE_S),
-            },
-        )
-    return await handler(request)
-
-
-async def add_cors_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """Let pages from the same host name read the answer and its Resource Timing sizes.
-
-    Runs as ``on_response_prepare``, so it also reaches streamed answers (SSE) and the JSON
-    errors the error middleware builds. The 101 of a WebSocket upgrade is left as it is: the
-    browser does not use CORS there (the server checks Origin instead).
-    """
-    origin = request.headers.get("Origin")
-    if origin is None or isinstance(response, web.WebSocketResponse):
-        return
-    if is_same_host(origin, request):
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Timing-Allow-Origin"] = origin
-    response.headers.add("Vary", "Origin")
-
-
-def allow_same_host_pages(app: web.Application) -> None:
-    """Add the demo's CORS handling to a technique application (before it is started)."""
-    app.middlewares.insert(0, answer_preflight)
-    app.on_response_prepare.append(add_cors_headers)
 
 
 # --- The handshake of the page's own WebSocket ----------------------------------------------

@@ -21,7 +21,7 @@ import pytest
 
 from pushlab.bench.analysis.row import COLUMN_NAMES, FORMAT_VERSION
 from pushlab.bench.cli import parse_args, settings_from
-from pushlab.bench.measuring.harness import close_window
+from pushlab.bench.measuring.window import close_window
 from pushlab.bench.measuring.scenarios import (
     DEFAULT,
     FULL,

@@ -1,0 +1,119 @@
+"""The measurement window: opened and closed by two ``/stats`` snapshots, on the harness's clock.
+
+The harness (``harness.py``) owns the processes; this module owns the timing between them: the
+window is every message published between the snapshots, every server counter is their
+difference, and the harness's own ``/stats`` exchanges inside it are counted so that
+``bench/analysis/measurement.py`` can take them out.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from pushlab import techniques
+from pushlab.bench.analysis import metrics
+from pushlab.bench.analysis.measurement import WindowOverhead
+from pushlab.bench.measuring.sampling import ProcessSampler, busiest_cpu_seconds, busiest_delta
+from pushlab.bench.measuring.scenarios import Scenario
+from pushlab.bench.measuring.stats_connection import Exchange, ServerConnection
+
+if TYPE_CHECKING:  # the harness imports this module: its Generator type, for annotations only
+    from pushlab.bench.measuring.harness import Generator
+
+MIN_MESSAGES_MEASURED = 2
+"""A window with fewer messages is extended (Poisson arrivals can leave a short one empty)."""
+SERVER_COUNT_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class TimedWindow:
+    """The two snapshots of one window, and the clocks read around them."""
+
+    before: Exchange
+    after: Exchange
+    overhead: WindowOverhead
+    opened_at: float  # epoch s, just after the opening snapshot
+    start_monotonic: float
+    generator_cpu_percent: float
+
+
+def time_window(
+    scenario: Scenario,
+    connection: ServerConnection,
+    generator: Generator,
+    sampler: ProcessSampler,
+    wait: Callable[[float], None] = time.sleep,  # the fault sweep injects its fault in it
+) -> TimedWindow:
+    """Open the window with a snapshot, wait its duration, close it with another."""
+    sampler.phase = "measure"
+    generator_cpu_before, clock_before = busiest_cpu_seconds(generator.pid), time.monotonic()
+    before = connection.stats()
+    opened_at = time.time()
+    wait(scenario.duration_s)
+    after, overhead = close_window(connection, before, scenario)
+    generator_cpu = busiest_delta(generator_cpu_before, busiest_cpu_seconds(generator.pid))
+    generator_wall = time.monotonic() - clock_before
+    return TimedWindow(
+        before,
+        after,
+        overhead,
+        opened_at,
+        clock_before,
+        metrics.cpu_percent(generator_cpu, generator_wall),
+    )
+
+
+def load_deliveries(raw_path: Path) -> dict[str, np.ndarray]:
+    """The generator's ``.npz``: every delivery and every user, as arrays."""
+    with np.load(raw_path) as raw:
+        return {key: raw[key] for key in raw.files}
+
+
+def close_window(
+    connection: ServerConnection, before: Exchange, scenario: Scenario
+) -> tuple[Exchange, WindowOverhead]:
+    """Take the closing snapshot; if fewer than ``MIN_MESSAGES_MEASURED`` messages were
+    published (Poisson arrivals can leave a short window empty), extend the window in steps
+    (whole poll intervals for polling) for up to its planned duration, plus one step.
+
+    The opening snapshot's answer, and every later question (and every answer but the last),
+    crossed the server's sockets inside the window: the harness takes them out of the counts.
+    """
+    step_s = scenario.poll_interval or 0.25
+    deadline = time.monotonic() + scenario.duration_s
+    started = time.monotonic()
+    bytes_in, bytes_out = 0, before.bytes_received
+    after = connection.stats()
+    extend = after.body["last_id"] - before.body["last_id"] < MIN_MESSAGES_MEASURED
+    while extend:
+        bytes_in, bytes_out = bytes_in + after.bytes_sent, bytes_out + after.bytes_received
+        time.sleep(step_s)
+        after = connection.stats()
+        enough = after.body["last_id"] - before.body["last_id"] >= MIN_MESSAGES_MEASURED
+        if enough or time.monotonic() + step_s > deadline:
+            # One more step, so that the message that ended the wait is delivered inside
+            # the window too (a polling client hears of it at its next poll).
+            bytes_in, bytes_out = bytes_in + after.bytes_sent, bytes_out + after.bytes_received
+            time.sleep(step_s)
+            after = connection.stats()
+            extend = False
+    bytes_in += after.bytes_sent
+    return after, WindowOverhead(bytes_in, bytes_out, time.monotonic() - started)
+
+
+def wait_for_server_count(connection: ServerConnection, scenario: Scenario, clients: int) -> bool:
+    """For held requests and open streams, the server's own count must reach the clients'."""
+    if not techniques.behaviour(scenario.technique).holds_request:
+        return True
+    deadline = time.monotonic() + SERVER_COUNT_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if connection.stats().body["clients_connected"] >= clients:
+            return True
+        time.sleep(0.05)
+    return False
