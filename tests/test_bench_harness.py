@@ -21,7 +21,6 @@ import pytest
 
 from pushlab.bench.analysis.row import COLUMN_NAMES, FORMAT_VERSION
 from pushlab.bench.cli import parse_args, settings_from
-from pushlab.bench.measuring.window import close_window
 from pushlab.bench.measuring.scenarios import (
     DEFAULT,
     FULL,
@@ -32,6 +31,7 @@ from pushlab.bench.measuring.scenarios import (
     window_s,
 )
 from pushlab.bench.measuring.stats_connection import ServerConnection
+from pushlab.bench.measuring.window import close_window
 from pushlab.techniques import LONGPOLL_HOLD_S, LONGPOLL_MAX_HOLD_S
 from tests.conftest import server_process
 

@@ -138,6 +138,25 @@ def start_server(
     return Server(process, url, host, int(port))
 
 
+def start_scenario_server(
+    scenario: Scenario,
+    cpus: frozenset[int],
+    log: IO[bytes],
+    feed_url: str | None,
+    **options: Any,
+) -> Server:
+    """The scenario's server: its technique and arrivals, on its feed with its workers."""
+    return start_server(
+        scenario.technique,
+        scenario.arrivals,
+        cpus,
+        log,
+        feed_url=feed_url if scenario.feed == "redis" else None,
+        workers=scenario.workers,
+        **options,
+    )
+
+
 class Generator:
     """The ``python -m pushlab.bench.measuring.generator`` child and its line protocol."""
 
@@ -233,14 +252,8 @@ def scenario_processes(
     log_dir.mkdir(parents=True, exist_ok=True)
     profile_path = work_dir / "profiles" / f"{scenario.id}.prof" if profile else None
     with (log_dir / f"{scenario.id}.log").open("wb") as log:
-        server = start_server(
-            scenario.technique,
-            scenario.arrivals,
-            affinity.server,
-            log,
-            feed_url=feed_url if scenario.feed == "redis" else None,
-            workers=scenario.workers,
-            profile=profile_path,
+        server = start_scenario_server(
+            scenario, affinity.server, log, feed_url, profile=profile_path
         )
         try:
             yield server, log_dir, log
@@ -336,15 +349,7 @@ def fault_injector(
     """
 
     def restart() -> subprocess.Popen[bytes]:
-        new = start_server(
-            scenario.technique,
-            scenario.arrivals,
-            affinity.server,
-            log,
-            feed_url=feed_url if scenario.feed == "redis" else None,
-            workers=scenario.workers,
-            port=server.port,
-        )
+        new = start_scenario_server(scenario, affinity.server, log, feed_url, port=server.port)
         server.process = new.process
         return new.process
 
