@@ -114,3 +114,20 @@ def test_a_restart_merges_the_two_servers_counters() -> None:
     merged = recovery.merged_after(record, arrays([(0, 0, 4, 1.0)]), after)
     assert merged["requests"] == 16 and merged["bytes_in"] == 145  # 10 + (7 − 1), 100 + (50 − 5)
     assert merged["last_id"] == 4
+
+
+def test_a_restart_onto_the_same_feed_is_one_feed_whose_ids_go_on() -> None:
+    """A Redis feed outlives the process: same feed_id, ids continue, nothing counted twice."""
+    crash, reborn = {"last_id": 7, "feed_id": "abc"}, {"last_id": 7, "feed_id": "abc"}
+    record = NetworkRecord(1.0, fault="restart", crash_stats=crash, reborn_stats=reborn)
+    assert not recovery.onto_a_new_feed(record)
+    messages = recovery.window_messages({"last_id": 5}, {"last_id": 9}, record, 7)
+    assert messages == {(0, 6), (0, 7), (0, 8), (0, 9)}
+    deliveries = {"message_id": np.array([6, 7, 8, 9]), "feed": np.array([0, 0, 0, 0])}
+    assert recovery.merged_after(record, deliveries, {"last_id": 9})["last_id"] == 9
+
+
+def test_a_restart_onto_a_new_feed_id_is_two_feeds() -> None:
+    crash, reborn = {"last_id": 7, "feed_id": "abc"}, {"last_id": 0, "feed_id": "def"}
+    record = NetworkRecord(1.0, fault="restart", crash_stats=crash, reborn_stats=reborn)
+    assert recovery.onto_a_new_feed(record)

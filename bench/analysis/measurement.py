@@ -173,6 +173,8 @@ def network_columns(
             notes.append(
                 f"restart: {len(messages) - new} messages of the old feed in the window, {new} of"
                 " the new; the old feed lived in the killed server's memory"
+                if recovery.onto_a_new_feed(record)
+                else "restart: the new server found the same feed (it outlived the process)"
             )
         silent = len(expected) - figures["recovered_clients"]
         if record.fault and silent > 0:

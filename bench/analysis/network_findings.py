@@ -119,7 +119,14 @@ def _fault_finding(results: Results) -> str | None:
             "reconnects/s"
         )
     text = "Faults injected once a third into the window: " + "; ".join(parts) + "."
-    if (rows["fault"] == "restart").any():
+    restarts = rows[rows["fault"] == "restart"]
+    on_redis = restarts["feed"] == "redis" if "feed" in restarts else restarts["fault"] == ""
+    if on_redis.any():
+        text += (
+            " On the Redis feed the restarted server found the old one's history and feed_id:"
+            " a client that resumed from its cursor lost nothing it had not been told of."
+        )
+    if (~on_redis).any():
         text += (
             " A restart loses what the old server held and a client had not yet received: the "
             "feed lives in the server's memory, and the new server starts a new one (a new "

@@ -44,6 +44,16 @@ class NetworkRecord:
     reborn_stats: dict[str, Any] | None = None  # restart: the new server's first /stats
 
 
+def onto_a_new_feed(record: NetworkRecord | None) -> bool:
+    """A restart whose new server started a new feed (the memory feed: a new ``feed_id``, ids
+    from #1). On a Redis feed (issue 13) the new server finds the old one's feed and ids go on:
+    one feed throughout the window."""
+    if record is None or record.fault != "restart":
+        return False
+    crash, reborn = record.crash_stats or {}, record.reborn_stats or {}
+    return crash.get("feed_id") is None or crash.get("feed_id") != reborn.get("feed_id")
+
+
 def merged_after(
     record: NetworkRecord, deliveries: dict[str, np.ndarray], after: dict[str, Any]
 ) -> dict[str, Any]:
@@ -56,7 +66,8 @@ def merged_after(
     """
     crash, reborn = record.crash_stats or {}, record.reborn_stats or {}
     merged = {**after, **{k: crash[k] + after[k] - reborn[k] for k in STAT_COUNTERS if k in crash}}
-    merged["last_id"] = old_feed_last_id(record, deliveries)
+    if onto_a_new_feed(record):
+        merged["last_id"] = old_feed_last_id(record, deliveries)
     return merged
 
 
@@ -70,7 +81,7 @@ def window_messages(
     before: dict[str, Any], after: dict[str, Any], record: NetworkRecord | None, last_old_id: int
 ) -> set[tuple[int, int]]:
     """Every (feed, id) published in the window."""
-    if record is not None and record.fault == "restart":
+    if onto_a_new_feed(record):
         old = range(int(before["last_id"]) + 1, last_old_id + 1)
         return {(0, i) for i in old} | {(1, i) for i in range(1, int(after["last_id"]) + 1)}
     return {(0, i) for i in range(int(before["last_id"]) + 1, int(after["last_id"]) + 1)}
