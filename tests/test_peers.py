@@ -18,7 +18,7 @@ import pytest
 from pushlab.bench.analysis.row import ResultRow
 from pushlab.bench.cli import parse_args, settings_from
 from pushlab.bench.measuring import capacity, harness
-from pushlab.bench.measuring.scenarios import QUICK, Scenario, build_matrix
+from pushlab.bench.measuring.scenarios import QUICK, Scenario, build_matrix, scenario
 from pushlab.techniques import PEER_NAMES, PEERS, behaviour, family
 
 CLIENTS = 3
@@ -113,10 +113,21 @@ def step_row(scenario: Scenario, delivered_fraction: float, p99_ms: float) -> Re
         clients=scenario.clients,
         publish_rate=scenario.publish_rate,
         duration_s=scenario.duration_s,
+        messages_published=round(scenario.publish_rate * scenario.duration_s),
         messages_delivered=round(offered * delivered_fraction),
         latency_p99_ms=p99_ms,
         load_achieved=True,
     )
+
+
+def test_a_step_is_held_against_the_messages_published_not_the_rate() -> None:
+    step = replace(
+        scenario(QUICK, "websocket", 1000, 5.0, 1.0), arrivals="periodic", duration_s=6.0
+    )
+    row = replace(step_row(step, 1.0, 20.0), messages_published=29, messages_delivered=29_000)
+    assert capacity.holds(row)  # one message short of 30 at the window's edge: still held
+    assert not capacity.holds(replace(row, messages_delivered=28_000))  # 96.6% of 29,000
+    assert not capacity.holds(replace(row, messages_published=20, messages_delivered=20_000))
 
 
 def test_the_capacity_search_stops_at_the_first_step_that_falls_behind() -> None:
