@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,14 +16,25 @@ class ServerConnection:
     Hand-made so that the bytes it exchanges are known exactly: the server's meter counts
     them too, and the harness takes them out of the window's byte counts. One connection for
     the whole scenario adds nothing to ``tcp_connections_opened``.
+
+    A server closes a kept-alive connection that stays idle (aiohttp's ``keepalive_timeout``,
+    75 s): while 10,000 clients connect, the harness can be silent that long. A connection
+    idle for more than ``IDLE_REFRESH_S`` is replaced before it is used, rather than found
+    closed halfway through a request.
     """
+
+    IDLE_REFRESH_S = 30.0
 
     def __init__(self, host: str, port: int) -> None:
         self.sock = socket.create_connection((host, port), timeout=10)
         self.host = f"{host}:{port}"
         self.buffer = b""
+        self.used_at = time.monotonic()
 
     def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Exchange:
+        if time.monotonic() - self.used_at > self.IDLE_REFRESH_S:
+            self.reconnect()
+        self.used_at = time.monotonic()
         payload = b"" if body is None else json.dumps(body).encode()
         head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n"
         if body is not None:
@@ -46,6 +58,7 @@ class ServerConnection:
         host, port = self.host.rsplit(":", 1)
         self.sock = socket.create_connection((host, int(port)), timeout=10)
         self.buffer = b""
+        self.used_at = time.monotonic()
 
     def _receive(self) -> None:
         chunk = self.sock.recv(65536)
