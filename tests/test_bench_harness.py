@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -231,6 +232,24 @@ def test_the_harness_knows_exactly_what_its_stats_requests_cost() -> None:
     assert second.body["bytes_in"] - first.body["bytes_in"] == second.bytes_sent
     assert second.body["bytes_out"] - first.body["bytes_out"] == first.bytes_received
     assert second.body["tcp_connections_opened"] == first.body["tcp_connections_opened"]
+
+
+def test_the_stats_connection_outlives_the_servers_header_deadline() -> None:
+    """Opened at its first request: a connection left silent past the deadline is closed.
+
+    The harness waits for 10,000 clients to connect before its first ``/stats``; a connection
+    opened before that wait was closed by the server's header deadline.
+    """
+    with server_process("sse", "--header-timeout", "0.2") as url:
+        host, port = url.removeprefix("http://").rsplit(":", 1)
+        connection = ServerConnection(host, int(port))
+        silent = socket.create_connection((host, int(port)), timeout=10)
+        try:
+            assert silent.recv(1) == b""  # the deadline has passed for a connection opened now
+            assert connection.stats().body["tcp_connections_opened"] >= 1
+        finally:
+            silent.close()
+            connection.close()
 
 
 def test_an_extended_window_takes_out_every_stats_exchange_inside_it() -> None:
