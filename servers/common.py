@@ -248,6 +248,7 @@ async def get_publisher(request: web.Request) -> web.Response:
             "publish_rate": publisher.publish_rate,
             "arrivals": publisher.arrivals,
             "seed": publisher.seed,
+            "text_bytes": publisher.text_bytes,
         }
     )
 
@@ -268,7 +269,17 @@ async def post_publisher(request: web.Request) -> web.Response:
         isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**64
     ):
         raise ClientError('"seed" must be a whole number from 0 to 2^64 − 1 (or absent)')
-    publisher.configure(float(rate), arrivals, seed)
+    text_bytes = data.get("text_bytes", publisher.text_bytes)
+    if (
+        isinstance(text_bytes, bool)
+        or not isinstance(text_bytes, int)
+        or not 0 <= text_bytes <= config.max_text_bytes
+    ):
+        raise ClientError(
+            f'"text_bytes" must be a whole number from 0 to {config.max_text_bytes}'
+            " (0: short texts)"
+        )
+    publisher.configure(float(rate), arrivals, seed, text_bytes)
     return await get_publisher(request)
 
 

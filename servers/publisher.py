@@ -4,6 +4,10 @@ Periodic arrivals keep an absolute schedule (no drift); Poisson arrivals draw ex
 which is what the analytical model in ``bench/analysis/model.py`` assumes. A seed makes the
 Poisson gaps repeatable: the bench gives every scenario of a run the same one, so techniques are
 compared on the same arrivals rather than on different luck of the draw (common random numbers).
+
+A message's text is short ("message 42 from the built-in publisher") unless ``text_bytes`` asks
+for more: the text is then padded to that many bytes, so that the bench can push big messages
+(the slow-consumer scenario sends 4 KiB texts) through the same path as small ones.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ class Publisher:
         self.publish_rate = publish_rate
         self.arrivals = arrivals
         self.published = 0
+        self.text_bytes = 0  # 0: the short text; more: padded to this many bytes
         self.seed: int | None = None  # None: gaps from an unseeded generator
         self._rng = random.Random()
         self._task: asyncio.Task[None] | None = None
@@ -52,7 +57,11 @@ class Publisher:
                 await task
 
     def configure(
-        self, publish_rate: float, arrivals: str | None = None, seed: int | None = None
+        self,
+        publish_rate: float,
+        arrivals: str | None = None,
+        seed: int | None = None,
+        text_bytes: int | None = None,
     ) -> None:
         """Change the rate live (the classroom page's slider); restarts the schedule.
 
@@ -62,6 +71,8 @@ class Publisher:
         self.publish_rate = publish_rate
         if arrivals is not None:
             self.arrivals = arrivals
+        if text_bytes is not None:
+            self.text_bytes = text_bytes
         self.seed = seed
         self._rng = random.Random(seed)
         self.start()
@@ -77,5 +88,10 @@ class Publisher:
         while True:
             await asyncio.sleep(max(next_at - loop.time(), 0.0))
             self.published += 1
-            await self.feed.publish(f"message {self.feed.last_id + 1} from the built-in publisher")
+            await self.feed.publish(self.text(self.feed.last_id + 1))
             next_at += self._next_gap_s()
+
+    def text(self, message_id: int) -> str:
+        """The text of message ``message_id``, padded with dots to ``text_bytes`` if asked."""
+        text = f"message {message_id} from the built-in publisher"
+        return text.ljust(self.text_bytes, ".")
