@@ -20,7 +20,13 @@ from typing import Any
 
 from pushlab import techniques
 from pushlab.bench import run
-from pushlab.bench.measuring.arguments import name_list, number_list, seconds, seed_number
+from pushlab.bench.measuring.arguments import (
+    MAX_POLL_INTERVAL_S,
+    name_list,
+    number_list,
+    seconds,
+    seed_number,
+)
 from pushlab.bench.measuring.network_matrix import FAULTS
 from pushlab.bench.measuring.scale_out import add_scale_out_options, scale_out_changes
 from pushlab.bench.measuring.scenarios import (
@@ -39,7 +45,7 @@ PROG = "python -m pushlab.bench"
 MAX_PUBLISH_RATE = ServerConfig.max_publish_rate  # the servers refuse a faster publisher
 MIN_PUBLISH_RATE = 0.01  # one message in 100 s: a window then lasts 300 s (three messages)
 MIN_POLL_INTERVAL = 0.01
-MAX_POLL_INTERVAL = 600
+MAX_POLL_INTERVAL = MAX_POLL_INTERVAL_S
 MIN_HOLD_S = 1.0  # a shorter hold is polling with extra steps
 MAX_WINDOW_S = 3600  # no single measurement window longer than an hour
 MAX_RTT_MS = 10_000  # ten seconds of round trip: a satellite link is 600 ms
@@ -95,13 +101,20 @@ def add_matrix_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sweeps",
         type=name_list(SWEEP_CHOICES),
-        help=f"{','.join(SWEEP_CHOICES)} (default: all but faults, workers and capacity)",
+        help=f"{','.join(SWEEP_CHOICES)} (default: all but faults, saturation, workers and "
+        "capacity)",
     )
     parser.add_argument(
         "--peers",
         type=name_list(techniques.PEER_NAMES),
         help="peer servers beside pushlab's, e.g. socketio-websocket,baseline-websocket "
         "(default: none; --full: all)",
+    )
+    parser.add_argument(
+        "--saturation-clients",
+        type=number_list(int, 1, MAX_CLIENTS),
+        help="client counts of the saturation sweep: polling and baseline-polling in a closed "
+        "loop, nothing published (default 100,1000; --quick 40)",
     )
     parser.add_argument(
         "--base-clients",
@@ -197,6 +210,7 @@ def settings_from(args: argparse.Namespace) -> tuple[str, MatrixSettings]:
         "rtts_ms": args.rtts,
         "faults": args.faults,
         "peers": args.peers,
+        "saturation_clients": args.saturation_clients,
     }
     changes: dict[str, Any] = {name: value for name, value in replaced.items() if value}
     if args.clients:

@@ -1,7 +1,8 @@
 """``python -m pushlab.peers NAME [options]``: run one peer server, as the bench does.
 
 The options are ``pushlab serve``'s (``--port 0`` picks a free port, which is also the default:
-peers have no ports of their own). The first line is the one the harness reads:
+peers have no ports of their own; ``--profile FILE`` writes a cProfile when the peer stops, as
+the bench's ``--profile SCENARIO`` asks). The first line is the one the harness reads:
 ``pushlab <name> listening on http://HOST:PORT``.
 """
 
@@ -14,10 +15,17 @@ import sys
 from types import ModuleType
 
 from pushlab.limits import raise_open_files_limit
-from pushlab.peers import aiohttp_sse, baseline_websocket, socketio_server, websockets_broadcast
+from pushlab.peers import (
+    aiohttp_sse,
+    baseline_polling,
+    baseline_websocket,
+    socketio_server,
+    websockets_broadcast,
+)
 from pushlab.peers.app import make_peer_app
 from pushlab.servers.__main__ import config_from, parse_args
 from pushlab.servers.config import ServerConfig
+from pushlab.servers.profiling import profiled
 from pushlab.servers.runner import start, wait_for_stop_signal
 from pushlab.techniques import PEER_NAMES
 
@@ -30,6 +38,7 @@ MODULES: dict[str, ModuleType] = {
     "socketio-default": socketio_server,
     "socketio-polling": socketio_server,
     "aiohttp-sse": aiohttp_sse,
+    "baseline-polling": baseline_polling,
 }
 assert tuple(MODULES) == PEER_NAMES, "every peer in pushlab.techniques needs its module here"
 
@@ -55,7 +64,7 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv, prog, PEER_NAMES)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     raise_open_files_limit()
-    with contextlib.suppress(KeyboardInterrupt):
+    with contextlib.suppress(KeyboardInterrupt), profiled(args.profile):  # --profile FILE
         return asyncio.run(serve_peer(args.technique, config_from(args), prog))
     return 0
 

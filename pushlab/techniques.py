@@ -28,6 +28,11 @@ LONGPOLL_MAX_HOLD_S = 60.0
 POLL_INTERVAL_S = 1.0
 """How often a polling client asks, unless told otherwise."""
 
+CLOSED_LOOP_S = 0.0
+"""A poll interval of 0: each client asks again the moment its answer arrives (a closed loop),
+so the request rate is whatever the server and the load generator can sustain. Only the
+bench's saturation sweep uses it; the page, the terminal client and ``--intervals`` do not."""
+
 DEMO_PORT = 8000
 """The classroom page's port; each technique's own port is in its entry."""
 
@@ -136,18 +141,19 @@ def label(name: str, poll_interval_s: float | None = None) -> str:
         peer = PEERS.get(name)
         return name if peer is None else peer.label
     known_interval = poll_interval_s is not None and poll_interval_s == poll_interval_s  # not NaN
-    return (
-        f"{entry.label} every {poll_interval_s:g} s"
-        if entry.polls and known_interval
-        else entry.label
-    )
+    if not (entry.polls and known_interval):
+        return entry.label
+    if poll_interval_s == CLOSED_LOOP_S:
+        return f"{entry.label}, closed loop"
+    return f"{entry.label} every {poll_interval_s:g} s"
 
 
 # --- Peers (issue 14) ---------------------------------------------------------------------
 # Other people's servers, measured in the same bench so that pushlab's figures can be read
 # against what is deployed (python-socketio, aiohttp-sse, the websockets library) and against
-# the simplest correct code (the textbook broadcast loop). They are not techniques: each one
-# *compares with* one of the four, and behaves like it (its clients poll, hold or are pushed).
+# the simplest correct code (the textbook broadcast loop, and a constant empty poll answer).
+# They are not techniques: each one *compares with* one of the four, and behaves like it (its
+# clients poll, hold or are pushed).
 
 
 @dataclass(frozen=True)
@@ -161,6 +167,10 @@ class Peer:
     marker: str
     path: str  # the route its clients use
     family: str = "peer"
+    # False for a reference that only ever answers "nothing new" (baseline-polling): the bench
+    # measures it where nothing is published (the saturation sweep), never where messages
+    # must arrive.
+    delivers: bool = True
 
     @property
     def technique(self) -> Technique:
@@ -198,10 +208,23 @@ PEERS: dict[str, Peer] = {
             "/socket.io/",
         ),
         Peer("aiohttp-sse", "aiohttp-sse", "sse", "#888888", "D", "/events"),
+        Peer(
+            "baseline-polling",
+            "bare aiohttp poll handler",
+            "polling",
+            "#383838",
+            "o",
+            "/poll",
+            delivers=False,
+        ),
     )
 }
 
 PEER_NAMES: tuple[str, ...] = tuple(PEERS)
+
+DELIVERING_PEERS: tuple[str, ...] = tuple(name for name, peer in PEERS.items() if peer.delivers)
+"""The peers that deliver the feed's messages: the ones the clients, rate and interval sweeps
+run."""
 
 FAMILY_PUSHLAB = "pushlab"
 FAMILY_PEER = "peer"

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from pushlab.servers.allocator import raise_mmap_threshold
 from pushlab.servers.config import HEADER_TIMEOUT_S
 from pushlab.servers.connections import (
     BUDGET,
@@ -129,6 +130,7 @@ async def start(
     config = app[CONFIG]
     budget = budget or ConnectionBudget(config.max_connections or default_max_connections())
     app[BUDGET] = budget
+    raise_mmap_threshold()  # no mmap + mremap + munmap per socket read (servers/allocator.py)
     quiet_accept_failures(asyncio.get_running_loop())
     install_log_filter()
     runner = web.AppRunner(

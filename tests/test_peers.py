@@ -19,7 +19,7 @@ from pushlab.bench.analysis.row import ResultRow
 from pushlab.bench.cli import parse_args, settings_from
 from pushlab.bench.measuring import capacity, harness
 from pushlab.bench.measuring.scenarios import QUICK, Scenario, build_matrix, scenario
-from pushlab.techniques import PEER_NAMES, PEERS, behaviour, family
+from pushlab.techniques import DELIVERING_PEERS, PEER_NAMES, PEERS, behaviour, family
 
 CLIENTS = 3
 
@@ -69,7 +69,7 @@ def test_a_peer_refuses_a_bad_publisher_request_in_json(peer: tuple[str, str]) -
     assert "publish_rate" in json.loads(refused.value.read())["error"]
 
 
-@pytest.mark.parametrize("name", PEER_NAMES)
+@pytest.mark.parametrize("name", DELIVERING_PEERS)
 def test_a_peer_delivers_every_message_in_order_to_its_locust_user(
     name: str, tmp_path: Path
 ) -> None:

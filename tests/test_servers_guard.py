@@ -7,7 +7,7 @@ import asyncio
 import aiohttp
 import pytest
 
-from pushlab.servers.guard import bound_names
+from pushlab.servers.guard import HOST_VERDICTS_KEPT, bound_names
 from pushlab.servers.keys import FEED
 from pushlab.techniques import NAMES as TECHNIQUES
 
@@ -109,3 +109,29 @@ def test_a_wildcard_bind_answers_to_the_interfaces_and_loopback():
     names = bound_names("0.0.0.0")
     assert {"127.0.0.1", "localhost", "::1"} <= names
     assert "evil.example" not in names
+
+
+async def test_a_host_verdict_is_the_same_every_time_it_is_asked(start_server):
+    """The check remembers each Host value's verdict: asked again, it answers as before."""
+    server = await start_server("polling")
+    for _ in range(3):
+        for host, status in ((b"evil.example", b"421"), (b"localhost", b"200")):
+            answer = await raw_exchange(
+                server.port,
+                b"GET /poll HTTP/1.1\r\nHost: " + host + b"\r\nConnection: close\r\n\r\n",
+            )
+            assert answer.startswith(b"HTTP/1.1 " + status + b" "), answer[:80]
+
+
+async def test_hosts_beyond_the_remembered_ones_are_still_judged(start_server):
+    server = await start_server("polling")
+    for number in range(HOST_VERDICTS_KEPT + 8):
+        host = f"evil{number}.example".encode()
+        answer = await raw_exchange(
+            server.port, b"GET /poll HTTP/1.1\r\nHost: " + host + b"\r\nConnection: close\r\n\r\n"
+        )
+        assert answer.startswith(b"HTTP/1.1 421 ")
+    answer = await raw_exchange(
+        server.port, b"GET /poll HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    assert answer.startswith(b"HTTP/1.1 200 ")

@@ -19,6 +19,7 @@ import numpy as np
 from pushlab.bench.analysis import metrics, recovery
 from pushlab.bench.analysis.network_window import network_columns, old_feed_window
 from pushlab.bench.analysis.row import COLUMNS, ResultRow
+from pushlab.techniques import CLOSED_LOOP_S
 
 if TYPE_CHECKING:
     from pushlab.bench.measuring.sampling import Sample
@@ -182,6 +183,8 @@ def result_row(
     latencies = metrics.latency_summary(deliveries.latency_ms)
     rss_window_mb = window_rss_mb(window.samples)
     cpu = window.generator_cpu_percent
+    server_cpu = metrics.cpu_percent(delta["process_cpu_s"], window_s)
+    closed_loop = scenario.poll_interval == CLOSED_LOOP_S
     check = deliveries.check
     return ResultRow(
         scenario=scenario.id,
@@ -209,7 +212,7 @@ def result_row(
         bytes_out_per_s=metrics.ratio(bytes_out, window_s),
         bytes_per_message=metrics.per_message(bytes_in + bytes_out, delivered),
         tcp_connections_opened=int(delta["tcp_connections_opened"]),
-        server_cpu_percent=metrics.cpu_percent(delta["process_cpu_s"], window_s),
+        server_cpu_percent=server_cpu,
         cpu_us_per_message=metrics.per_message(delta["process_cpu_s"] * 1e6, delivered),
         rss_mb=rss_window_mb,
         rss_kb_per_client=(rss_window_mb - window.baseline_rss_mb) * 1024 / scenario.clients,
@@ -217,11 +220,13 @@ def result_row(
         duplicated=check.duplicated,
         reordered=check.reordered,
         generator_cpu_percent=cpu,
-        generator_saturated=metrics.generator_saturated(cpu, requests.target_per_s, requests.per_s),
+        generator_saturated=metrics.generator_saturated(
+            cpu, requests.target_per_s, requests.per_s, server_cpu, closed_loop
+        ),
         load_achieved=metrics.load_achieved(
             scenario.clients, len(deliveries.expected_users), requests.target_per_s, requests.per_s
         ),
-        notes=window_notes(window, requests),
+        notes=window_notes(window, requests, server_cpu),
         **scale_out_columns(window, check.delivered, window_s),
     )
 
@@ -270,7 +275,7 @@ def sample_rows(samples: tuple[Sample, ...], start_monotonic: float) -> list[dic
     ]
 
 
-def window_notes(window: Window, requests: Requests) -> str:
+def window_notes(window: Window, requests: Requests, server_cpu_percent: float = math.nan) -> str:
     """The scenario's notes, and a word if the window had to be extended."""
     notes = scenario_notes(
         window.scenario,
@@ -280,6 +285,12 @@ def window_notes(window: Window, requests: Requests) -> str:
         requests.per_s,
         window.generator_cpu_percent,
     )
+    if metrics.server_waited(window.scenario.poll_interval == CLOSED_LOOP_S, server_cpu_percent):
+        waited = (
+            f"closed loop with the server at {server_cpu_percent:.0f}% of a core:"
+            " the clients set the pace"
+        )
+        notes = "; ".join(filter(None, [notes, waited]))
     if window.cores_short:
         shared = "fewer CPUs than server workers + generator processes: they shared CPUs"
         notes = "; ".join(filter(None, [notes, shared]))

@@ -19,6 +19,10 @@ from pushlab.techniques import behaviour as technique_entry  # peers behave as t
 GENERATOR_CPU_LIMIT_PERCENT = 90.0
 """A generator process this busy (percent of one core) may be the bottleneck itself."""
 
+SERVER_BUSY_PERCENT = 90.0
+"""In a closed loop, a server less busy than this (percent of one core) was waiting for its
+clients."""
+
 ACHIEVED_RATE_FRACTION = 0.9
 """An achieved request rate below this share of the target means the load was not offered."""
 
@@ -157,15 +161,31 @@ def rate_achieved(target_per_s: float, achieved_per_s: float) -> bool:
 
 
 def generator_saturated(
-    generator_cpu_percent: float, target_per_s: float, achieved_per_s: float
+    generator_cpu_percent: float,
+    target_per_s: float,
+    achieved_per_s: float,
+    server_cpu_percent: float = math.nan,
+    closed_loop: bool = False,
 ) -> bool:
     """The generator, not the server, may have been the limit.
 
     Either its CPU was near one full core (gevent runs every user on one core), or it did not
-    manage to send the requests the scenario asked for.
+    manage to send the requests the scenario asked for, or, in a closed loop (the saturation
+    sweep: each client asks again as its answer arrives), the server had CPU to spare: every
+    request is either at the server or at the clients, so a server that idles was waiting
+    for the clients.
     """
     busy = generator_cpu_percent >= GENERATOR_CPU_LIMIT_PERCENT
-    return busy or not rate_achieved(target_per_s, achieved_per_s)
+    return (
+        busy
+        or not rate_achieved(target_per_s, achieved_per_s)
+        or server_waited(closed_loop, server_cpu_percent)
+    )
+
+
+def server_waited(closed_loop: bool, server_cpu_percent: float) -> bool:
+    """In a closed loop, the server's CPU stayed below ``SERVER_BUSY_PERCENT``."""
+    return closed_loop and not server_cpu_percent >= SERVER_BUSY_PERCENT  # NaN: it waited
 
 
 def load_achieved(

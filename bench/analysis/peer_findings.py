@@ -7,7 +7,10 @@ requests and bytes per message. Issue 15's targets are ratios too: pushlab's Web
 message over the textbook loop's, over ``websockets.broadcast()``'s and over a bare loopback
 ``send()`` measured by the same run (``environment.json``, ``loopback_send_floor``). The
 capacity search's result is the highest sustained deliveries per second of each push server,
-and the same per core of server CPU. No number is typed in: a pair not measured writes nothing.
+and the same per core of server CPU. The saturation sweep's result is pushlab's polling server's
+requests per second over the bare aiohttp poll handler's (``baseline-polling``) at each client
+count, with the target of issue 15 (at least 0.9×) and a warning where the load generator was
+the limit. No number is typed in: a pair not measured writes nothing.
 """
 
 from __future__ import annotations
@@ -19,11 +22,19 @@ import pandas as pd
 
 from pushlab.bench.analysis.results import Results
 from pushlab.bench.analysis.row import plain_number
+from pushlab.bench.analysis.shaping import flag_reason
 from pushlab.techniques import label
 
 CAPACITY = "capacity"
+SATURATION = "saturation"
+NOT_PAIRED = (CAPACITY, SATURATION)
+"""Sweeps whose rows are not at the load the matrix's rows are compared at."""
 TARGETS_15 = {"baseline-websocket": 0.7, "floor": 2.0, "sse": 0.8}
 """Issue 15's targets: pushlab WebSocket ≤ 0.7× the loop, ≤ 2× a bare send(); SSE ≤ 0.8×."""
+EMPTY_ANSWER_TARGET = 0.9
+"""Issue 15: pushlab's polling server answers at least 0.9× the requests per second of a bare
+aiohttp handler returning a constant, at the same concurrency."""
+EMPTY_ANSWER_REFERENCE = "baseline-polling"
 
 
 def ratio(a: float, b: float) -> float:
@@ -36,7 +47,7 @@ def times(value: float) -> str:
 
 def pair(results: Results, first: str, second: str) -> tuple[pd.Series, pd.Series] | None:
     """The two servers' rows at the same load: most clients, then highest rate, both measured."""
-    rows = results.summary[results.summary["sweep"] != CAPACITY]
+    rows = results.summary[~results.summary["sweep"].isin(NOT_PAIRED)]
     a, b = rows[rows["technique"] == first], rows[rows["technique"] == second]
     loads = set(zip(a["clients"], a["publish_rate"], strict=True)) & set(
         zip(b["clients"], b["publish_rate"], strict=True)
@@ -114,7 +125,7 @@ def issue_15_ratios(results: Results) -> str | None:
             parts.append(f"{label(ours)} ÷ {label(theirs)} {times(value)}{goal(value, target)}")
     floor = floor_us(results)
     summary = results.summary
-    ws = summary[(summary["technique"] == "websocket") & (summary["sweep"] != CAPACITY)]
+    ws = summary[(summary["technique"] == "websocket") & ~summary["sweep"].isin(NOT_PAIRED)]
     if not math.isnan(floor) and not ws.empty:
         busiest = ws.sort_values(["clients", "publish_rate"]).iloc[-1]
         value = ratio(busiest["cpu_us_per_message"], floor)
@@ -160,6 +171,72 @@ def capacity_finding(results: Results) -> str | None:
     )
 
 
+def answers_per_cpu_s(row: pd.Series) -> float:
+    """Answers per second of the server's own CPU time: requests/s ÷ the share of a core."""
+    return ratio(row["requests_per_s"], row["server_cpu_percent"] / 100)
+
+
+def empty_answer_pair(ours: pd.Series, reference: pd.Series) -> str:
+    """One client count of the saturation sweep: requests/s, their ratio, and who limited it."""
+    value = ratio(ours["requests_per_s"], reference["requests_per_s"])
+    cpu_ours, cpu_reference = answers_per_cpu_s(ours), answers_per_cpu_s(reference)
+    text = (
+        f"at {ours['clients']:,} clients {plain_number(ours['requests_per_s'])} vs "
+        f"{plain_number(reference['requests_per_s'])} requests/s, {times(value)}"
+    )
+    limited = [row for row in (ours, reference) if bool(row["generator_saturated"])]
+    if not limited:
+        return (
+            text
+            + at_least(value, EMPTY_ANSWER_TARGET)
+            + (
+                f"; server CPU {plain_number(ours['server_cpu_percent'])}% vs "
+                f"{plain_number(reference['server_cpu_percent'])}% of a core"
+            )
+        )
+    reasons = "; ".join(f"{label(str(row['technique']))}: {flag_reason(row)}" for row in limited)
+    per_cpu = ratio(cpu_ours, cpu_reference)
+    return text + (
+        f" ⚠ the load generator was the limit ({reasons}), so this ratio says what the "
+        "generator allowed, not what the servers can; per second of their own CPU they "
+        f"answered {plain_number(cpu_ours)} vs {plain_number(cpu_reference)}: "
+        f"{times(per_cpu)}{at_least(per_cpu, EMPTY_ANSWER_TARGET)}"
+    )
+
+
+def at_least(value: float, target: float) -> str:
+    if math.isnan(value):
+        return ""
+    return f" (target ≥ {target:g}×: {'met' if value >= target else 'not met'})"
+
+
+def empty_answer_finding(results: Results) -> str | None:
+    """Issue 15: the polling servers' empty answers/s over the constant handler's, per count."""
+    rows = results.sweep(SATURATION)
+    reference = rows[rows["technique"] == EMPTY_ANSWER_REFERENCE]
+    if reference.empty:
+        return None
+    sentences: list[str] = []
+    for name, ours in rows[rows["technique"] != EMPTY_ANSWER_REFERENCE].groupby(
+        "technique", sort=False
+    ):
+        parts = []
+        for _, row in ours.sort_values("clients").iterrows():
+            same = reference[reference["clients"] == row["clients"]]
+            if not same.empty:
+                parts.append(empty_answer_pair(row, same.iloc[0]))
+        if parts:
+            sentences.append(
+                f"{label(str(name))} ÷ {label(EMPTY_ANSWER_REFERENCE)}: " + "; ".join(parts)
+            )
+    if not sentences:
+        return None
+    return (
+        "Empty poll answers at saturation (each client polls again as its answer arrives, "
+        "nothing is published, the same clients; this run): " + ". ".join(sentences) + "."
+    )
+
+
 PEER_FINDINGS: tuple[Callable[[Results], str | None], ...] = (
     lambda results: compare_push(results, "websocket", "baseline-websocket"),
     lambda results: compare_push(results, "websocket", "socketio-websocket"),
@@ -167,5 +244,6 @@ PEER_FINDINGS: tuple[Callable[[Results], str | None], ...] = (
     lambda results: compare_polling(results, "longpoll", "socketio-polling"),
     issue_15_ratios,
     capacity_finding,
+    empty_answer_finding,
 )
 """Each returns a sentence, or None when the run did not measure what it compares."""

@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 from pushlab.bench.analysis import model
+from pushlab.bench.analysis.metrics import server_waited
 from pushlab.bench.analysis.results import GENERATOR_BUSY_PERCENT
-from pushlab.techniques import NAMES, PUSHED, TECHNIQUES, label
+from pushlab.techniques import CLOSED_LOOP_S, NAMES, PUSHED, TECHNIQUES, label
 
 
 def flagged(frame: pd.DataFrame) -> pd.Series:
@@ -42,10 +43,17 @@ def flag_reason(row: pd.Series) -> str:
     short_of_clients = not pd.isna(connected) and connected < row["clients"]
     short_of_rate = not pd.isna(target) and row["requests_per_s"] < target
     rate = f"{row['requests_per_s']:,.3g} of {target:,.3g} requests/s"
+    server_cpu = row.get("server_cpu_percent", math.nan)
+    closed_loop = row.get("poll_interval", math.nan) == CLOSED_LOOP_S
     reasons = []
     if bool(row["generator_saturated"]):
         if not pd.isna(cpu) and cpu >= GENERATOR_BUSY_PERCENT:
             reasons.append(f"generator saturated ({cpu:.0f}% CPU)")
+        elif server_waited(closed_loop, server_cpu):
+            reasons.append(
+                f"server at {server_cpu:.0f}% CPU in a closed loop, waiting for its clients "
+                f"(generator {cpu:.0f}%)"
+            )
         elif short_of_rate:
             reasons.append(f"generator saturated ({rate})")
         else:

@@ -10,6 +10,9 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+MAX_POLL_INTERVAL_S = 600.0
+"""The longest poll interval a run takes (``pushlab bench --intervals``, the generator)."""
+
 
 def number_list(kind: type, least: float, most: float) -> Callable[[str], tuple[Any, ...]]:
     """Comma-separated numbers, each from ``least`` to ``most`` (nan and inf are refused)."""

@@ -37,7 +37,7 @@ import numpy as np
 from locust.env import Environment  # importing Locust patches sockets for gevent
 
 from pushlab import techniques
-from pushlab.bench.measuring.arguments import seconds
+from pushlab.bench.measuring.arguments import MAX_POLL_INTERVAL_S, seconds
 from pushlab.bench.measuring.locustfile import (
     DELIVER,
     LongPollUser,
@@ -187,7 +187,12 @@ def build_parser(
     parser.add_argument("technique", choices=sorted(USER_CLASSES))
     parser.add_argument("--host", required=True, help="the server, e.g. http://127.0.0.1:8001")
     parser.add_argument("--clients", type=int, required=True)
-    parser.add_argument("--poll-interval", type=float, default=1.0, help="polling only (s)")
+    parser.add_argument(
+        "--poll-interval",
+        type=seconds(0, MAX_POLL_INTERVAL_S, zero_allowed=True),
+        default=1.0,
+        help="polling only (s; 0: a closed loop, each client asks again as its answer arrives)",
+    )
     parser.add_argument(
         "--hold",
         type=seconds(0, techniques.LONGPOLL_MAX_HOLD_S, zero_allowed=False),

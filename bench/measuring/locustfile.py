@@ -167,7 +167,12 @@ class PushlabUser(FastHttpUser):
 
 
 class PollingUser(PushlabUser):
-    """Ajax polling: every ``poll_interval_s`` seconds, ask "anything newer than my cursor?"."""
+    """Ajax polling: every ``poll_interval_s`` seconds, ask "anything newer than my cursor?".
+
+    ``poll_interval_s = 0`` (``pushlab.techniques.CLOSED_LOOP_S``) is a closed loop: ask again
+    the moment the answer arrives. The bench's saturation sweep uses it to find how many
+    answers per second a server gives at a fixed number of clients.
+    """
 
     technique = "polling"
     host = "http://127.0.0.1:8001"
@@ -366,7 +371,10 @@ class SSEUser(PushlabUser):
 @events.init_command_line_parser.add_listener
 def add_pushlab_options(parser: Any) -> None:
     parser.add_argument(
-        "--poll-interval", type=float, default=1.0, help="PollingUser: seconds between polls"
+        "--poll-interval",
+        type=float,
+        default=1.0,
+        help="PollingUser: seconds between polls (0: ask again as each answer arrives)",
     )
     parser.add_argument(
         "--longpoll-hold",

@@ -1,8 +1,9 @@
 """Locust users for the peer servers (issue 14): the same cursor, latency and id checks as
 pushlab's own users, over each peer's protocol.
 
-The textbook loop and ``websockets.broadcast()`` speak plain WebSocket and aiohttp-sse speaks
-plain SSE, so their users are pushlab's users under another name. python-socketio speaks
+The textbook loop and ``websockets.broadcast()`` speak plain WebSocket, aiohttp-sse speaks
+plain SSE and the constant poll handler answers polls, so their users are pushlab's users under
+another name. python-socketio speaks
 Engine.IO v4 (``clients/engineio.py``): its users open a session, connect to the main
 namespace, answer the server's pings and read ``42["message", …]`` events, over WebSocket, over
 HTTP long polling, or over polling first with the upgrade to WebSocket (the default row).
@@ -20,6 +21,7 @@ import websocket
 from locust import constant, task
 
 from pushlab.bench.measuring.locustfile import (
+    PollingUser,
     PushlabUser,
     SSEUser,
     WebSocketUser,
@@ -48,6 +50,12 @@ class AiohttpSSEUser(SSEUser):
     """aiohttp-sse's client: pushlab's SSE user (the decoder takes its CRLF line ends)."""
 
     technique = "aiohttp-sse"
+
+
+class BaselinePollingUser(PollingUser):
+    """The constant poll handler's client: pushlab's polling user under the peer's name."""
+
+    technique = "baseline-polling"
 
 
 class SocketIOUser(PushlabUser):
@@ -211,6 +219,7 @@ PEER_USERS: dict[str, type[PushlabUser]] = {
         SocketIODefaultUser,
         SocketIOPollingUser,
         AiohttpSSEUser,
+        BaselinePollingUser,
     )
 }
 """Each peer's Locust user, by the peer's name (``pushlab.techniques.PEERS``)."""

@@ -1,11 +1,12 @@
-"""What the bench measures: scenarios, and the three sweeps they are grouped in.
+"""What the bench measures: scenarios, and the sweeps they are grouped in.
 
 A *scenario* is one technique × clients × publish rate × poll interval (polling only) ×
 duration: one server process, one generator process, one row of ``summary.csv``. A *sweep*
 varies one of them while the others stay at the base values (100 clients, 1 msg/s, polling
 every 1 s): ``clients``, ``rate`` or ``interval``. A scenario that belongs to two sweeps (100
 clients at 1 msg/s is on all three) is measured once and written once per sweep, under the
-same ``scenario`` id.
+same ``scenario`` id. The network, fault, scale-out and saturation sweeps have modules of their
+own (``network_matrix.py``, ``scale_out.py``, ``saturation.py``).
 """
 
 from __future__ import annotations
@@ -14,15 +15,24 @@ import math
 from dataclasses import dataclass, replace
 
 from pushlab.bench.measuring.network_matrix import network_rows, network_suffix, network_words
-from pushlab.techniques import HELD, LONGPOLL_HOLD_S, NAMES, PEER_NAMES
+from pushlab.bench.measuring.saturation import saturation_rows
+from pushlab.techniques import (
+    CLOSED_LOOP_S,
+    DELIVERING_PEERS,
+    HELD,
+    LONGPOLL_HOLD_S,
+    NAMES,
+    PEER_NAMES,
+)
 from pushlab.techniques import behaviour as technique_entry  # peers behave as theirs
 
 TECHNIQUES = NAMES
 PUSH_TECHNIQUES = HELD
 """The techniques whose clients stay connected: only they go to ``push_clients``."""
-SWEEPS = ("clients", "rate", "interval", "network", "faults")
+SWEEPS = ("clients", "rate", "interval", "network", "faults", "saturation")
 DEFAULT_SWEEPS = ("clients", "rate", "interval", "network")
-"""The fault sweep runs when asked for (``--sweeps faults``) and in ``--full``."""
+"""The fault and saturation sweeps run when asked for (``--sweeps faults,saturation``) and in
+``--full``."""
 SCALE_OUT_SWEEP = "workers"
 ALL_SWEEPS = (*SWEEPS, SCALE_OUT_SWEEP)
 """What ``--sweeps`` accepts: the sweeps above, and the scale-out sweep (issue 13)."""
@@ -79,7 +89,9 @@ class Scenario:
 
     def describe(self) -> str:
         text = f"{self.technique}, {self.clients:,} clients, {self.publish_rate:g} msg/s"
-        if self.poll_interval is not None:
+        if self.poll_interval == CLOSED_LOOP_S:
+            text += ", each client polling again as its answer arrives"
+        elif self.poll_interval is not None:
             text += f", polling every {self.poll_interval:g} s"
         if self.feed != "memory" or self.workers != 1:
             text += (
@@ -134,6 +146,8 @@ class MatrixSettings:
     peers: tuple[str, ...] = ()
     capacity_clients: int = 1000
     capacity_rates: tuple[float, ...] = (5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
+    # issue 15: empty poll answers in a closed loop, polling against baseline-polling
+    saturation_clients: tuple[int, ...] = (100, 1000)
 
 
 DEFAULT = MatrixSettings()
@@ -150,6 +164,7 @@ QUICK = MatrixSettings(
     stall_s=1.0,
     capacity_clients=40,
     capacity_rates=(10.0, 40.0),
+    saturation_clients=(40,),
 )
 FULL = MatrixSettings(
     clients=(10, 100, 1000, 2000),
@@ -204,7 +219,8 @@ def build_matrix(settings: MatrixSettings) -> list[tuple[str, Scenario]]:
     """Every (sweep, scenario) pair, in the order they are run; scenarios may repeat."""
     base = settings
     rows: list[tuple[str, Scenario]] = []
-    for technique in (*base.techniques, *base.peers):
+    # A peer that never delivers (baseline-polling) has no place where messages must arrive.
+    for technique in (*base.techniques, *(p for p in base.peers if p in DELIVERING_PEERS)):
         if "clients" in base.sweeps:
             held = technique_entry(technique).holds_request  # a peer's flags are its technique's
             counts = base.clients + (base.push_clients if held else ())
@@ -229,7 +245,7 @@ def build_matrix(settings: MatrixSettings) -> list[tuple[str, Scenario]]:
                     )
                 )
     rows += network_rows(base, scenario)
-    return on_feeds(rows, base.feeds) + workers_sweep(base)
+    return on_feeds(rows, base.feeds) + workers_sweep(base) + saturation_rows(base, scenario)
 
 
 def on_feeds(

@@ -45,6 +45,7 @@ SWEEP_ORDER = {
     "workers": ("workers", "feed"),
     "network": ("rtt_ms", "publish_rate"),  # issue 12
     "faults": ("fault", "resume"),
+    "saturation": ("clients", "publish_rate"),  # issue 15
 }
 SWEEP_TITLES = {
     "clients": "Clients sweep: more and more clients, one publish rate",
@@ -53,6 +54,7 @@ SWEEP_TITLES = {
     "workers": "Workers sweep: more server processes on one Redis feed (and memory at one)",
     "network": "Network sweep: through the emulator, at each round-trip time",
     "faults": "Fault sweep: a drop, a stall or a server restart in the window",
+    "saturation": "Saturation sweep: empty poll answers in a closed loop, nothing published",
 }
 SWEEP_COLUMNS = (
     "clients",
@@ -70,6 +72,19 @@ SWEEP_COLUMNS = (
     "rss_kb_per_client",
 )
 """The columns of a sweep's table, after the technique (headings and formats from the row)."""
+SATURATION_COLUMNS = (
+    "clients",
+    "requests_per_s",
+    "empty_fraction",
+    "traffic_kb_per_s",
+    "server_cpu_percent",
+    "generator_cpu_percent",
+    "tcp_connections_opened",
+    "rss_mb",
+)
+"""The saturation sweep's table (issue 15): answers per second and who was busy."""
+TABLE_COLUMNS = {**network.TABLE_COLUMNS, "saturation": SATURATION_COLUMNS}
+"""Sweeps whose tables show their own columns instead of ``SWEEP_COLUMNS``."""
 README_COLUMNS = (
     "requests_per_s",
     "traffic_kb_per_s",
@@ -131,7 +146,7 @@ def _table(rows: pd.DataFrame, table_columns: Sequence[tuple[str, Cell]]) -> str
 def sweep_table(results: Results, sweep: str) -> str:
     """One sweep as a Markdown table: every row, flagged rows marked ⚠ (never dropped)."""
     rows = in_table_order(results.sweep(sweep), *SWEEP_ORDER.get(sweep, ("clients",)))
-    shown = network.TABLE_COLUMNS.get(sweep, SWEEP_COLUMNS)  # issue 12's sweeps: their own
+    shown = TABLE_COLUMNS.get(sweep, SWEEP_COLUMNS)
     table_columns = [("technique", _technique_cell), *map(_column, shown)]
     if rows["arrivals"].nunique() > 1:
         table_columns.insert(3, _column("arrivals"))
