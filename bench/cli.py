@@ -101,8 +101,8 @@ def add_matrix_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--sweeps",
         type=name_list(SWEEP_CHOICES),
-        help=f"{','.join(SWEEP_CHOICES)} (default: all but faults, saturation, workers and "
-        "capacity)",
+        help=f"{','.join(SWEEP_CHOICES)} (default: all but faults, saturation, slow, workers "
+        "and capacity)",
     )
     parser.add_argument(
         "--peers",
@@ -115,6 +115,21 @@ def add_matrix_options(parser: argparse.ArgumentParser) -> None:
         type=number_list(int, 1, MAX_CLIENTS),
         help="client counts of the saturation sweep: polling and baseline-polling in a closed "
         "loop, nothing published (default 100,1000; --quick 40)",
+    )
+    parser.add_argument(
+        "--slow-clients",
+        type=one_number(int, 1, MAX_CLIENTS),
+        help="slow sweep: the clients beside the slow consumer (default 20; --quick 10)",
+    )
+    parser.add_argument(
+        "--slow-rate",
+        type=one_number(float, MIN_PUBLISH_RATE, MAX_PUBLISH_RATE),
+        help="slow sweep: publish rate (msg/s, default 200; --quick 100), of 4 KiB texts",
+    )
+    parser.add_argument(
+        "--slow-stall-s",
+        type=seconds(0, 120, zero_allowed=False),
+        help="slow sweep: how long the slow consumer stops reading (s, default 30; --quick 5)",
     )
     parser.add_argument(
         "--base-clients",
@@ -224,7 +239,12 @@ def settings_from(args: argparse.Namespace) -> tuple[str, MatrixSettings]:
         "jitter_ms": args.jitter,
         "rates_at_rtt_ms": args.rates_at_rtt,
         "stall_s": args.stall_s,
+        "slow_stall_s": args.slow_stall_s,
     }
+    if args.slow_clients is not None:
+        changes["slow_clients"] = args.slow_clients
+    if args.slow_rate is not None:
+        changes["slow_rate"] = args.slow_rate
     if args.fault_rate:
         changes["fault_rate"] = args.fault_rate[0]
     if args.no_resume:

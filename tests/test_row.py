@@ -83,6 +83,17 @@ def test_a_format_the_loader_does_not_know_is_refused_in_one_line(tmp_path: Path
     assert f"this pushlab reads format {FORMAT_VERSION}: re-run the bench" in message
 
 
+def test_a_format_3_directory_reads_without_the_slow_consumer_columns(tmp_path: Path) -> None:
+    """Version 4 only added columns: a version-3 summary (without them) still loads."""
+    write_run(tmp_path, {POLLING.id: MEASURED}, version=3)
+    csv = pd.read_csv(tmp_path / "summary.csv")
+    csv.drop(
+        columns=[name for name in COLUMN_NAMES if name.startswith(("slow_", "others_"))]
+    ).to_csv(tmp_path / "summary.csv", index=False)
+    summary = results.load_results(tmp_path).summary
+    assert "slow_lost" not in summary and summary["latency_p50_ms"].iloc[0] == 251.5
+
+
 def test_a_directory_without_a_format_version_is_the_first_format(tmp_path: Path) -> None:
     write_run(tmp_path, {POLLING.id: MEASURED}, version=None)
     with pytest.raises(ValueError, match="written by format 1; "):

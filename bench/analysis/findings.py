@@ -33,6 +33,7 @@ from pushlab.bench.analysis.shaping import (
     row_label,
     transit_estimate_ms,
 )
+from pushlab.bench.analysis.slow_findings import SLOW_FINDINGS
 from pushlab.techniques import NAMES, TECHNIQUES
 
 __all__ = ["FINDINGS", "Comparison", "and_list", "findings", "fmt", "percent"]
@@ -382,6 +383,7 @@ FINDINGS: tuple[Callable[[Results], str | None], ...] = (
     _flags_finding,
     *NETWORK_FINDINGS,  # issue 12: bench/analysis/network_findings.py
     *PEER_FINDINGS,  # issue 14: pushlab against its peers, and the capacity search
+    *SLOW_FINDINGS,  # issue 15: one slow consumer among the clients
 )
 
 

@@ -19,11 +19,13 @@ import numpy as np
 from pushlab.bench.analysis import metrics, recovery
 from pushlab.bench.analysis.network_window import network_columns, old_feed_window
 from pushlab.bench.analysis.row import COLUMNS, ResultRow
+from pushlab.bench.analysis.slow_window import slow_columns
 from pushlab.techniques import CLOSED_LOOP_S
 
 if TYPE_CHECKING:
     from pushlab.bench.measuring.sampling import Sample
     from pushlab.bench.measuring.scenarios import Scenario
+    from pushlab.bench.measuring.slow_sweep import SlowRecord
 
 EXTENSION_NOTED_S = 0.2
 """A window extended by at least this much says so in its notes."""
@@ -61,6 +63,7 @@ class Window:
     deliveries: dict[str, np.ndarray] = field(repr=False)
     cores_short: bool = False  # issue 13: fewer CPUs than server workers + generator processes
     network: recovery.NetworkRecord | None = None  # through the emulator (issue 12)
+    slow: SlowRecord | None = None  # one client that stopped reading (issue 15)
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,11 @@ def measure(window: Window) -> Measurement:
     requests = request_figures(window, delta)
     row = result_row(window, delta, deliveries, requests)
     columns = network_columns(original, deliveries.expected_users, window.after)
-    columns["notes"] = "; ".join(filter(None, [row.notes, columns["notes"]]))
+    slow = slow_columns(window, deliveries.counted)
+    columns["notes"] = "; ".join(
+        filter(None, [row.notes, columns["notes"], slow.pop("slow_notes", "")])
+    )
+    columns |= slow
     row = replace(row, **columns)
     counted = deliveries.counted
     return Measurement(

@@ -26,7 +26,13 @@ import pandas as pd
 
 from pushlab import techniques
 from pushlab.bench.analysis.metrics import GENERATOR_CPU_LIMIT_PERCENT
-from pushlab.bench.analysis.row import COLUMN_NAMES, COLUMNS, FORMAT_VERSION, ResultRow
+from pushlab.bench.analysis.row import (
+    COLUMN_NAMES,
+    COLUMNS,
+    FORMAT_VERSION,
+    READABLE_VERSIONS,
+    ResultRow,
+)
 
 if TYPE_CHECKING:
     from pushlab.bench.analysis.measurement import Measurement
@@ -128,9 +134,9 @@ def load_results(out_dir: str | Path) -> Results:
 
 
 def check_format(path: Path, environment: Mapping[str, Any]) -> None:
-    """Refuse a results directory of any format but this pushlab's (version 1 had no key)."""
+    """Refuse a results directory of a format this pushlab cannot read (version 1 had no key)."""
     version = environment.get("format_version", 1)
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise ValueError(
             f"{path} was written by format {version}; this pushlab reads format "
             f"{FORMAT_VERSION}: re-run the bench"

@@ -18,11 +18,15 @@ from typing import Any
 
 from pushlab.techniques import family as family_of
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 """Version 1: the first bench (no ``format_version`` key). Version 2: the typed row
 (``longpoll_hold_s`` added; ``environment.json`` carries ``format_version``). Version 3: the
 scale-out, network and fault, and peer columns (``feed`` … ``clock_uncertainty_ms``, ``rtt_ms`` …
-``peak_reconnects_per_s``, ``family``, ``sustained``)."""
+``peak_reconnects_per_s``, ``family``, ``sustained``). Version 4: the slow-consumer columns
+(``slow_stall_s`` … ``slow_reconnects``); it only adds columns, so version 3 still reads."""
+
+READABLE_VERSIONS = (3, FORMAT_VERSION)
+"""Versions the loader reads: a later one only added columns (they read as missing)."""
 
 
 @dataclass(frozen=True)
@@ -213,6 +217,39 @@ class ResultRow:
     sustained: bool = flag(
         "sustained",
         "capacity search: deliveries reached 98% of clients × rate and p99 stayed ≤ 500 ms",
+    )
+
+    # --- issue 15: one slow consumer among the clients (bench/analysis/slow_window.py) ---
+    slow_stall_s: float = number(
+        "s", "stall", "slow sweep: how long the slow consumer did not read"
+    )
+    slow_rss_growth_kb: float = number(
+        "KB", "RSS growth", "slow sweep: server RSS, peak during the stall − just before it"
+    )
+    slow_high_water_kb: float = number(
+        "KB", "high-water mark", "the write buffer past which a client leaves the broadcast loop"
+    )
+    others_p99_before_ms: float = number(
+        "ms",
+        "others' p99 before",
+        "slow sweep: p99 of the other clients, messages before the stall",
+    )
+    others_p99_during_ms: float = number(
+        "ms", "others' p99 during", "slow sweep: p99 of the other clients, messages during it"
+    )
+    others_p99_change: float = number(
+        "", "others' p99 change", "slow sweep: (p99 during − p99 before) ÷ p99 before", "+.0%"
+    )
+    slow_received: int = count("slow received", "slow sweep: messages the slow consumer received")
+    slow_signalled: int = count(
+        "slow signalled", "slow sweep: messages a gap signal told the slow consumer were gone"
+    )
+    slow_lost: int = count(
+        "slow lost", "slow sweep: messages the slow consumer neither received nor was told of"
+    )
+    slow_duplicates: int = count("slow duplicates", "slow sweep: messages it received twice")
+    slow_reconnects: int = count(
+        "slow reconnects", "slow sweep: the slow consumer's reconnects (after a gap or hang-up)"
     )
 
     def __post_init__(self) -> None:

@@ -44,6 +44,8 @@ from pushlab.bench.measuring.sampling import (
     rss_mb,
 )
 from pushlab.bench.measuring.scenarios import Scenario
+from pushlab.bench.measuring.slow_consumer import SlowConsumer
+from pushlab.bench.measuring.slow_sweep import SlowRecord, SlowStall
 from pushlab.bench.measuring.stats_connection import ServerConnection
 from pushlab.bench.measuring.window import (
     load_deliveries,
@@ -284,6 +286,8 @@ def run_scenario(
         injector: network.FaultInjector | None = None
         sampler = ProcessSampler(server.pid)
         generator: Generator | None = None
+        stall: SlowStall | None = None
+        slow: SlowRecord | None = None
         try:
             baseline_rss_mb = rss_mb(server.pid)
             sampler.start()
@@ -294,9 +298,16 @@ def run_scenario(
             ready = generator.wait_for("ready", connect_timeout_s(scenario.clients) + 30)
             server_count_ok = wait_for_server_count(connection, scenario, ready["connected"])
 
+            if scenario.slow_stall_s:  # one more client, not Locust's: it will stop reading
+                cursor = connection.stats().body["last_id"]
+                consumer = SlowConsumer(scenario.technique, server.host, server.port, cursor)
+                stall = SlowStall(scenario, consumer, server.pid)
             sampler.phase = "warmup"
             connection.set_publisher(
-                scenario.publish_rate, scenario.arrivals, scenario.arrival_seed
+                scenario.publish_rate,
+                scenario.arrivals,
+                scenario.arrival_seed,
+                scenario.text_bytes,
             )
             time.sleep(scenario.warmup_s)
 
@@ -305,13 +316,18 @@ def run_scenario(
                     scenario, emulator, connection, server, affinity, log, plan.feed_url
                 )
             wait = time.sleep if injector is None else injector.wait
+            wait = wait if stall is None else stall.wait
             timed = time_window(scenario, connection, generator, sampler, wait)
 
             sampler.phase = "drain"
             connection.set_publisher(0, scenario.arrivals)
             drain_s = (scenario.poll_interval or 0) + DRAIN_MARGIN_S
             done = generator.finish(timed.after.body["last_id"], drain_s)
+            if stall is not None:
+                slow = stall.record(timed.after.body["last_id"])
         finally:
+            if stall is not None and slow is None:  # a failed window: hang the consumer up
+                stall.consumer.finish(0, 0)
             sampler.stop()
             connection.close()
             if generator is not None:
@@ -330,6 +346,7 @@ def run_scenario(
         deliveries=load_deliveries(raw_path),
         cores_short=plan.cores_short,
         network=None if injector is None else injector.record,
+        slow=slow,
     )
     return measure(window)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 from pushlab.bench.measuring.network_matrix import network_rows, network_suffix, network_words
 from pushlab.bench.measuring.saturation import saturation_rows
+from pushlab.bench.measuring.slow_sweep import slow_rows
 from pushlab.techniques import (
     CLOSED_LOOP_S,
     DELIVERING_PEERS,
@@ -29,7 +30,7 @@ from pushlab.techniques import behaviour as technique_entry  # peers behave as t
 TECHNIQUES = NAMES
 PUSH_TECHNIQUES = HELD
 """The techniques whose clients stay connected: only they go to ``push_clients``."""
-SWEEPS = ("clients", "rate", "interval", "network", "faults", "saturation")
+SWEEPS = ("clients", "rate", "interval", "network", "faults", "saturation", "slow")
 DEFAULT_SWEEPS = ("clients", "rate", "interval", "network")
 """The fault and saturation sweeps run when asked for (``--sweeps faults,saturation``) and in
 ``--full``."""
@@ -70,6 +71,9 @@ class Scenario:
     fault: str = ""  # "", "drop", "stall" or "restart"
     stall_s: float = 0.0  # stall only
     resume: bool = True  # False: after a reconnect, start from the feed's present
+    # The slow-consumer sweep (issue 15, bench/measuring/slow_sweep.py).
+    slow_stall_s: float = 0.0  # > 0: one more client stops reading this long
+    text_bytes: int = 0  # the publisher's texts padded to this size (0: short texts)
 
     def __post_init__(self) -> None:
         entry = technique_entry(self.technique)
@@ -85,7 +89,10 @@ class Scenario:
         name = f"{self.technique}-c{self.clients}-r{self.publish_rate:g}"
         if self.poll_interval is not None:
             name += f"-i{self.poll_interval:g}"
-        return name + network_suffix(self) + scale_out_suffix(self.feed, self.workers)
+        name += network_suffix(self) + scale_out_suffix(self.feed, self.workers)
+        if self.slow_stall_s:
+            name += f"-slow{self.slow_stall_s:g}"
+        return name + (f"-t{self.text_bytes}" if self.text_bytes else "")
 
     def describe(self) -> str:
         text = f"{self.technique}, {self.clients:,} clients, {self.publish_rate:g} msg/s"
@@ -97,6 +104,10 @@ class Scenario:
             text += (
                 f", {self.workers} worker{'s' if self.workers != 1 else ''} on a {self.feed} feed"
             )
+        if self.text_bytes:
+            text += f" of {self.text_bytes:,}-byte texts"
+        if self.slow_stall_s:
+            text += f", one client not reading for {self.slow_stall_s:g} s"
         return text + network_words(self)
 
 
@@ -148,6 +159,11 @@ class MatrixSettings:
     capacity_rates: tuple[float, ...] = (5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0)
     # issue 15: empty poll answers in a closed loop, polling against baseline-polling
     saturation_clients: tuple[int, ...] = (100, 1000)
+    # issue 15: one slow consumer among slow_clients others (bench/measuring/slow_sweep.py)
+    slow_clients: int = 20  # 100 × 200 msg/s of 4 KiB saturate one Locust core (measured)
+    slow_rate: float = 200.0
+    slow_text_bytes: int = 4096
+    slow_stall_s: float = 30.0
 
 
 DEFAULT = MatrixSettings()
@@ -165,6 +181,9 @@ QUICK = MatrixSettings(
     capacity_clients=40,
     capacity_rates=(10.0, 40.0),
     saturation_clients=(40,),
+    slow_clients=10,
+    slow_rate=100.0,
+    slow_stall_s=5.0,
 )
 FULL = MatrixSettings(
     clients=(10, 100, 1000, 2000),
@@ -245,7 +264,12 @@ def build_matrix(settings: MatrixSettings) -> list[tuple[str, Scenario]]:
                     )
                 )
     rows += network_rows(base, scenario)
-    return on_feeds(rows, base.feeds) + workers_sweep(base) + saturation_rows(base, scenario)
+    return (
+        on_feeds(rows, base.feeds)
+        + workers_sweep(base)
+        + saturation_rows(base, scenario)
+        + slow_rows(base, scenario)
+    )
 
 
 def on_feeds(

@@ -74,10 +74,14 @@ class ServerConnection:
     def stats(self) -> Exchange:
         return self.request("GET", "/stats")
 
-    def set_publisher(self, publish_rate: float, arrivals: str, seed: int | None = None) -> None:
+    def set_publisher(
+        self, publish_rate: float, arrivals: str, seed: int | None = None, text_bytes: int = 0
+    ) -> None:
         body: dict[str, Any] = {"publish_rate": publish_rate, "arrivals": arrivals}
         if seed is not None:
             body["seed"] = seed
+        if text_bytes:
+            body["text_bytes"] = text_bytes
         self.request("POST", "/publisher", body)
 
     def close(self) -> None:

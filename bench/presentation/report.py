@@ -46,6 +46,7 @@ SWEEP_ORDER = {
     "network": ("rtt_ms", "publish_rate"),  # issue 12
     "faults": ("fault", "resume"),
     "saturation": ("clients", "publish_rate"),  # issue 15
+    "slow": ("clients", "publish_rate"),
 }
 SWEEP_TITLES = {
     "clients": "Clients sweep: more and more clients, one publish rate",
@@ -55,6 +56,7 @@ SWEEP_TITLES = {
     "network": "Network sweep: through the emulator, at each round-trip time",
     "faults": "Fault sweep: a drop, a stall or a server restart in the window",
     "saturation": "Saturation sweep: empty poll answers in a closed loop, nothing published",
+    "slow": "Slow-consumer sweep: one client stops reading, the others go on",
 }
 SWEEP_COLUMNS = (
     "clients",
@@ -83,7 +85,26 @@ SATURATION_COLUMNS = (
     "rss_mb",
 )
 """The saturation sweep's table (issue 15): answers per second and who was busy."""
-TABLE_COLUMNS = {**network.TABLE_COLUMNS, "saturation": SATURATION_COLUMNS}
+SLOW_COLUMNS = (
+    "clients",
+    "publish_rate",
+    "slow_stall_s",
+    "slow_rss_growth_kb",
+    "slow_high_water_kb",
+    "others_p99_before_ms",
+    "others_p99_during_ms",
+    "others_p99_change",
+    "slow_received",
+    "slow_signalled",
+    "slow_lost",
+    "slow_reconnects",
+)
+"""The slow-consumer sweep's table (issue 15): the server's memory, the others, the slow one."""
+TABLE_COLUMNS = {
+    **network.TABLE_COLUMNS,
+    "saturation": SATURATION_COLUMNS,
+    "slow": SLOW_COLUMNS,
+}
 """Sweeps whose tables show their own columns instead of ``SWEEP_COLUMNS``."""
 README_COLUMNS = (
     "requests_per_s",
