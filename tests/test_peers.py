@@ -54,6 +54,7 @@ def test_a_peer_takes_the_publisher_control_and_reports_stats(peer: tuple[str, s
         "publish_rate": 5.0,
         "arrivals": "poisson",
         "seed": 3,
+        "text_bytes": 0,
     }
     stats = call(f"{url}/stats")
     assert stats["technique"] == name

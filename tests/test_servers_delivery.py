@@ -230,6 +230,7 @@ async def test_builtin_publisher_publishes_and_can_be_changed_live(start_server)
                 "publish_rate": 0.0,
                 "arrivals": "poisson",
                 "seed": None,
+                "text_bytes": 0,
             }
     assert not server.app[PUBLISHER].running  # stopped, not merely between two messages
     async with aiohttp.ClientSession() as session:
