@@ -28,7 +28,7 @@ from tests.test_browser_demo import (
 pytestmark = pytest.mark.browser
 
 FOREIGN_NAME = "elsewhere.test"
-FOREIGN_PAGE = "<!doctype html><title>elsewhere</title><iframe name=sink></iframe>"
+FOREIGN_PAGE = "<!doctype html><title>elsewhere</title>"
 
 
 async def start_foreign_site() -> web.AppRunner:
@@ -88,8 +88,11 @@ FETCHES = """async ([url, body]) => {
 }"""
 
 FORM = """([url, body]) => {
+  const sink = document.createElement("iframe");
+  sink.name = "sink" + document.querySelectorAll("iframe").length;
+  document.body.append(sink);
   const form = document.createElement("form");
-  form.method = "POST"; form.action = url; form.target = "sink"; form.enctype = "text/plain";
+  form.method = "POST"; form.action = url; form.target = sink.name; form.enctype = "text/plain";
   const field = document.createElement("input");
   field.name = body.slice(0, -2) + ', "x": "'; field.value = '"}';
   form.append(field); document.body.append(form); form.submit();
