@@ -24,6 +24,7 @@ aiohttp keeps everything else: the handshake, the reading side, pings, close.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 from aiohttp.abc import AbstractStreamWriter
@@ -87,6 +88,9 @@ class Broadcast:
             written += 1
         self.meter.bytes_out += len(data) * written  # exact: every write above was this size
         self.meter.messages_delivered += written
+        if written:  # the server's share of this message's latency: publish → the last write
+            self.meter.fanout_s += time.time() - message.ts
+            self.meter.fanouts += 1
         for subscriber in behind:
             self.live.discard(subscriber)
             if not subscriber.transport.is_closing():

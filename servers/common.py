@@ -208,6 +208,8 @@ def stats_snapshot(app: web.Application) -> dict[str, Any]:
         "bytes_out": meter.bytes_out,
         "tcp_connections_opened": meter.tcp_connections_opened,
         "tcp_connections_open": meter.tcp_connections_open,
+        "fanout_s": round(meter.fanout_s, 6),
+        "fanouts": meter.fanouts,
         "feed_id": feed.feed_id,
         "last_id": feed.last_id,
         "publish_rate": publisher.publish_rate,

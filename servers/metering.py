@@ -34,6 +34,10 @@ class Meter:
     bytes_out: int = 0
     tcp_connections_opened: int = 0
     tcp_connections_open: int = 0
+    fanout_s: float = 0.0
+    """Push servers: publish → the loop's last write, summed over the messages broadcast."""
+    fanouts: int = 0
+    """Push servers: messages the broadcast loop wrote to at least one subscriber."""
 
     @property
     def uptime_s(self) -> float:

@@ -46,6 +46,8 @@ SUMMED = (
     "bytes_out",
     "tcp_connections_opened",
     "tcp_connections_open",
+    "fanout_s",
+    "fanouts",
     "process_cpu_s",
     "process_max_rss_kb",
 )

@@ -35,7 +35,16 @@ async def test_a_thousand_websocket_subscribers_each_get_every_message_once_in_o
         for ws in sockets:
             await ws.close()
     assert all(ids == list(range(1, 21)) for ids in per_socket)
-    assert server.app[METER].messages_delivered == 20 * N
+    meter = server.app[METER]
+    assert meter.messages_delivered == 20 * N
+    assert meter.fanouts == 20  # one loop per message, timed from its publish
+    assert meter.fanout_s > 0
+
+
+async def test_a_message_with_no_subscriber_is_not_timed_as_a_fanout(start_server):
+    server = await start_server("websocket")
+    await server.app[FEED].publish("nobody listens")
+    assert (server.app[METER].fanouts, server.app[METER].fanout_s) == (0, 0.0)
 
 
 async def test_a_thousand_event_streams_each_get_every_message_once_in_order(start_server):

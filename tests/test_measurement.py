@@ -161,6 +161,20 @@ def test_cpu_and_memory_come_from_the_window_alone(normal: Window) -> None:
     assert row.rss_kb_per_client == pytest.approx((41 - 39) * 1024 / 2)
 
 
+def test_the_server_fanout_is_the_mean_publish_to_last_write_of_the_window() -> None:
+    before = snapshot(0, fanout_s=5.0, fanouts=10)  # messages before the window do not count
+    after = snapshot(3, messages_delivered=6, fanout_s=5.03, fanouts=13, uptime_s=3.0)
+    row = measure(window(WEBSOCKET, before, after, deliveries=deliveries([], 2))).row
+    assert row.server_fanout_ms == pytest.approx(10.0)
+
+
+def test_a_server_without_a_broadcast_loop_has_no_fanout_figure(normal: Window) -> None:
+    assert math.isnan(measure(normal).row.server_fanout_ms)  # no fanout counters at all
+    before, after = snapshot(0, fanout_s=0.0, fanouts=0), snapshot(3, fanout_s=0.0, fanouts=0)
+    row = measure(window(WEBSOCKET, before, after, deliveries=deliveries([], 2))).row
+    assert math.isnan(row.server_fanout_ms)  # the counters, but nothing broadcast
+
+
 def test_push_techniques_have_no_request_target_or_hold(normal: Window) -> None:
     row = measure(normal).row
     assert row.requests_per_s == 0

@@ -215,6 +215,7 @@ def result_row(
         latency_p95_ms=latencies.p95_ms,
         latency_p99_ms=latencies.p99_ms,
         latency_max_ms=latencies.max_ms,
+        server_fanout_ms=metrics.ratio(delta.get("fanout_s", 0.0) * 1e3, delta.get("fanouts", 0)),
         bytes_in_per_s=metrics.ratio(bytes_in, window_s),
         bytes_out_per_s=metrics.ratio(bytes_out, window_s),
         bytes_per_message=metrics.per_message(bytes_in + bytes_out, delivered),

@@ -203,6 +203,8 @@ STAT_COUNTERS = (
     "bytes_in",
     "bytes_out",
     "tcp_connections_opened",
+    "fanout_s",
+    "fanouts",
     "process_cpu_s",
     "uptime_s",
 )

@@ -35,6 +35,9 @@ EMPTY_ANSWER_TARGET = 0.9
 """Issue 15: pushlab's polling server answers at least 0.9× the requests per second of a bare
 aiohttp handler returning a constant, at the same concurrency."""
 EMPTY_ANSWER_REFERENCE = "baseline-polling"
+LATENCY_TARGET_15 = {"clients": 1000, "publish_rate": 20.0, "p50_ms": 5.0, "p99_ms": 15.0}
+"""Issue 15: pushlab's WebSocket at 1,000 clients and 20 msg/s delivers with p50 ≤ 5 ms and
+p99 ≤ 15 ms, where the generator is not the limit."""
 
 
 def ratio(a: float, b: float) -> float:
@@ -135,6 +138,55 @@ def issue_15_ratios(results: Results) -> str | None:
         )
     return (
         "Server CPU per delivered message, as ratios: " + "; ".join(parts) + "." if parts else None
+    )
+
+
+def latency_target(row: pd.Series) -> str:
+    """Issue 15's latency target, judged only at the load it names."""
+    target = LATENCY_TARGET_15
+    if row["technique"] != "websocket" or (row["clients"], row["publish_rate"]) != (
+        target["clients"],
+        target["publish_rate"],
+    ):
+        return ""
+    met = row["latency_p50_ms"] <= target["p50_ms"] and row["latency_p99_ms"] <= target["p99_ms"]
+    return (
+        f" (target p50 ≤ {target['p50_ms']:g} ms, p99 ≤ {target['p99_ms']:g} ms: "
+        f"{'met' if met else 'not met'})"
+    )
+
+
+def fanout_finding(results: Results) -> str | None:
+    """How much of each push server's delivery latency the server itself spent.
+
+    A message's latency runs from its publish to the client's receipt. The broadcast loop
+    measures its own part, publish → its last write (``server_fanout_ms``, the mean over the
+    window's messages): what is left was spent in the kernel and in the load generator, which
+    reads a thousand sockets one after another. Stated for each push server's busiest row.
+    """
+    summary = results.summary
+    if "server_fanout_ms" not in summary:
+        return None
+    parts: list[str] = []
+    for name in ("websocket", "sse"):
+        rows = summary[(summary["technique"] == name) & ~summary["sweep"].isin(NOT_PAIRED)]
+        rows = rows[rows["server_fanout_ms"].notna()]
+        if rows.empty:
+            continue
+        row = rows.sort_values(["clients", "publish_rate"]).iloc[-1]
+        share = ratio(row["server_fanout_ms"], row["latency_p50_ms"])
+        parts.append(
+            f"{label(name)} at {load_words(row)}: p50 {plain_number(row['latency_p50_ms'])} ms, "
+            f"p99 {plain_number(row['latency_p99_ms'])} ms{latency_target(row)}; the server "
+            f"wrote to its last subscriber {plain_number(row['server_fanout_ms'])} ms after "
+            f"the publish (mean), {share:.0%} of the p50"
+            + (f" ⚠ {flag_reason(row)}" if bool(row["generator_saturated"]) else "")
+        )
+    if not parts:
+        return None
+    return (
+        "Where the push latency goes (the server's loop, publish → last write; the rest is the "
+        "kernel's and the load generator's): " + "; ".join(parts) + "."
     )
 
 
@@ -243,6 +295,7 @@ PEER_FINDINGS: tuple[Callable[[Results], str | None], ...] = (
     lambda results: compare_push(results, "sse", "aiohttp-sse"),
     lambda results: compare_polling(results, "longpoll", "socketio-polling"),
     issue_15_ratios,
+    fanout_finding,
     capacity_finding,
     empty_answer_finding,
 )

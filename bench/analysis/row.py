@@ -18,14 +18,15 @@ from typing import Any
 
 from pushlab.techniques import family as family_of
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 """Version 1: the first bench (no ``format_version`` key). Version 2: the typed row
 (``longpoll_hold_s`` added; ``environment.json`` carries ``format_version``). Version 3: the
 scale-out, network and fault, and peer columns (``feed`` … ``clock_uncertainty_ms``, ``rtt_ms`` …
 ``peak_reconnects_per_s``, ``family``, ``sustained``). Version 4: the slow-consumer columns
-(``slow_stall_s`` … ``slow_reconnects``); it only adds columns, so version 3 still reads."""
+(``slow_stall_s`` … ``slow_reconnects``). Version 5: the push servers' fan-out time
+(``server_fanout_ms``). Versions 4 and 5 only add columns, so version 3 still reads."""
 
-READABLE_VERSIONS = (3, FORMAT_VERSION)
+READABLE_VERSIONS = (3, 4, FORMAT_VERSION)
 """Versions the loader reads: a later one only added columns (they read as missing)."""
 
 
@@ -141,6 +142,12 @@ class ResultRow:
     latency_p95_ms: float = number("ms", "latency p95", "publish → receive, 95th percentile")
     latency_p99_ms: float = number("ms", "latency p99", "publish → receive, 99th percentile")
     latency_max_ms: float = number("ms", "latency max", "publish → receive, maximum")
+    server_fanout_ms: float = number(
+        "ms",
+        "server fan-out",
+        "push servers: publish → the broadcast loop's last write, mean per message (the "
+        "server's share of the latency; the rest is the kernel's and the load generator's)",
+    )
     bytes_in_per_s: float = number("B/s", "bytes in", "bytes the server read per second")
     bytes_out_per_s: float = number("B/s", "bytes out", "bytes the server wrote per second")
     bytes_per_message: float = number(

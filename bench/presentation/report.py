@@ -66,6 +66,7 @@ SWEEP_COLUMNS = (
     "empty_fraction",
     "latency_p50_ms",
     "latency_p99_ms",
+    "server_fanout_ms",
     "bytes_per_message",
     "traffic_kb_per_s",
     "server_cpu_percent",
@@ -113,6 +114,7 @@ README_COLUMNS = (
     "cpu_us_per_message",
     "latency_p50_ms",
     "latency_p99_ms",
+    "server_fanout_ms",
     "rss_kb_per_client",
 )
 

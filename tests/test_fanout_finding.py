@@ -1,0 +1,69 @@
+"""The finding that splits a push server's latency into its own part and the rest (issue 15),
+from made-up rows: it formats and judges; it does not measure."""
+
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from pushlab.bench.analysis.peer_findings import fanout_finding
+from pushlab.bench.analysis.results import Results
+from pushlab.bench.analysis.row import ResultRow
+
+
+def push_row(technique: str, clients: int, rate: float, **values: object) -> dict:
+    row = ResultRow(
+        sweep="rate",
+        scenario=f"{technique}-c{clients}-r{rate:g}",
+        technique=technique,
+        clients=clients,
+        publish_rate=rate,
+        latency_p50_ms=40.0,
+        latency_p99_ms=120.0,
+        server_fanout_ms=10.0,
+        load_achieved=True,
+        clients_connected=clients,
+    )
+    return replace(row, **values).as_dict()
+
+
+def results_of(*rows: dict) -> Results:
+    return Results(Path("made-up"), pd.DataFrame(list(rows)), {})
+
+
+def test_the_busiest_row_states_the_servers_share_and_the_target() -> None:
+    text = fanout_finding(
+        results_of(
+            push_row("websocket", 100, 20.0, server_fanout_ms=1.0),
+            push_row("websocket", 1000, 20.0),
+            push_row("sse", 1000, 20.0, latency_p50_ms=20.0, server_fanout_ms=5.0),
+        )
+    )
+    assert text is not None
+    assert (
+        "WebSocket at 1,000 clients at 20 msg/s: p50 40 ms, p99 120 ms (target p50 ≤ 5 ms, "
+        "p99 ≤ 15 ms: not met); the server wrote to its last subscriber 10 ms after the "
+        "publish (mean), 25% of the p50"
+    ) in text
+    assert "SSE at 1,000 clients at 20 msg/s" in text and "25% of the p50" in text
+    assert text.count("target") == 1  # the target is WebSocket's, at the load it names
+
+
+def test_a_met_target_and_a_generator_limited_row_say_so() -> None:
+    met = push_row("websocket", 1000, 20.0, latency_p50_ms=4.0, latency_p99_ms=14.0)
+    text = fanout_finding(results_of(met))
+    assert text is not None and "p99 ≤ 15 ms: met)" in text and "⚠" not in text
+    limited = push_row(
+        "websocket", 1000, 20.0, generator_saturated=True, generator_cpu_percent=95.0
+    )
+    text = fanout_finding(results_of(limited))
+    assert text is not None and "⚠ generator saturated (95% CPU)" in text
+
+
+def test_no_push_rows_or_an_older_format_says_nothing() -> None:
+    assert (
+        fanout_finding(results_of(push_row("polling", 100, 1.0, server_fanout_ms=float("nan"))))
+        is None
+    )
+    older = pd.DataFrame([push_row("websocket", 1000, 20.0)]).drop(columns="server_fanout_ms")
+    assert fanout_finding(Results(Path("made-up"), older, {})) is None
