@@ -91,10 +91,36 @@ def report(
     growth = after.filter_traces([own]).compare_to(before.filter_traces([own]), "lineno")
     total = sum(stat.size_diff for stat in growth)
     print(f"{clients} clients: +{total / 1024:,.0f} KiB traced, {total / clients:,.0f} B/client")
+    by_owner: dict[str, int] = {}
+    for stat in growth:
+        owner = owner_of(stat.traceback[0].filename)
+        by_owner[owner] = by_owner.get(owner, 0) + stat.size_diff
+    print(
+        "  by owner: "
+        + ", ".join(
+            f"{owner} {size / clients:,.0f} B ({size / total:.0%})"
+            for owner, size in sorted(by_owner.items(), key=lambda item: -item[1])
+        )
+    )
     for stat in growth[:top]:
         frame = stat.traceback[0]
         where = f"{os.path.relpath(frame.filename, sys.prefix)}:{frame.lineno}"
         print(f"{stat.size_diff / clients:8,.0f} B/client  {stat.count_diff:+7,d}  {where}")
+
+
+OWNERS = ("aiohttp", "asyncio", "pushlab")
+
+
+def owner_of(filename: str) -> str:
+    """Whose code made an allocation: aiohttp's, asyncio's, pushlab's, or another's."""
+    parts = os.path.normpath(filename).split(os.sep)
+    if "aiohttp" in parts:
+        return "aiohttp"
+    if "asyncio" in parts:
+        return "asyncio"
+    if any(part in ("servers", "pushlab") for part in parts) and "site-packages" not in parts:
+        return "pushlab"
+    return "other"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,24 @@
+"""The memory probe: it holds real connections and says whose code keeps their memory."""
+
+import re
+
+import pytest
+
+from pushlab.bench.measuring.connection_memory import main, owner_of
+
+
+def test_an_allocation_is_owned_by_the_package_whose_file_made_it() -> None:
+    venv = "/x/.venv/lib/python3.11/site-packages"
+    assert owner_of(f"{venv}/aiohttp/web_protocol.py") == "aiohttp"
+    assert owner_of("/usr/lib/python3.11/asyncio/base_events.py") == "asyncio"
+    assert owner_of("/work/main/servers/websocket.py") == "pushlab"
+    assert owner_of(f"{venv}/multidict/__init__.py") == "other"
+
+
+@pytest.mark.parametrize("technique", ["websocket", "sse"])
+def test_the_probe_reports_the_growth_per_client_and_by_owner(technique: str, capsys) -> None:
+    assert main([technique, "--clients", "20", "--top", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"20 clients: \+[\d,]+ KiB traced, [\d,]+ B/client", lines[0])
+    assert lines[1].startswith("  by owner: ") and "aiohttp" in lines[1]
+    assert len(lines) == 2 + 3  # the three largest sites
