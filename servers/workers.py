@@ -10,7 +10,9 @@ What the workers share besides the feed:
 
 - ``/stats`` answers for the whole server, whichever worker is asked: that worker fetches each
   other worker's own counters (``/stats/self``) on a private loopback port, registered in Redis,
-  and sums them; the answer lists each worker's too (``"workers"``).
+  and sums them; the answer lists each worker's too (``"workers"``). A thousand clients that
+  connect at once all ask ``/stats`` at once: they share gatherings (:class:`StatsGathering`)
+  instead of each opening a Redis connection and N − 1 requests of its own.
 - the built-in publisher runs in worker 0 only (one publisher, not N); ``/publisher`` on
   another worker is forwarded to worker 0, so the bench's rate changes reach it.
 """
@@ -24,12 +26,14 @@ import socket
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass, replace
+import time
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import aiohttp
 import redis.asyncio as aioredis
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from pushlab.servers.children import supervise
 from pushlab.servers.common import Handler, stats_snapshot
@@ -56,6 +60,30 @@ SUMMED = (
 LEADER = 0  # the worker that runs the publisher
 
 
+class StatsGathering:
+    """Concurrent ``/stats`` requests share one gathering of the workers' counters.
+
+    Each answer must be at least as new as its request (the bench reads a window's end from it),
+    so a request never takes a gathering that began before it arrived: requests that arrive
+    while one runs wait for it to end, and the first of them starts the next, which the rest
+    then share. A burst of any size costs at most two gatherings in a row.
+    """
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.started_at = -1.0
+        self.snapshots: list[dict[str, Any]] = []
+
+    async def fresh(self, app: web.Application) -> list[dict[str, Any]]:
+        arrived_at = time.monotonic()
+        async with self.lock:
+            if self.started_at < arrived_at:
+                started_at = time.monotonic()
+                self.snapshots = await worker_snapshots(app)
+                self.started_at = started_at  # only once it succeeded: a failure is retried
+            return self.snapshots
+
+
 @dataclass
 class Cluster:
     """What one worker knows of the others."""
@@ -65,6 +93,7 @@ class Cluster:
     registry_key: str  # Redis hash: worker index → its private URL
     redis: aioredis.Redis
     session: aiohttp.ClientSession | None = None
+    stats: StatsGathering = field(default_factory=StatsGathering)
 
 
 CLUSTER = web.AppKey("cluster", Cluster)
@@ -125,7 +154,12 @@ async def forward(request: web.Request, url: str) -> web.Response:
 async def cluster_routes(request: web.Request, handler: Handler) -> web.StreamResponse:
     cluster = request.app[CLUSTER]
     if request.path == "/stats":
-        snapshots = await worker_snapshots(request.app)
+        try:
+            snapshots = await cluster.stats.fresh(request.app)
+        except RedisError as error:
+            return web.json_response(
+                {"error": f"the feed's Redis does not answer: {error}"}, status=503
+            )
         if any("error" in snapshot for snapshot in snapshots):
             return web.json_response(
                 {"error": "not every worker answers", "workers": snapshots}, status=503

@@ -83,6 +83,25 @@ def test_stats_answer_for_the_whole_server(redis_url: str) -> None:  # noqa: F81
         assert sorted(w["requests"] for w in total["workers"]) == [1, 2]
 
 
+async def test_a_thousand_clients_asking_stats_at_once_all_get_the_whole_server(
+    redis_url: str,  # noqa: F811
+) -> None:
+    """Clients that connect together ask ``/stats`` together (where the feed is): each used to
+    take a Redis connection of its own, and past redis-py's pool of 100 the rest got a 500."""
+    with server_process("websocket", "--workers", "2", "--feed", redis_url) as url:
+        connector = aiohttp.TCPConnector(limit=0)
+        async with aiohttp.ClientSession(connector=connector) as session:
+
+            async def ask() -> tuple[int, dict]:
+                async with session.get(url + "/stats") as answer:
+                    return answer.status, await answer.json()
+
+            async with asyncio.timeout(60):  # a bound on a failure, not a timing claim
+                answers = await asyncio.gather(*(ask() for _ in range(1000)))
+    assert {status for status, _ in answers} == {200}
+    assert all([w["worker"] for w in body["workers"]] == [0, 1] for _, body in answers)
+
+
 def test_workers_need_a_shared_feed() -> None:
     answer = subprocess.run(
         [sys.executable, "-m", "pushlab.servers", "websocket", "--workers", "2"],
