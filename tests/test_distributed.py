@@ -103,3 +103,41 @@ def test_server_workers_on_a_redis_feed_deliver_every_message_once(
     every = summary["messages_published"] * summary["clients_connected"]
     assert (summary["messages_delivered"] == every).all()
     assert (summary["clients_connected"] == summary["clients"]).all()
+
+
+@pytest.mark.slow
+def test_a_master_waits_for_workers_started_elsewhere_with_the_command_it_prints(
+    tmp_path: Path,
+) -> None:
+    """``--generator-master``: the run prints a worker command per scenario; a worker started
+    with it (here another process on this machine, as on another machine) joins and delivers."""
+    command = [sys.executable, "-m", "pushlab.bench", "--quick", "--no-trace", "--no-report"]
+    options = ["--techniques", "websocket", "--sweeps", "clients", "--clients", "20"]
+    remote = ["--generator-master", "--expect-workers", "1", "--out", str(tmp_path / "run")]
+    master = subprocess.Popen(
+        [*command, *options, *remote],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert master.stdout is not None
+    printed: list[str] = []
+    workers: list[subprocess.Popen[bytes]] = []
+    try:
+        for line in master.stdout:
+            printed.append(line)
+            if "Waiting for 1 Locust workers: " in line:
+                worker = line.split(": ", 1)[1].split()
+                assert worker[:3] == ["python", "-m", "pushlab.bench.measuring.generator_cluster"]
+                workers.append(subprocess.Popen([sys.executable, *worker[1:]]))
+        assert master.wait(timeout=300) == 0, "".join(printed)[-3000:]
+    finally:
+        master.kill()
+        for worker in workers:
+            worker.kill()
+    summary = pd.read_csv(tmp_path / "run" / "summary.csv")
+    assert len(workers) == 1  # one scenario, one command printed
+    assert list(summary["generator_processes"]) == [1]
+    assert (summary["missed"] == 0).all() and (summary["duplicated"] == 0).all()
+    assert (summary["messages_delivered"] == summary["messages_published"] * 20).all()
+    assert summary["clock_uncertainty_ms"].notna().all()
