@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import fields
+import math
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +14,7 @@ from pushlab.bench.analysis import results
 from pushlab.bench.analysis.measurement import failed_row
 from pushlab.bench.analysis.row import COLUMN_NAMES, COLUMNS, FORMAT_VERSION, ResultRow
 from pushlab.bench.measuring.scenarios import Scenario
+from pushlab.bench.presentation import report
 
 POLLING = Scenario("polling", 10, 1.0, 0.5, duration_s=3.0, warmup_s=0.0)
 SSE = Scenario("sse", 10, 1.0, None, duration_s=3.0, warmup_s=0.0)
@@ -92,6 +94,19 @@ def test_a_format_3_directory_reads_without_the_slow_consumer_columns(tmp_path: 
     ).to_csv(tmp_path / "summary.csv", index=False)
     summary = results.load_results(tmp_path).summary
     assert "slow_lost" not in summary and summary["latency_p50_ms"].iloc[0] == 251.5
+
+
+def test_an_older_directory_without_the_fanout_column_still_makes_its_tables(
+    tmp_path: Path,
+) -> None:
+    pushed = replace(MEASURED, scenario=SSE.id, technique="sse", poll_interval=math.nan)
+    write_run(tmp_path, {POLLING.id: MEASURED, SSE.id: pushed}, version=4)
+    csv = pd.read_csv(tmp_path / "summary.csv")
+    csv.drop(columns=["server_fanout_ms"]).to_csv(tmp_path / "summary.csv", index=False)
+    loaded = results.load_results(tmp_path)
+    table = report.sweep_table(loaded, "clients")
+    assert "latency p99" in table and "fan-out" not in table
+    assert "fan-out" not in report.readme_table(tmp_path)
 
 
 def test_a_directory_without_a_format_version_is_the_first_format(tmp_path: Path) -> None:

@@ -159,6 +159,11 @@ def _flags_cell(row: pd.Series) -> str:
     return f"⚠ {reason}" if reason else ""
 
 
+def present(rows: pd.DataFrame, names: Sequence[str]) -> list[str]:
+    """The columns a results directory has: one of an older format lacks the newer ones."""
+    return [name for name in names if name in rows]
+
+
 def _table(rows: pd.DataFrame, table_columns: Sequence[tuple[str, Cell]]) -> str:
     return _markdown_table(
         [heading for heading, _ in table_columns],
@@ -169,7 +174,7 @@ def _table(rows: pd.DataFrame, table_columns: Sequence[tuple[str, Cell]]) -> str
 def sweep_table(results: Results, sweep: str) -> str:
     """One sweep as a Markdown table: every row, flagged rows marked ⚠ (never dropped)."""
     rows = in_table_order(results.sweep(sweep), *SWEEP_ORDER.get(sweep, ("clients",)))
-    shown = TABLE_COLUMNS.get(sweep, SWEEP_COLUMNS)
+    shown = present(rows, TABLE_COLUMNS.get(sweep, SWEEP_COLUMNS))
     table_columns = [("technique", _technique_cell), *map(_column, shown)]
     if rows["arrivals"].nunique() > 1:
         table_columns.insert(3, _column("arrivals"))
@@ -308,7 +313,7 @@ def readme_table(out_dir: Path) -> str:
     rate = default_publish_rate(rows)
     rows = in_table_order(rows[np.isclose(rows["publish_rate"], rate)], "clients")
     table_columns = [_column("clients"), ("technique", _marked_technique_cell)]
-    table = _table(rows, table_columns + [_column(name) for name in README_COLUMNS])
+    table = _table(rows, table_columns + [_column(name) for name in present(rows, README_COLUMNS)])
     arrivals = and_list(sorted(set(rows["arrivals"])))
     seed = _seed_text(results, set(rows["arrivals"]))
     lines = [
