@@ -58,6 +58,7 @@ SUMMED = (
 """Counters that add up over workers; the rest (feed, ids, publisher) are the shared feed's."""
 
 LEADER = 0  # the worker that runs the publisher
+REDIS_TIMEOUT_S = 5.0  # the registry's Redis: a /stats answer waits no longer for it
 
 
 class StatsGathering:
@@ -66,21 +67,28 @@ class StatsGathering:
     Each answer must be at least as new as its request (the bench reads a window's end from it),
     so a request never takes a gathering that began before it arrived: requests that arrive
     while one runs wait for it to end, and the first of them starts the next, which the rest
-    then share. A burst of any size costs at most two gatherings in a row.
+    then share. A burst of any size costs at most two gatherings in a row, and a Redis that does
+    not answer fails them together rather than one after another.
     """
 
     def __init__(self) -> None:
         self.lock = asyncio.Lock()
         self.started_at = -1.0
         self.snapshots: list[dict[str, Any]] = []
+        self.error: RedisError | None = None
 
     async def fresh(self, app: web.Application) -> list[dict[str, Any]]:
         arrived_at = time.monotonic()
         async with self.lock:
             if self.started_at < arrived_at:
                 started_at = time.monotonic()
-                self.snapshots = await worker_snapshots(app)
-                self.started_at = started_at  # only once it succeeded: a failure is retried
+                try:
+                    self.snapshots, self.error = await worker_snapshots(app), None
+                except RedisError as error:
+                    self.error = error
+                self.started_at = started_at
+            if self.error is not None:
+                raise self.error
             return self.snapshots
 
 
@@ -191,7 +199,9 @@ async def serve_worker(technique: str, config: ServerConfig, index: int, port: i
         index=index,
         count=config.workers,
         registry_key=f"pushlab:workers:{technique}:{port}",
-        redis=aioredis.Redis.from_url(config.feed),
+        redis=aioredis.Redis.from_url(
+            config.feed, socket_connect_timeout=REDIS_TIMEOUT_S, socket_timeout=REDIS_TIMEOUT_S
+        ),
     )
     app = make_app(technique, worker_config(config, index))
     app[CLUSTER] = cluster

@@ -4,6 +4,8 @@ import re
 
 import pytest
 
+import pushlab
+import pushlab.servers.websocket
 from pushlab.bench.measuring.connection_memory import main, owner_of
 
 
@@ -11,7 +13,9 @@ def test_an_allocation_is_owned_by_the_package_whose_file_made_it() -> None:
     venv = "/x/.venv/lib/python3.11/site-packages"
     assert owner_of(f"{venv}/aiohttp/web_protocol.py") == "aiohttp"
     assert owner_of("/usr/lib/python3.11/asyncio/base_events.py") == "asyncio"
-    assert owner_of("/work/main/servers/websocket.py") == "pushlab"
+    assert owner_of(pushlab.servers.websocket.__file__) == "pushlab"
+    assert owner_of(pushlab.__file__) == "pushlab"
+    assert owner_of("/elsewhere/servers/websocket.py") == "other"  # not pushlab's folder
     assert owner_of(f"{venv}/multidict/__init__.py") == "other"
 
 

@@ -3,6 +3,7 @@ Locust's master and two workers, and with two server workers on a Redis feed."""
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -127,7 +128,7 @@ def test_a_master_waits_for_workers_started_elsewhere_with_the_command_it_prints
         for line in master.stdout:
             printed.append(line)
             if "Waiting for 1 Locust workers: " in line:
-                worker = line.split(": ", 1)[1].split()
+                worker = shlex.split(line.split(": ", 1)[1])
                 assert worker[:3] == ["python", "-m", "pushlab.bench.measuring.generator_cluster"]
                 workers.append(subprocess.Popen([sys.executable, *worker[1:]]))
         assert master.wait(timeout=300) == 0, "".join(printed)[-3000:]

@@ -145,8 +145,8 @@ class ResultRow:
     server_fanout_ms: float = number(
         "ms",
         "server fan-out",
-        "push servers: publish → the broadcast loop's last write, mean per message (the "
-        "server's share of the latency; the rest is the kernel's and the load generator's)",
+        "push servers: publish → the broadcast loop's last write, mean per message and loop "
+        "(each worker's, each SSE framing's): no client waited longer on the server's loop",
     )
     bytes_in_per_s: float = number("B/s", "bytes in", "bytes the server read per second")
     bytes_out_per_s: float = number("B/s", "bytes out", "bytes the server wrote per second")

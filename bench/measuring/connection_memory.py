@@ -20,6 +20,8 @@ import subprocess
 import sys
 import tracemalloc
 
+import pushlab
+import pushlab.servers
 from pushlab.servers.app import make_app
 from pushlab.servers.config import ServerConfig
 from pushlab.servers.keys import METER
@@ -91,6 +93,8 @@ def report(
     growth = after.filter_traces([own]).compare_to(before.filter_traces([own]), "lineno")
     total = sum(stat.size_diff for stat in growth)
     print(f"{clients} clients: +{total / 1024:,.0f} KiB traced, {total / clients:,.0f} B/client")
+    if total <= 0:
+        return  # nothing grew: no shares to give
     by_owner: dict[str, int] = {}
     for stat in growth:
         owner = owner_of(stat.traceback[0].filename)
@@ -108,18 +112,22 @@ def report(
         print(f"{stat.size_diff / clients:8,.0f} B/client  {stat.count_diff:+7,d}  {where}")
 
 
-OWNERS = ("aiohttp", "asyncio", "pushlab")
+PUSHLAB_FOLDERS = tuple(
+    os.path.dirname(module.__file__ or "") for module in (pushlab, pushlab.servers)
+)
+"""Where pushlab's code lives: the package, and its servers (a folder of their own in a
+checkout, ``pushlab/servers`` once installed)."""
 
 
 def owner_of(filename: str) -> str:
     """Whose code made an allocation: aiohttp's, asyncio's, pushlab's, or another's."""
-    parts = os.path.normpath(filename).split(os.sep)
-    if "aiohttp" in parts:
-        return "aiohttp"
-    if "asyncio" in parts:
-        return "asyncio"
-    if any(part in ("servers", "pushlab") for part in parts) and "site-packages" not in parts:
+    path = os.path.normpath(os.path.abspath(filename))
+    if any(path.startswith(folder + os.sep) for folder in PUSHLAB_FOLDERS):
         return "pushlab"
+    parts = path.split(os.sep)
+    for owner in ("aiohttp", "asyncio"):
+        if owner in parts:
+            return owner
     return "other"
 
 
