@@ -206,9 +206,9 @@ def fanout_finding(results: Results) -> str | None:
     if not parts:
         return None
     return (
-        "Where the push latency goes (the server's loop, publish → last write: no client "
-        "waited longer than that on the server; the rest is the kernel's and the load "
-        "generator's): " + "; ".join(parts) + "."
+        "Where the push latency goes (the server's loop, publish → last write, the mean of "
+        "the longest wait any client had on the server; what a client waited beyond it was the "
+        "kernel's and the load generator's): " + "; ".join(parts) + "."
     )
 
 
