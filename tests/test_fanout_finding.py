@@ -9,6 +9,7 @@ import pandas as pd
 from pushlab.bench.analysis.peer_findings import fanout_finding
 from pushlab.bench.analysis.results import Results
 from pushlab.bench.analysis.row import ResultRow
+from tests.test_saturation import results_of
 
 
 def push_row(technique: str, clients: int, rate: float, **values: object) -> dict:
@@ -25,10 +26,6 @@ def push_row(technique: str, clients: int, rate: float, **values: object) -> dic
         clients_connected=clients,
     )
     return replace(row, **values).as_dict()
-
-
-def results_of(*rows: dict) -> Results:
-    return Results(Path("made-up"), pd.DataFrame(list(rows)), {})
 
 
 def test_the_busiest_row_states_the_servers_share_and_the_target() -> None:

@@ -141,14 +141,20 @@ def issue_15_ratios(results: Results) -> str | None:
     )
 
 
-def latency_target(row: pd.Series) -> str:
-    """Issue 15's latency target, judged only at the load it names."""
+def at_latency_target_load(row: pd.Series) -> bool:
+    """A WebSocket row at the load issue 15's latency target names."""
     target = LATENCY_TARGET_15
-    if row["technique"] != "websocket" or (row["clients"], row["publish_rate"]) != (
+    return row["technique"] == "websocket" and (row["clients"], row["publish_rate"]) == (
         target["clients"],
         target["publish_rate"],
-    ):
+    )
+
+
+def latency_target(row: pd.Series) -> str:
+    """Issue 15's latency target, judged only at the load it names."""
+    if not at_latency_target_load(row):
         return ""
+    target = LATENCY_TARGET_15
     met = row["latency_p50_ms"] <= target["p50_ms"] and row["latency_p99_ms"] <= target["p99_ms"]
     return (
         f" (target p50 ≤ {target['p50_ms']:g} ms, p99 ≤ {target['p99_ms']:g} ms: "
@@ -156,8 +162,8 @@ def latency_target(row: pd.Series) -> str:
     )
 
 
-FANOUT_SWEEPS_LEFT_OUT = (*NOT_PAIRED, "network", "faults", "slow", "workers")
-"""Sweeps whose rows add delay, faults, a stalled client or workers: not a plain fan-out."""
+FANOUT_SWEEPS = ("clients", "rate")
+"""Sweeps whose push rows are a plain fan-out (no added delay, fault, stalled client or workers)."""
 
 
 def fanout_row(results: Results, name: str) -> pd.Series | None:
@@ -165,17 +171,14 @@ def fanout_row(results: Results, name: str) -> pd.Series | None:
     summary = results.summary
     rows = summary[
         (summary["technique"] == name)
-        & ~summary["sweep"].isin(FANOUT_SWEEPS_LEFT_OUT)
+        & summary["sweep"].isin(FANOUT_SWEEPS)
         & summary["server_fanout_ms"].notna()
         & summary["latency_p50_ms"].notna()
     ]
     if rows.empty:
         return None
-    target = LATENCY_TARGET_15
-    at_target = rows[
-        (rows["clients"] == target["clients"]) & (rows["publish_rate"] == target["publish_rate"])
-    ]
-    if name == "websocket" and not at_target.empty:
+    at_target = rows[rows.apply(at_latency_target_load, axis=1)]
+    if not at_target.empty:
         return at_target.iloc[0]
     return rows.sort_values(["clients", "publish_rate"], kind="stable").iloc[-1]
 

@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tracemalloc
+from collections import Counter
 
 import pushlab
 import pushlab.servers
@@ -95,17 +96,14 @@ def report(
     print(f"{clients} clients: +{total / 1024:,.0f} KiB traced, {total / clients:,.0f} B/client")
     if total <= 0:
         return  # nothing grew: no shares to give
-    by_owner: dict[str, int] = {}
+    by_owner: Counter[str] = Counter()
     for stat in growth:
-        owner = owner_of(stat.traceback[0].filename)
-        by_owner[owner] = by_owner.get(owner, 0) + stat.size_diff
-    print(
-        "  by owner: "
-        + ", ".join(
-            f"{owner} {size / clients:,.0f} B ({size / total:.0%})"
-            for owner, size in sorted(by_owner.items(), key=lambda item: -item[1])
-        )
+        by_owner[owner_of(stat.traceback[0].filename)] += stat.size_diff
+    shares = (
+        f"{owner} {size / clients:,.0f} B ({size / total:.0%})"
+        for owner, size in by_owner.most_common()
     )
+    print("  by owner: " + ", ".join(shares))
     for stat in growth[:top]:
         frame = stat.traceback[0]
         where = f"{os.path.relpath(frame.filename, sys.prefix)}:{frame.lineno}"
