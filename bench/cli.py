@@ -13,56 +13,33 @@ import argparse
 import random
 import shlex
 import sys
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from pushlab import techniques
 from pushlab.bench import run
+from pushlab.bench.core.matrix import build_matrix, settings_for, sweep_names, unique_scenarios
+from pushlab.bench.core.scenario import MatrixSettings
+from pushlab.bench.core.sweep import registered
 from pushlab.bench.measuring.arguments import (
+    MAX_CLIENTS,
     MAX_POLL_INTERVAL_S,
+    MAX_PUBLISH_RATE,
+    MIN_PUBLISH_RATE,
     name_list,
     number_list,
+    one_number,
     seconds,
     seed_number,
 )
-from pushlab.bench.measuring.network_matrix import FAULTS
 from pushlab.bench.measuring.scale_out import add_scale_out_options, scale_out_changes
-from pushlab.bench.measuring.scenarios import (
-    DEFAULT,
-    FULL,
-    QUICK,
-    SWEEP_CHOICES,
-    TECHNIQUES,
-    MatrixSettings,
-    build_matrix,
-    unique_scenarios,
-)
-from pushlab.servers.config import ServerConfig
 
 PROG = "python -m pushlab.bench"
-MAX_PUBLISH_RATE = ServerConfig.max_publish_rate  # the servers refuse a faster publisher
-MIN_PUBLISH_RATE = 0.01  # one message in 100 s: a window then lasts 300 s (three messages)
 MIN_POLL_INTERVAL = 0.01
 MAX_POLL_INTERVAL = MAX_POLL_INTERVAL_S
 MIN_HOLD_S = 1.0  # a shorter hold is polling with extra steps
 MAX_WINDOW_S = 3600  # no single measurement window longer than an hour
-MAX_RTT_MS = 10_000  # ten seconds of round trip: a satellite link is 600 ms
-MAX_CLIENTS = 20_000  # four times --full's largest; each client is a socket on both sides
-
-
-def one_number(kind: type, least: float, most: float) -> Callable[[str], Any]:
-    """One number in range (``number_list``'s checks), or a one-line usage error."""
-    numbers = number_list(kind, least, most)
-
-    def parse(text: str) -> Any:
-        values = numbers(text)
-        if len(values) != 1:
-            raise argparse.ArgumentTypeError(f"expected one number: {text!r}")
-        return values[0]
-
-    return parse
 
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
@@ -96,40 +73,20 @@ def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
 def add_matrix_options(parser: argparse.ArgumentParser) -> None:
     """The options that replace values of the chosen matrix."""
     parser.add_argument(
-        "--techniques", type=name_list(TECHNIQUES), help="e.g. polling,websocket (default: all)"
+        "--techniques",
+        type=name_list(techniques.NAMES),
+        help="e.g. polling,websocket (default: all)",
     )
+    names = sweep_names()
+    usual = ",".join(sweep.name for sweep in registered() if sweep.in_default)
     parser.add_argument(
-        "--sweeps",
-        type=name_list(SWEEP_CHOICES),
-        help=f"{','.join(SWEEP_CHOICES)} (default: all but faults, saturation, slow, workers "
-        "and capacity)",
+        "--sweeps", type=name_list(names), help=f"{','.join(names)} (default: {usual})"
     )
     parser.add_argument(
         "--peers",
         type=name_list(techniques.PEER_NAMES),
         help="peer servers beside pushlab's, e.g. socketio-websocket,baseline-websocket "
         "(default: none; --full: all)",
-    )
-    parser.add_argument(
-        "--saturation-clients",
-        type=number_list(int, 1, MAX_CLIENTS),
-        help="client counts of the saturation sweep: polling and baseline-polling in a closed "
-        "loop, nothing published (default 100,1000; --quick 40)",
-    )
-    parser.add_argument(
-        "--slow-clients",
-        type=one_number(int, 1, MAX_CLIENTS),
-        help="slow sweep: the clients beside the slow consumer (default 20; --quick 10)",
-    )
-    parser.add_argument(
-        "--slow-rate",
-        type=one_number(float, MIN_PUBLISH_RATE, MAX_PUBLISH_RATE),
-        help="slow sweep: publish rate (msg/s, default 200; --quick 100), of 4 KiB texts",
-    )
-    parser.add_argument(
-        "--slow-stall-s",
-        type=seconds(0, 120, zero_allowed=False),
-        help="slow sweep: how long the slow consumer stops reading (s, default 30; --quick 5)",
     )
     parser.add_argument(
         "--base-clients",
@@ -162,7 +119,6 @@ def add_matrix_options(parser: argparse.ArgumentParser) -> None:
         "--warmup", type=seconds(0, 600, zero_allowed=True), help="warm-up before each window (s)"
     )
     parser.add_argument("--arrivals", choices=("poisson", "periodic"), help="default poisson")
-    add_network_options(parser)
     parser.add_argument(
         "--seed",
         type=seed_number,
@@ -170,42 +126,9 @@ def add_matrix_options(parser: argparse.ArgumentParser) -> None:
         "run, printed and kept in environment.json; pass it again to repeat the arrivals)",
     )
     add_scale_out_options(parser)
-
-
-def add_network_options(parser: argparse.ArgumentParser) -> None:
-    """The network and fault sweeps' options (issue 12; see ``measuring/network_matrix.py``)."""
-    parser.add_argument(
-        "--rtts",
-        type=number_list(float, 0, MAX_RTT_MS),
-        help="round-trip times of the network sweep (ms; default 100, --full 0,20,100,300)",
-    )
-    parser.add_argument(
-        "--jitter",
-        type=seconds(0, MAX_RTT_MS, zero_allowed=True),
-        help="extra one-way delay per chunk, 0 to this (ms; never reorders a stream). Packet "
-        "loss cannot be emulated above TCP, so there is no option for it",
-    )
-    parser.add_argument(
-        "--rates-at-rtt",
-        type=seconds(0, MAX_RTT_MS, zero_allowed=True),
-        help="also run every --rates value at this RTT (ms; --full: 100)",
-    )
-    parser.add_argument(
-        "--faults", type=name_list(FAULTS), help="drop,stall,restart (the faults sweep)"
-    )
-    parser.add_argument(
-        "--fault-rate",
-        type=number_list(float, MIN_PUBLISH_RATE, MAX_PUBLISH_RATE),
-        help="publish rate of the faults sweep (msg/s, default 10)",
-    )
-    parser.add_argument(
-        "--stall-s", type=seconds(0, 60, zero_allowed=False), help="how long a stall lasts (s)"
-    )
-    parser.add_argument(
-        "--no-resume",
-        action="store_true",
-        help="faults: run each held technique also without resume (from the present)",
-    )
+    for sweep in registered():
+        if sweep.options is not None:
+            sweep.options(parser.add_argument_group(f"the {sweep.name} sweep"))
 
 
 def parse_args(argv: list[str] | None, prog: str = PROG) -> argparse.Namespace:
@@ -213,47 +136,34 @@ def parse_args(argv: list[str] | None, prog: str = PROG) -> argparse.Namespace:
 
 
 def settings_from(args: argparse.Namespace) -> tuple[str, MatrixSettings]:
-    """The mode (quick, default or full) and its matrix with the options' values in place."""
+    """The mode (quick, default or full) and its matrix with the options' values in place:
+    the base options here, each sweep's own through its plug-in."""
     mode = "quick" if args.quick else "full" if args.full else "default"
-    settings = {"quick": QUICK, "full": FULL, "default": DEFAULT}[mode]
-    replaced = {
+    settings = settings_for(mode)
+    given = {
         "techniques": args.techniques,
         "sweeps": args.sweeps,
         "rates": args.rates,
         "intervals": args.intervals,
         "arrivals": args.arrivals,
-        "rtts_ms": args.rtts,
-        "faults": args.faults,
         "peers": args.peers,
-        "saturation_clients": args.saturation_clients,
+        "base_clients": args.base_clients,
+        "base_rate": args.base_rate,
+        "duration_s": args.duration,
+        "warmup_s": args.warmup,
+        "hold_s": args.hold,
     }
-    changes: dict[str, Any] = {name: value for name, value in replaced.items() if value}
+    changes: dict[str, Any] = {name: value for name, value in given.items() if value is not None}
     if args.clients:
         changes["clients"], changes["push_clients"] = args.clients, ()
-    if args.base_clients is not None:
-        changes["base_clients"] = args.base_clients
-    if args.base_rate is not None:
-        changes["base_rate"] = args.base_rate
-    given = {"duration_s": args.duration, "warmup_s": args.warmup, "longpoll_hold_s": args.hold}
-    given |= {
-        "jitter_ms": args.jitter,
-        "rates_at_rtt_ms": args.rates_at_rtt,
-        "stall_s": args.stall_s,
-        "slow_stall_s": args.slow_stall_s,
-    }
-    if args.slow_clients is not None:
-        changes["slow_clients"] = args.slow_clients
-    if args.slow_rate is not None:
-        changes["slow_rate"] = args.slow_rate
-    if args.fault_rate:
-        changes["fault_rate"] = args.fault_rate[0]
-    if args.no_resume:
-        changes["no_resume"] = True
-    changes.update({name: value for name, value in given.items() if value is not None})
     # A seed is drawn even for periodic arrivals (unused there), so every run records one.
     changes["arrival_seed"] = random.randrange(2**32) if args.seed is None else args.seed
     changes.update(scale_out_changes(args))
-    return mode, replace(settings, **changes)
+    own = dict(settings.own)
+    for sweep in registered():
+        if sweep.from_options is not None and sweep.settings is not None:
+            own[sweep.name] = replace(own[sweep.name], **sweep.from_options(args))
+    return mode, replace(settings, **changes, own=own)
 
 
 def main(argv: list[str] | None = None, prog: str = PROG) -> int:

@@ -32,11 +32,13 @@ from pushlab.bench.analysis.results import (
     write_summary,
 )
 from pushlab.bench.analysis.row import ResultRow
-from pushlab.bench.measuring import capacity, floor, harness
+from pushlab.bench.core.matrix import unique_scenarios
+from pushlab.bench.core.scenario import MatrixSettings, Scenario
+from pushlab.bench.core.sweep import Sweep, chosen
+from pushlab.bench.measuring import floor, harness
 from pushlab.bench.measuring.processes import stop, stop_all_children
 from pushlab.bench.measuring.sampling import SAMPLE_HZ
 from pushlab.bench.measuring.scale_out import ScaleOut, redis_for_run, remote_workers
-from pushlab.bench.measuring.scenarios import MatrixSettings, Scenario, unique_scenarios
 from pushlab.bench.measuring.trace import trace_all
 
 EXIT_INTERRUPTED = 130
@@ -204,24 +206,26 @@ def measure_all(
         write_summary(run_dir, matrix, rows)
 
 
-def measure_capacity(
+def measure_adaptive(
+    sweep: Sweep,
     settings: MatrixSettings,
     matrix: list[tuple[str, Scenario]],
     affinity: harness.Affinity,
     run_dir: Path,
     rows: dict[str, ResultRow],
 ) -> None:
-    """The capacity search (issue 14): each step measured as any scenario, its row kept under
-    the ``capacity`` sweep; a step the matrix already measured is not measured again."""
+    """An adaptive sweep (the capacity search): each step it asks for is measured as any
+    scenario and kept under the sweep; a step the matrix already measured is not measured
+    again."""
+    assert sweep.search is not None
 
     def step(scenario: Scenario) -> ResultRow:
-        matrix.append((capacity.SWEEP, scenario))
+        matrix.append((sweep.name, scenario))
         if scenario.id not in rows:
             measure_all([scenario], matrix, affinity, run_dir, rows)
         return rows[scenario.id]
 
-    print(f"Capacity search at {settings.capacity_clients:,} clients …", flush=True)
-    rows.update(capacity.search(settings, step))
+    rows.update(sweep.search(settings, step))
     write_summary(run_dir, matrix, rows)
 
 
@@ -262,9 +266,10 @@ def run_bench(
         with redis_for_run(settings, scenarios, affinity.server) as feed_url:
             scale = ScaleOut(feed_url, remote_workers(settings))
             measure_all(scenarios, matrix, affinity, run_dir, rows, scale, profiled)
-            if capacity.SWEEP in settings.sweeps:  # issue 14
-                measure_capacity(settings, matrix, affinity, run_dir, rows)
-        if settings.peers or capacity.SWEEP in settings.sweeps:  # issue 15's floor
+            for sweep in chosen(settings):
+                if sweep.search is not None:
+                    measure_adaptive(sweep, settings, matrix, affinity, run_dir, rows)
+        if settings.peers or any(sweep.measures_floor for sweep in chosen(settings)):
             environment[floor.KEY] = floor.measure(affinity, run_dir)
         if not args.no_trace:
             record_trace(run_dir, settings.techniques, affinity, settings.trace_s)

@@ -20,23 +20,25 @@ import pandas as pd
 import psutil
 import pytest
 
-from pushlab.bench.analysis.row import COLUMN_NAMES, FORMAT_VERSION
+from pushlab.bench.analysis.row import FORMAT_VERSION, column_names
 from pushlab.bench.cli import parse_args, settings_from
-from pushlab.bench.measuring.scenarios import (
-    DEFAULT,
-    FULL,
-    QUICK,
-    Scenario,
-    build_matrix,
-    unique_scenarios,
-    window_s,
-)
+from pushlab.bench.core.matrix import build_matrix, settings_for, unique_scenarios
+from pushlab.bench.core.scenario import Scenario, window_s
+from pushlab.bench.measuring.network import NetworkPart
 from pushlab.bench.measuring.stats_connection import ServerConnection
 from pushlab.bench.measuring.window import close_window
 from pushlab.techniques import LONGPOLL_HOLD_S, LONGPOLL_MAX_HOLD_S
 from tests.conftest import server_process
 
 # --- The matrix -----------------------------------------------------------------------------
+
+DEFAULT, QUICK, FULL = (settings_for(mode) for mode in ("default", "quick", "full"))
+
+
+def network(scenario: Scenario) -> NetworkPart:
+    """The scenario's network part (it goes through the emulator)."""
+    (part,) = (part for part in scenario.parts if isinstance(part, NetworkPart))
+    return part
 
 
 def test_default_matrix_covers_every_technique_at_10_100_and_1000_clients() -> None:
@@ -76,25 +78,33 @@ def test_full_matrix_goes_past_5000_clients_for_push_only() -> None:
 
 
 def test_default_matrix_runs_every_technique_at_100_ms_rtt_at_100_clients() -> None:
-    network = [s for sweep, s in build_matrix(DEFAULT) if sweep == "network"]
-    assert sorted(s.technique for s in network) == sorted(
-        ("polling", "longpoll", "websocket", "sse")
-    )
-    assert {(s.rtt_ms, s.clients, s.fault) for s in network} == {(100.0, 100, "")}
+    rows = [s for sweep, s in build_matrix(DEFAULT) if sweep == "network"]
+    assert sorted(s.technique for s in rows) == sorted(("polling", "longpoll", "websocket", "sse"))
+    assert {(network(s).rtt_ms, s.clients, network(s).fault) for s in rows} == {(100.0, 100, "")}
     quick = [s for sweep, s in build_matrix(QUICK) if sweep == "network"]
-    assert len({s.rtt_ms for s in quick}) == 1
+    assert len({network(s).rtt_ms for s in quick}) == 1
 
 
 def test_full_matrix_sweeps_the_rtt_and_every_rate_at_one_rtt_and_every_fault() -> None:
-    network = [s for sweep, s in build_matrix(FULL) if sweep == "network"]
-    assert {s.rtt_ms for s in network} == {0.0, 20.0, 100.0, 300.0}
-    at_100 = {s.publish_rate for s in network if s.technique == "longpoll" and s.rtt_ms == 100}
+    rows = [s for sweep, s in build_matrix(FULL) if sweep == "network"]
+    assert {network(s).rtt_ms for s in rows} == {0.0, 20.0, 100.0, 300.0}
+    at_100 = {
+        s.publish_rate for s in rows if s.technique == "longpoll" and network(s).rtt_ms == 100
+    }
     assert at_100 == set(FULL.rates)
-    faults = [s for sweep, s in build_matrix(FULL) if sweep == "faults"]
+    faults = [network(s) for sweep, s in build_matrix(FULL) if sweep == "faults"]
     for technique in ("longpoll", "websocket", "sse"):
-        mine = {(s.fault, s.resume) for s in faults if s.technique == technique}
+        mine = {
+            (network(s).fault, network(s).resume)
+            for sweep, s in build_matrix(FULL)
+            if sweep == "faults" and s.technique == technique
+        }
         assert mine == {(f, r) for f in ("drop", "stall", "restart") for r in (True, False)}
-    assert {s.resume for s in faults if s.technique == "polling"} == {True}
+    polling = [
+        s for sweep, s in build_matrix(FULL) if sweep == "faults" and s.technique == "polling"
+    ]
+    assert {network(s).resume for s in polling} == {True}
+    assert faults
 
 
 def test_the_fault_sweep_is_asked_for_and_leaves_room_to_recover() -> None:
@@ -102,8 +112,8 @@ def test_the_fault_sweep_is_asked_for_and_leaves_room_to_recover() -> None:
     args = parse_args(["--quick", "--sweeps", "faults", "--faults", "stall", "--stall-s", "5"])
     _, settings = settings_from(args)
     (stall,) = {s for sweep, s in build_matrix(settings) if s.technique == "sse"}
-    assert stall.fault == "stall" and stall.stall_s == 5
-    assert stall.duration_s * 2 / 3 >= 3 * stall.stall_s  # after the fault: 3× the stall
+    assert network(stall).fault == "stall" and network(stall).stall_s == 5
+    assert stall.duration_s * 2 / 3 >= 3 * network(stall).stall_s  # after the fault: 3× the stall
     assert stall.id == "sse-c40-r10-rtt0-stall5"  # at the fault rate, 10 msg/s
     with pytest.raises(SystemExit):
         parse_args(["--faults", "flood"])
@@ -193,7 +203,7 @@ def test_the_long_poll_hold_is_a_scenario_parameter() -> None:
     _, default = settings_from(parse_args(["--quick"]))
     _, chosen = settings_from(parse_args(["--quick", "--hold", "7"]))
     for settings, hold in ((default, LONGPOLL_HOLD_S), (chosen, 7.0)):
-        holds = {s.technique: s.longpoll_hold_s for _, s in build_matrix(settings)}
+        holds = {s.technique: s.hold_s for _, s in build_matrix(settings)}
         assert holds == {"polling": None, "longpoll": hold, "websocket": None, "sse": None}
     assert {s.id for _, s in build_matrix(chosen)} == {s.id for _, s in build_matrix(default)}
 
@@ -306,7 +316,7 @@ def test_quick_run_writes_every_file(quick_run: tuple[Path, str], summary: pd.Da
 
 @pytest.mark.slow
 def test_quick_run_summary_has_the_contract_columns(summary: pd.DataFrame) -> None:
-    assert tuple(summary.columns) == COLUMN_NAMES
+    assert tuple(summary.columns) == column_names()
     assert set(summary["sweep"]) == {"clients", "rate", "interval", "network"}
     assert set(summary["technique"]) == {"polling", "longpoll", "websocket", "sse"}
 
@@ -397,7 +407,7 @@ def test_quick_run_describes_its_environment(quick_run: tuple[Path, str]) -> Non
         assert key in environment
     assert environment["command"].startswith("python -m pushlab.bench --quick")
     assert environment["format_version"] == FORMAT_VERSION
-    assert environment["matrix"]["longpoll_hold_s"] == LONGPOLL_HOLD_S
+    assert environment["matrix"]["hold_s"] == LONGPOLL_HOLD_S
     assert environment["finished_utc"] is not None
     assert "server" in environment["affinity"]
     assert isinstance(environment["matrix"]["arrival_seed"], int)

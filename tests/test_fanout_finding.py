@@ -13,7 +13,7 @@ from tests.test_saturation import results_of
 
 
 def push_row(technique: str, clients: int, rate: float, **values: object) -> dict:
-    row = ResultRow(
+    row = ResultRow.of(
         sweep="rate",
         scenario=f"{technique}-c{clients}-r{rate:g}",
         technique=technique,

@@ -21,9 +21,9 @@ from pushlab.bench.analysis.measurement import (
     measure,
     sample_rows,
 )
-from pushlab.bench.analysis.row import COLUMN_NAMES
-from pushlab.bench.measuring.sampling import Sample
-from pushlab.bench.measuring.scenarios import Scenario
+from pushlab.bench.analysis.row import column_names
+from pushlab.bench.core.scenario import Scenario
+from pushlab.bench.core.window import Sample
 from pushlab.techniques import LONGPOLL_HOLD_S
 
 OPENED_AT = 1000.0  # epoch s when the window opened
@@ -221,8 +221,8 @@ def test_long_polls_held_across_the_edges_are_counted_where_answered() -> None:
 
 def test_the_long_poll_hold_is_recorded_in_the_row() -> None:
     default = Scenario("longpoll", 3, 1.0, None, duration_s=3.0, warmup_s=0.0)
-    assert default.longpoll_hold_s == LONGPOLL_HOLD_S
-    chosen = replace(default, longpoll_hold_s=7.0)
+    assert default.hold_s == LONGPOLL_HOLD_S
+    chosen = replace(default, hold_s=7.0)
     row = measure(window(chosen, snapshot(0), snapshot(0, uptime_s=3.0))).row
     assert row.longpoll_hold_s == 7.0
 
@@ -349,4 +349,4 @@ def test_a_failed_scenario_keeps_what_was_asked_and_no_figures() -> None:
     assert math.isnan(row.latency_p50_ms) and math.isnan(row.messages_published)
     assert not row.load_achieved and not row.generator_saturated
     assert row.notes == "failed: TimeoutError: no 'ready' in 30 s"
-    assert tuple(row.as_dict()) == COLUMN_NAMES
+    assert tuple(row.as_dict()) == column_names()

@@ -21,7 +21,7 @@ from pushlab.techniques import LONGPOLL_HOLD_S
 
 
 def network_row(technique: str, rtt_ms: float, rate: float, mean_ms: float) -> dict:
-    return ResultRow(
+    return ResultRow.of(
         sweep="network",
         scenario=f"{technique}-c100-r{rate:g}-rtt{rtt_ms:g}",
         technique=technique,
@@ -69,7 +69,7 @@ def test_findings_hold_each_rtts_latency_against_the_model(network: Results) -> 
 
 
 def test_the_fault_finding_names_loss_recovery_and_why_a_restart_loses() -> None:
-    row = ResultRow(
+    row = ResultRow.of(
         sweep="faults",
         scenario="websocket-c100-r10-rtt0-restart",
         technique="websocket",

@@ -18,7 +18,10 @@ import pytest
 from pushlab.bench.analysis.row import ResultRow
 from pushlab.bench.cli import parse_args, settings_from
 from pushlab.bench.measuring import capacity, harness
-from pushlab.bench.measuring.scenarios import QUICK, Scenario, build_matrix, scenario
+from pushlab.bench.core.matrix import build_matrix, settings_for
+from pushlab.bench.core.scenario import Scenario, scenario
+
+QUICK = settings_for("quick")
 from pushlab.techniques import DELIVERING_PEERS, PEER_NAMES, PEERS, behaviour, family
 
 CLIENTS = 3
@@ -108,7 +111,7 @@ def test_every_peer_compares_with_one_of_the_four_and_is_of_the_peer_family() ->
 
 def step_row(scenario: Scenario, delivered_fraction: float, p99_ms: float) -> ResultRow:
     offered = scenario.clients * scenario.publish_rate * scenario.duration_s
-    return ResultRow(
+    return ResultRow.of(
         scenario=scenario.id,
         technique=scenario.technique,
         clients=scenario.clients,
@@ -132,14 +135,14 @@ def test_a_step_is_held_against_the_messages_published_not_the_rate() -> None:
 
 
 def test_the_capacity_search_stops_at_the_first_step_that_falls_behind() -> None:
-    settings = replace(QUICK, techniques=("websocket",), capacity_rates=(10.0, 20.0, 40.0, 80.0))
+    settings = replace(QUICK, techniques=("websocket",))
     measured: list[float] = []
 
     def measure(scenario: Scenario) -> ResultRow:
         measured.append(scenario.publish_rate)
         return step_row(scenario, 1.0 if scenario.publish_rate < 40 else 0.9, 20.0)
 
-    rows = capacity.search(settings, measure)
+    rows = capacity.search(settings, 40, (10.0, 20.0, 40.0, 80.0), measure, "capacity")
     assert measured == [10.0, 20.0, 40.0]
     assert [row.sustained for row in rows.values()] == [True, True, False]
     best = capacity.highest_sustained(list(rows.values()))
@@ -147,8 +150,10 @@ def test_the_capacity_search_stops_at_the_first_step_that_falls_behind() -> None
 
 
 def test_a_p99_past_half_a_second_ends_the_search() -> None:
-    settings = replace(QUICK, techniques=("sse",), capacity_rates=(10.0, 20.0))
-    rows = capacity.search(settings, lambda scenario: step_row(scenario, 1.0, 600.0))
+    settings = replace(QUICK, techniques=("sse",))
+    rows = capacity.search(
+        settings, 40, (10.0, 20.0), lambda scenario: step_row(scenario, 1.0, 600.0), "capacity"
+    )
     assert [row.sustained for row in rows.values()] == [False]
 
 

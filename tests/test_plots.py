@@ -15,7 +15,7 @@ from matplotlib.lines import Line2D
 
 from pushlab.bench.analysis import model
 from pushlab.bench.analysis.results import Results, TraceEvent, load_results
-from pushlab.bench.analysis.row import COLUMNS
+from pushlab.bench.analysis.row import all_columns
 from pushlab.bench.analysis.shaping import transit_estimate_ms
 from pushlab.bench.presentation import distributions, polling, sweeps, timeline
 from pushlab.techniques import technique
@@ -37,7 +37,7 @@ def _line_colours(ax: Axes) -> dict[str, str]:
 
 def test_requests_vs_clients_has_a_title_units_and_log_axes(results: Results) -> None:
     ax = sweeps.plot_vs_clients(results.summary, "requests_per_s")
-    requests = COLUMNS["requests_per_s"]
+    requests = all_columns()["requests_per_s"]
     assert ax.get_title() == f"{requests.label.capitalize()} vs clients\n(1 msg/s)"
     assert ax.get_xlabel() == "clients (log scale)"
     assert ax.get_ylabel() == f"{requests.label} ({requests.unit}, log scale)"
@@ -64,7 +64,7 @@ def test_a_clients_panel_takes_its_label_and_unit_from_the_column(
     results: Results, column: str
 ) -> None:
     ax = sweeps.plot_vs_clients(results.summary, column)
-    meta = COLUMNS[column]
+    meta = all_columns()[column]
     assert ax.get_title().startswith(f"{meta.label[:1].upper()}{meta.label[1:]} vs clients")
     assert ax.get_ylabel().startswith(f"{meta.label} ({meta.unit}")
 

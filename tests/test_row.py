@@ -12,13 +12,20 @@ import pytest
 
 from pushlab.bench.analysis import results
 from pushlab.bench.analysis.measurement import failed_row
-from pushlab.bench.analysis.row import COLUMN_NAMES, COLUMNS, FORMAT_VERSION, ResultRow
-from pushlab.bench.measuring.scenarios import Scenario
+from pushlab.bench.analysis.row import (
+    FORMAT_VERSION,
+    ResultRow,
+    all_columns,
+    column_names,
+    core_columns,
+)
+from pushlab.bench.core.scenario import Scenario
+from pushlab.bench.core.sweep import registered
 from pushlab.bench.presentation import report
 
 POLLING = Scenario("polling", 10, 1.0, 0.5, duration_s=3.0, warmup_s=0.0)
 SSE = Scenario("sse", 10, 1.0, None, duration_s=3.0, warmup_s=0.0)
-MEASURED = ResultRow(
+MEASURED = ResultRow.of(
     scenario=POLLING.id,
     technique="polling",
     clients=10,
@@ -48,15 +55,18 @@ def write_run(
     results.write_json(run_dir / "environment.json", environment)
 
 
-def test_the_csv_header_is_the_dataclass_fields(tmp_path: Path) -> None:
+def test_the_csv_header_is_the_core_fields_then_each_sweeps_columns(tmp_path: Path) -> None:
     write_run(tmp_path, {POLLING.id: MEASURED})
     header = (tmp_path / "summary.csv").read_text().splitlines()[0].split(",")
-    assert tuple(header) == COLUMN_NAMES == tuple(f.name for f in fields(ResultRow))
+    core = tuple(f.name for f in fields(ResultRow) if f.name != "extra")
+    own = tuple(column.name for sweep in registered() for column in sweep.columns)
+    assert tuple(header) == column_names() == core + own
+    assert tuple(core_columns()) == core
 
 
 def test_every_column_has_a_unit_label_and_kind() -> None:
-    assert "longpoll_hold_s" in COLUMNS
-    for column in COLUMNS.values():
+    assert "longpoll_hold_s" in all_columns()
+    for column in all_columns().values():
         assert column.kind in (int, float, bool, str)
         assert column.label and column.description
 
@@ -90,7 +100,7 @@ def test_a_format_3_directory_reads_without_the_slow_consumer_columns(tmp_path: 
     write_run(tmp_path, {POLLING.id: MEASURED}, version=3)
     csv = pd.read_csv(tmp_path / "summary.csv")
     csv.drop(
-        columns=[name for name in COLUMN_NAMES if name.startswith(("slow_", "others_"))]
+        columns=[name for name in column_names() if name.startswith(("slow_", "others_"))]
     ).to_csv(tmp_path / "summary.csv", index=False)
     summary = results.load_results(tmp_path).summary
     assert "slow_lost" not in summary and summary["latency_p50_ms"].iloc[0] == 251.5
@@ -124,11 +134,13 @@ def test_a_directory_without_an_environment_is_refused(tmp_path: Path) -> None:
 
 def test_the_environment_records_the_format_and_the_hold() -> None:
     from pushlab.bench.analysis.environment import describe_environment
-    from pushlab.bench.measuring.scenarios import QUICK
+    from pushlab.bench.core.matrix import settings_for
 
     affinity = {"server": [0], "generator": [1], "harness": [1], "shared": False}
-    environment = describe_environment("pushlab bench --quick", "quick", QUICK, affinity, 5)
+    environment = describe_environment(
+        "pushlab bench --quick", "quick", settings_for("quick"), affinity, 5
+    )
     assert environment["format_version"] == FORMAT_VERSION
     assert environment["command"] == "pushlab bench --quick"
-    assert environment["matrix"]["longpoll_hold_s"] == QUICK.longpoll_hold_s
+    assert environment["matrix"]["hold_s"] == settings_for("quick").hold_s
     json.dumps(environment)  # it must be writable as JSON

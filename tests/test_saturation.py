@@ -19,7 +19,8 @@ from pushlab.bench.analysis.peer_findings import empty_answer_finding
 from pushlab.bench.analysis.results import Results
 from pushlab.bench.analysis.row import ResultRow
 from pushlab.bench.cli import parse_args, settings_from
-from pushlab.bench.measuring.scenarios import Scenario, build_matrix
+from pushlab.bench.core.matrix import build_matrix
+from pushlab.bench.core.scenario import Scenario
 from pushlab.bench.measuring.stats_connection import ServerConnection
 from pushlab.bench.measuring.window import close_window
 from pushlab.peers import baseline_polling
@@ -174,7 +175,7 @@ def test_in_a_closed_loop_a_server_with_cpu_to_spare_was_waiting_for_the_generat
 
 
 def saturation_row(technique: str, clients: int, requests_per_s: float, **values: object) -> dict:
-    row = ResultRow(
+    row = ResultRow.of(
         sweep="saturation",
         scenario=f"{technique}-c{clients}-r0-i0",
         technique=technique,

@@ -17,8 +17,10 @@ from pushlab.bench.analysis.results import Results
 from pushlab.bench.analysis.row import ResultRow
 from pushlab.bench.analysis.slow_findings import slow_consumer_finding
 from pushlab.bench.cli import parse_args, settings_from
-from pushlab.bench.measuring.scenarios import build_matrix
-from pushlab.bench.measuring.slow_consumer import Account, SlowConsumer
+from pushlab.bench.core.matrix import build_matrix
+from pushlab.bench.analysis.slow_window import Account
+from pushlab.bench.measuring.slow_consumer import SlowConsumer
+from pushlab.bench.measuring.slow_sweep import SlowPart
 from pushlab.protocol import Gap
 from tests.conftest import server_process
 
@@ -132,10 +134,10 @@ def test_the_slow_sweep_runs_the_push_techniques_with_one_slow_consumer() -> Non
     rows = build_matrix(settings)
     assert {item.technique for _, item in rows} == {"websocket", "sse"}
     for sweep, item in rows:
-        assert sweep == "slow" and item.clients == 20 and item.slow_stall_s == 30
+        assert sweep == "slow" and item.clients == 20 and item.parts == (SlowPart(30.0),)
         assert item.text_bytes == TEXT_BYTES and item.id.endswith("-slow30-t4096")
         assert item.warmup_s * item.publish_rate >= 1000  # the history is full before the window
-        assert item.duration_s > item.slow_stall_s
+        assert item.duration_s > 30
 
 
 def test_the_slow_sweep_is_not_in_the_default_run() -> None:
@@ -144,7 +146,7 @@ def test_the_slow_sweep_is_not_in_the_default_run() -> None:
 
 
 def synthetic_results(**columns: object) -> Results:
-    row = ResultRow(
+    row = ResultRow.of(
         sweep="slow",
         scenario="websocket-c20-r200-slow30-t4096",
         technique="websocket",

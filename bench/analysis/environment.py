@@ -21,10 +21,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pushlab.bench.analysis.row import FORMAT_VERSION
+from pushlab.bench.core.columns import FORMAT_VERSION
 
 if TYPE_CHECKING:
-    from pushlab.bench.measuring.scenarios import MatrixSettings
+    from pushlab.bench.core.scenario import MatrixSettings
 
 PACKAGES = ("aiohttp", "locust", "gevent", "geventhttpclient", "websocket-client", "psutil")
 """The libraries whose versions can change what the bench measures."""

@@ -17,10 +17,8 @@ import numpy as np
 import pandas as pd
 
 from pushlab.bench.analysis import model
-from pushlab.bench.analysis.network_findings import NETWORK_FINDINGS
 from pushlab.bench.analysis.peer_findings import PEER_FINDINGS
 from pushlab.bench.analysis.results import Results
-from pushlab.bench.analysis.row import plain_number
 from pushlab.bench.analysis.shaping import (
     default_publish_rate,
     flag_reason,
@@ -33,10 +31,21 @@ from pushlab.bench.analysis.shaping import (
     row_label,
     transit_estimate_ms,
 )
-from pushlab.bench.analysis.slow_findings import SLOW_FINDINGS
+from pushlab.bench.core.columns import plain_number
+from pushlab.bench.core.sweep import registered
 from pushlab.techniques import NAMES, TECHNIQUES
 
-__all__ = ["FINDINGS", "Comparison", "and_list", "findings", "fmt", "percent"]
+__all__ = [
+    "FIRST",
+    "LAST",
+    "Comparison",
+    "and_list",
+    "findings",
+    "fmt",
+    "percent",
+    "polling_model_finding",
+    "rate_finding",
+]
 
 SMALL_SAMPLE_MESSAGES = 30
 """Fewer messages than this in a window, and a measured fraction is mostly luck."""
@@ -221,7 +230,7 @@ def _memory_finding(results: Results, comparison: Comparison) -> str | None:
 # --- Findings about the models --------------------------------------------------------------
 
 
-def _polling_model_finding(results: Results) -> str | None:
+def polling_model_finding(results: Results) -> str | None:
     rows = polling_rows(results.sweep("interval")).dropna(subset=["poll_interval"])
     if rows.empty:
         return None
@@ -285,7 +294,7 @@ def _model_words(results: Results, low_row: pd.Series, high_row: pd.Series) -> s
     return "no model"
 
 
-def _rate_finding(results: Results) -> str | None:
+def rate_finding(results: Results) -> str | None:
     rows = results.sweep("rate")
     if rows.empty or rows["publish_rate"].nunique() < 2:
         return None
@@ -370,23 +379,25 @@ def _flags_finding(results: Results) -> str:
     )
 
 
-FINDINGS: tuple[Callable[[Results], str | None], ...] = (
+FIRST: tuple[Callable[[Results], str | None], ...] = (
     _cpu_finding,
     _requests_finding,
     _bytes_finding,
     _latency_finding,
     _memory_finding,
-    _polling_model_finding,
-    _rate_finding,
+)
+"""The techniques compared at the run's common load, before any sweep's own findings."""
+LAST: tuple[Callable[[Results], str | None], ...] = (
+    *PEER_FINDINGS,  # pushlab against its peers, wherever the run measured both
     _integrity_finding,
     _empty_window_finding,
     _flags_finding,
-    *NETWORK_FINDINGS,  # issue 12: bench/analysis/network_findings.py
-    *PEER_FINDINGS,  # issue 14: pushlab against its peers, and the capacity search
-    *SLOW_FINDINGS,  # issue 15: one slow consumer among the clients
 )
+"""After the sweeps' findings: the peers, and what the reader must know about every row."""
 
 
 def findings(results: Results) -> list[str]:
-    """Sentences about this run, each computed from its rows (a missing sweep → no sentence)."""
-    return [text for finding in FINDINGS if (text := finding(results)) is not None]
+    """Sentences about this run, each computed from its rows (a missing sweep → no sentence):
+    the comparison, each sweep's own findings in registry order, then the run's integrity."""
+    chain = (*FIRST, *(f for sweep in registered() for f in sweep.findings), *LAST)
+    return [text for finding in chain if (text := finding(results)) is not None]

@@ -11,59 +11,22 @@ figure can be checked on a hand-made window.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
-from pushlab.bench.analysis import metrics, recovery
-from pushlab.bench.analysis.network_window import network_columns, old_feed_window
-from pushlab.bench.analysis.row import COLUMNS, ResultRow
-from pushlab.bench.analysis.slow_window import slow_columns
+from pushlab.bench.analysis import metrics
+from pushlab.bench.analysis.network_window import accounting, with_network_arrays
+from pushlab.bench.analysis.row import ResultRow, all_columns
+from pushlab.bench.core.scenario import Scenario
+from pushlab.bench.core.window import Reduced, Sample, Window, WindowOverhead
 from pushlab.techniques import CLOSED_LOOP_S
 
-if TYPE_CHECKING:
-    from pushlab.bench.measuring.sampling import Sample
-    from pushlab.bench.measuring.scenarios import Scenario
-    from pushlab.bench.measuring.slow_sweep import SlowRecord
+__all__ = ["Measurement", "Window", "WindowOverhead", "failed_row", "measure"]
 
 EXTENSION_NOTED_S = 0.2
 """A window extended by at least this much says so in its notes."""
-
-
-@dataclass(frozen=True)
-class WindowOverhead:
-    """Bytes of the harness's own ``/stats`` exchanges that the server metered in the window."""
-
-    bytes_in: int
-    bytes_out: int
-    extended_s: float
-
-
-@dataclass(frozen=True)
-class Window:
-    """Everything one scenario's measurement window produced, before it is reduced to a row.
-
-    ``before`` and ``after`` are the bodies of the two ``/stats`` snapshots; ``opened_at`` is
-    the wall-clock time (epoch s, the clients' clock) just after the opening snapshot, and
-    ``start_monotonic`` the harness's monotonic clock when the window opened (the samples'
-    clock). ``deliveries`` holds the generator's arrays (see ``generator.py``).
-    """
-
-    scenario: Scenario
-    before: dict[str, Any]
-    after: dict[str, Any]
-    overhead: WindowOverhead
-    opened_at: float
-    start_monotonic: float
-    generator_cpu_percent: float
-    baseline_rss_mb: float
-    samples: tuple[Sample, ...]
-    generator_report: dict[str, Any]
-    deliveries: dict[str, np.ndarray] = field(repr=False)
-    cores_short: bool = False  # issue 13: fewer CPUs than server workers + generator processes
-    network: recovery.NetworkRecord | None = None  # through the emulator (issue 12)
-    slow: SlowRecord | None = None  # one client that stopped reading (issue 15)
 
 
 @dataclass(frozen=True)
@@ -101,21 +64,26 @@ class Requests:
 def measure(window: Window) -> Measurement:
     """Reduce one window to its row, its first-receipt latencies and its server samples.
 
-    After a server restart the ordinary columns describe the old feed's messages (the server
-    counters span both servers); the fault columns count both feeds' (``recovery.py``).
+    Each of the scenario's parts may first narrow the window the core columns describe (after
+    a server restart, the old feed's messages), then adds its own columns from the whole of it.
     """
-    original, window = window, old_feed_window(window)
+    original = window
+    window = replace(window, deliveries=with_network_arrays(window.deliveries))
+    for part in window.scenario.parts:
+        window = part.narrow(window)
     delta = metrics.stats_delta(window.before, window.after)
     deliveries = delivery_figures(window)
     requests = request_figures(window, delta)
     row = result_row(window, delta, deliveries, requests)
-    columns = network_columns(original, deliveries.expected_users, window.after)
-    slow = slow_columns(window, deliveries.counted)
-    columns["notes"] = "; ".join(
-        filter(None, [row.notes, columns["notes"], slow.pop("slow_notes", "")])
-    )
-    columns |= slow
-    row = replace(row, **columns)
+    reduced = Reduced(original, window, deliveries.expected_users, deliveries.counted)
+    columns = accounting(window, deliveries.expected_users)
+    notes = [row.notes]
+    for part in window.scenario.parts:
+        own = part.columns(reduced)
+        notes.append(own.pop("notes", ""))
+        columns |= own
+    columns["notes"] = "; ".join(filter(None, notes))
+    row = row.with_columns(**columns)
     counted = deliveries.counted
     return Measurement(
         window.scenario,
@@ -199,7 +167,7 @@ def result_row(
         clients=scenario.clients,
         publish_rate=scenario.publish_rate,
         poll_interval=_number(scenario.poll_interval),
-        longpoll_hold_s=_number(scenario.longpoll_hold_s),
+        longpoll_hold_s=_number(scenario.hold_s),
         arrivals=scenario.arrivals,
         duration_s=round(window_s, 3),
         messages_published=last_id - after_id,
@@ -346,8 +314,10 @@ def scenario_notes(
 
 def failed_row(scenario: Scenario, error: BaseException) -> ResultRow:
     """The row of a scenario that could not be measured: what was asked, NaN for every figure."""
-    figures = {name: math.nan for name, column in COLUMNS.items() if column.kind in (int, float)}
-    return ResultRow(
+    figures = {
+        name: math.nan for name, column in all_columns().items() if column.kind in (int, float)
+    }
+    return ResultRow(technique=scenario.technique).with_columns(
         **{
             **figures,
             "scenario": scenario.id,
@@ -355,7 +325,7 @@ def failed_row(scenario: Scenario, error: BaseException) -> ResultRow:
             "clients": scenario.clients,
             "publish_rate": scenario.publish_rate,
             "poll_interval": _number(scenario.poll_interval),
-            "longpoll_hold_s": _number(scenario.longpoll_hold_s),
+            "longpoll_hold_s": _number(scenario.hold_s),
             "arrivals": scenario.arrivals,
             "clients_connected": 0,
             "feed": scenario.feed,

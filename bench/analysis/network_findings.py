@@ -9,14 +9,13 @@ when the message arrives while it re-asks. A run with no network or fault rows w
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 from pushlab.bench.analysis import model
 from pushlab.bench.analysis.results import Results
-from pushlab.bench.analysis.row import plain_number
+from pushlab.bench.core.columns import plain_number
 from pushlab.techniques import NAMES, TECHNIQUES
 from pushlab.techniques import label as technique_label
 
@@ -58,7 +57,7 @@ def _at_base_rate(rows: pd.DataFrame) -> pd.DataFrame:
     return rows[np.isclose(rows["publish_rate"], rate)]
 
 
-def _rtt_finding(results: Results) -> str | None:
+def rtt_finding(results: Results) -> str | None:
     rows = network_rows(results)
     if rows.empty:
         return None
@@ -81,7 +80,7 @@ def _rtt_finding(results: Results) -> str | None:
     )
 
 
-def _longpoll_transits_finding(results: Results) -> str | None:
+def longpoll_transits_finding(results: Results) -> str | None:
     """How many transits long polling needed at each publish rate, at one RTT."""
     rows = network_rows(results)
     held = [
@@ -104,7 +103,7 @@ def _longpoll_transits_finding(results: Results) -> str | None:
     )
 
 
-def _fault_finding(results: Results) -> str | None:
+def fault_finding(results: Results) -> str | None:
     rows = results.sweep("faults").drop_duplicates("scenario")
     if rows.empty:
         return None
@@ -133,10 +132,3 @@ def _fault_finding(results: Results) -> str | None:
             "feed_id, ids from #1)."
         )
     return text
-
-
-NETWORK_FINDINGS: tuple[Callable[[Results], str | None], ...] = (
-    _rtt_finding,
-    _longpoll_transits_finding,
-    _fault_finding,
-)

@@ -1,26 +1,26 @@
-"""The network and fault part of a measurement window (issue 12), apart from the core reduction.
+"""The network and fault part of a measurement window, apart from the core reduction.
 
 ``measurement.py`` reduces any window to a row; a window through the emulator also carries the
 emulator's record and, after a restart, deliveries from two feeds. This module gives the core
-reduction the window it should describe (the old feed's part) and computes the fault columns
-from the whole of it, with ``recovery.py``.
+reduction the window it should describe (the old feed's part) and computes the network's and
+the faults' columns from the whole of it, with ``recovery.py``. It also keeps the account every
+window gets — messages lost, gaps signalled, reconnects — in one place (:func:`accounting`).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from pushlab.bench.analysis import metrics, recovery
-
-if TYPE_CHECKING:  # measurement imports this module: its Window type, for annotations only
-    from pushlab.bench.analysis.measurement import Window
+from pushlab.bench.core.window import Reduced, Window
 
 DELIVERY_KEYS = ("user", "feed", "message_id", "ts", "received_at")
 NETWORK_KEYS = ("feed", "reconnect_user", "reconnect_at", "gap_user", "gap_feed", "gap_from")
+ACCOUNT_COLUMNS = ("messages_lost", "gaps_signalled", "reconnects", "peak_reconnects_per_s")
+"""The core's share of ``recovery.fault_figures``: every window accounts for its messages."""
 
 
 def with_network_arrays(deliveries: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -31,10 +31,9 @@ def with_network_arrays(deliveries: dict[str, np.ndarray]) -> dict[str, np.ndarr
     return {**empty, **deliveries}
 
 
-def old_feed_window(window: Window) -> Window:
+def old_feed_window(window: Window, record: recovery.NetworkRecord | None) -> Window:
     """The window the ordinary columns describe: after a restart, the old feed's part of it."""
     raw = with_network_arrays(window.deliveries)
-    record = window.network
     if record is None or record.fault != "restart":
         return replace(window, deliveries=raw)
     old = raw["feed"] == 0
@@ -43,23 +42,31 @@ def old_feed_window(window: Window) -> Window:
     return replace(window, after=after, deliveries={**raw, **kept})
 
 
-def network_columns(
-    window: Window, expected: set[int], old_feed_after: dict[str, Any]
-) -> dict[str, Any]:
-    """The network's and the faults' columns (``recovery.py``)."""
-    scenario, record = window.scenario, window.network
+def accounting(window: Window, expected: set[int]) -> dict[str, Any]:
+    """Every window's account of its messages: lost silently, signalled, and reconnects."""
     raw = with_network_arrays(window.deliveries)
-    messages = recovery.window_messages(
-        window.before, window.after, record, int(old_feed_after["last_id"])
-    )
+    messages = recovery.window_messages(window.before, window.after, None, 0)
+    figures = recovery.fault_figures(raw, expected, messages, None, window.opened_at)
+    return {name: figures[name] for name in ACCOUNT_COLUMNS}
+
+
+def network_columns(
+    reduced: Reduced, part: Any, record: recovery.NetworkRecord | None
+) -> dict[str, Any]:
+    """The network's and the faults' columns (``recovery.py``) of a window through the
+    emulator (``part``: the scenario's ``NetworkPart``)."""
+    window, expected = reduced.original, reduced.expected_users
+    raw = with_network_arrays(window.deliveries)
+    old_feed_last_id = int(reduced.narrowed.after["last_id"])
+    messages = recovery.window_messages(window.before, window.after, record, old_feed_last_id)
     figures = recovery.fault_figures(raw, expected, messages, record, window.opened_at)
     duplicates = figures.pop("fault_duplicates")
     columns: dict[str, Any] = {
         **figures,
-        "rtt_ms": math.nan if scenario.rtt_ms is None else scenario.rtt_ms,
-        "jitter_ms": scenario.jitter_ms if scenario.rtt_ms is not None else math.nan,
-        "fault": scenario.fault,
-        "resume": scenario.resume,
+        "rtt_ms": part.rtt_ms,
+        "jitter_ms": part.jitter_ms,
+        "fault": part.fault,
+        "resume": part.resume,
     }
     notes = []
     if record is not None:

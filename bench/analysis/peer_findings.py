@@ -21,8 +21,8 @@ from collections.abc import Callable
 import pandas as pd
 
 from pushlab.bench.analysis.results import Results
-from pushlab.bench.analysis.row import plain_number
 from pushlab.bench.analysis.shaping import flag_reason
+from pushlab.bench.core.columns import plain_number
 from pushlab.techniques import label
 
 CAPACITY = "capacity"
@@ -321,7 +321,5 @@ PEER_FINDINGS: tuple[Callable[[Results], str | None], ...] = (
     lambda results: compare_polling(results, "longpoll", "socketio-polling"),
     issue_15_ratios,
     fanout_finding,
-    capacity_finding,
-    empty_answer_finding,
 )
 """Each returns a sentence, or None when the run did not measure what it compares."""

@@ -27,16 +27,16 @@ import pandas as pd
 from pushlab import techniques
 from pushlab.bench.analysis.metrics import GENERATOR_CPU_LIMIT_PERCENT
 from pushlab.bench.analysis.row import (
-    COLUMN_NAMES,
-    COLUMNS,
     FORMAT_VERSION,
     READABLE_VERSIONS,
     ResultRow,
+    all_columns,
+    column_names,
 )
+from pushlab.bench.core.scenario import Scenario
 
 if TYPE_CHECKING:
     from pushlab.bench.analysis.measurement import Measurement
-    from pushlab.bench.measuring.scenarios import Scenario
 
 __all__ = [
     "TECHNIQUES",
@@ -144,7 +144,7 @@ def check_format(path: Path, environment: Mapping[str, Any]) -> None:
 
 
 def load_summary(csv_path: str | Path) -> pd.DataFrame:
-    """Read ``summary.csv`` with each column's type from :data:`row.COLUMNS`.
+    """Read ``summary.csv`` with each column's type from :func:`row.all_columns`.
 
     Booleans may be written ``True``/``true``/``1``; text is "" where empty (``notes`` with
     nothing to say); numbers are NaN where empty (``poll_interval`` for every technique but
@@ -152,7 +152,7 @@ def load_summary(csv_path: str | Path) -> pd.DataFrame:
     failed row left it empty.
     """
     summary = pd.read_csv(csv_path, keep_default_na=True)
-    for name, column in COLUMNS.items():
+    for name, column in all_columns().items():
         if name not in summary:
             continue
         if column.kind is bool:
@@ -250,7 +250,7 @@ def write_summary(
         else:
             first_sweep[scenario.id] = sweep
         table.append(row.as_dict())
-    summary = pd.DataFrame(table, columns=list(COLUMN_NAMES))
+    summary = pd.DataFrame(table, columns=list(column_names()))
     summary.to_csv(run_dir / "summary.csv", index=False)
     return summary
 

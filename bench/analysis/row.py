@@ -1,80 +1,31 @@
 """One typed row of ``summary.csv``: a scenario's figures, each with its unit, label and format.
 
-Modelled on pyperf's ``_metadata.py``: a column's name, type, unit, label and number format are
-written once, here, as the metadata of a field of :class:`ResultRow`. The CSV header, the
-loader's types, the report's tables, the README table and the plots' axes all read
-:data:`COLUMNS`; none of them spells a column out again.
-
-``FORMAT_VERSION`` is written into ``environment.json``; the loader refuses a results directory
-of a version it does not know, rather than guessing what its columns mean.
+The core columns — what every scenario measures — are the fields of :class:`ResultRow`; a sweep's
+own columns (``Sweep.columns`` in ``bench/sweeps/``) follow them in registry order and live in
+the row's ``extra``. :func:`all_columns` is the file's whole header with every column's
+metadata: the loader's types, the report's tables, the plots' axes and ``docs/CONTRACT.md``
+read it (``core/columns.py``).
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from pushlab.bench.core.columns import FORMAT_VERSION, READABLE_VERSIONS, Column
+from pushlab.bench.core.sweep import sweep_columns
 from pushlab.techniques import family as family_of
 
-FORMAT_VERSION = 5
-"""Version 1: the first bench (no ``format_version`` key). Version 2: the typed row
-(``longpoll_hold_s`` added; ``environment.json`` carries ``format_version``). Version 3: the
-scale-out, network and fault, and peer columns (``feed`` … ``clock_uncertainty_ms``, ``rtt_ms`` …
-``peak_reconnects_per_s``, ``family``, ``sustained``). Version 4: the slow-consumer columns
-(``slow_stall_s`` … ``slow_reconnects``). Version 5: the push servers' fan-out time
-(``server_fanout_ms``). Versions 4 and 5 only add columns, so version 3 still reads."""
-
-READABLE_VERSIONS = (3, 4, FORMAT_VERSION)
-"""Versions the loader reads: a later one only added columns (they read as missing)."""
-
-
-@dataclass(frozen=True)
-class Column:
-    """What one column of ``summary.csv`` holds."""
-
-    name: str
-    kind: type  # int, float, bool or str
-    unit: str  # "" for a count or a ratio with no unit
-    label: str  # how a table header or a plot axis names it (without the unit)
-    number_format: str  # a format spec for tables and sentences; "" for text
-    description: str
-
-    @property
-    def heading(self) -> str:
-        """``"latency p50 (ms)"``: the label with its unit, for table headers and axes."""
-        return f"{self.label} ({self.unit})" if self.unit else self.label
-
-    def format(self, value: Any) -> str:
-        """One value as a table cell: ``–`` for a missing number, the column's format else."""
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return "–"
-        if self.kind is bool:
-            return "yes" if value else "no"
-        if not self.number_format:
-            return str(value)
-        significant = re.fullmatch(r",?\.(\d+)g", self.number_format)
-        if significant:
-            return plain_number(float(value), int(significant.group(1)))
-        return format(value, self.number_format)
-
-
-def plain_number(value: float | None, digits: int = 3) -> str:
-    """A number as a person writes it: 1,234 · 37.2 · 0.0123 — and "–" when unknown.
-
-    ``format(1234.5, ",.3g")`` gives ``1.23e+03``; a table read from the back of a classroom
-    wants whole numbers from 100 up and ``digits`` significant digits below.
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    value = float(value)
-    if value == 0:
-        return "0"
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    text = f"{value:.{digits}g}"
-    return text if "e" not in text else f"{value:.2e}"
+__all__ = [
+    "FORMAT_VERSION",
+    "READABLE_VERSIONS",
+    "Column",
+    "ResultRow",
+    "all_columns",
+    "column_names",
+    "core_columns",
+]
 
 
 def _column(
@@ -110,7 +61,7 @@ def flag(label: str, description: str) -> Any:
 
 @dataclass(frozen=True)
 class ResultRow:
-    """One scenario's figures, as ``summary.csv`` holds them (one field = one column)."""
+    """One scenario's core figures (one field = one column) and its sweeps' own (``extra``)."""
 
     sweep: str = text("sweep", "the sweep this row belongs to: clients, rate or interval")
     scenario: str = text("scenario", "the scenario id, e.g. polling-c100-r1-i1")
@@ -175,7 +126,20 @@ class ResultRow:
         "load achieved", "every client connected, and polling's request rate was met"
     )
     notes: str = text("notes", "what a reader of the row should know")
-    # --- Past one process and one machine (issue 13) ---
+    # --- Data never lost silently: what was lost, what the server signalled ---
+    messages_lost: int = count(
+        "lost", "window messages an expected client never received and was never told of"
+    )
+    gaps_signalled: int = count(
+        "gaps signalled", "window messages the server told a client were gone (a gap signal)"
+    )
+    reconnects: int = count(
+        "reconnects", "reconnects after a break the client noticed (a silent retry is not one)"
+    )
+    peak_reconnects_per_s: float = number(
+        "1/s", "peak reconnects", "the most reconnect attempts in any 100 ms span, per second"
+    )
+    # --- Past one process and one machine: every sweep runs on a feed, with workers ---
     feed: str = text("feed", "where the messages lived: memory, or redis (shared by workers)")
     workers: int = count("workers", "server processes sharing the port")
     generator_processes: int = count(
@@ -193,93 +157,73 @@ class ResultRow:
     clock_uncertainty_ms: float = number(
         "ms", "clock uncertainty", "half the fastest round trip of the offset measurement"
     )
-    # --- Network and faults (issue 12; bench/analysis/recovery.py) ---------------------------
-    rtt_ms: float = number("ms", "RTT", "round-trip time the emulator added; empty: loopback")
-    jitter_ms: float = number("ms", "jitter", "extra one-way delay per chunk, up to this")
-    netem_cpu_percent: float = number(
-        "% of a core", "emulator CPU", "the network emulator's CPU (its own process)"
-    )
-    netem_connections_opened: int = count(
-        "emulated connections", "connections the emulator opened to the server in the window"
-    )
-    fault: str = text("fault", "drop, stall or restart, injected once in the window; empty: none")
-    resume: bool = flag("resume", "clients resumed from their cursor after a reconnect")
-    messages_lost: int = count(
-        "lost", "window messages an expected client never received and was never told of"
-    )
-    gaps_signalled: int = count(
-        "gaps signalled", "window messages the server told a client were gone (a gap signal)"
-    )
-    recovery_p50_ms: float = number("ms", "recovery p50", "fault → first message again, median")
-    recovery_max_ms: float = number("ms", "recovery max", "fault → first message again, slowest")
-    recovered_clients: int = count("recovered", "expected clients that received after the fault")
-    reconnects: int = count(
-        "reconnects", "reconnects after a break the client noticed (a silent retry is not one)"
-    )
-    peak_reconnects_per_s: float = number(
-        "1/s", "peak reconnects", "the most reconnect attempts in any 100 ms span, per second"
-    )
-    # --- issue 14: peers in the same bench, and the capacity search ---
     family: str = text("family", "pushlab (one of the four techniques) or peer (another server)")
-    sustained: bool = flag(
-        "sustained",
-        "capacity search: deliveries reached 98% of clients × rate and p99 stayed ≤ 500 ms",
-    )
 
-    # --- issue 15: one slow consumer among the clients (bench/analysis/slow_window.py) ---
-    slow_stall_s: float = number(
-        "s", "stall", "slow sweep: how long the slow consumer did not read"
-    )
-    slow_rss_growth_kb: float = number(
-        "KB", "RSS growth", "slow sweep: server RSS, peak during the stall − just before it"
-    )
-    slow_high_water_kb: float = number(
-        "KB", "high-water mark", "the write buffer past which a client leaves the broadcast loop"
-    )
-    others_p99_before_ms: float = number(
-        "ms",
-        "others' p99 before",
-        "slow sweep: p99 of the other clients, messages before the stall",
-    )
-    others_p99_during_ms: float = number(
-        "ms", "others' p99 during", "slow sweep: p99 of the other clients, messages during it"
-    )
-    others_p99_change: float = number(
-        "", "others' p99 change", "slow sweep: (p99 during − p99 before) ÷ p99 before", "+.0%"
-    )
-    slow_received: int = count("slow received", "slow sweep: messages the slow consumer received")
-    slow_signalled: int = count(
-        "slow signalled", "slow sweep: messages a gap signal told the slow consumer were gone"
-    )
-    slow_lost: int = count(
-        "slow lost", "slow sweep: messages the slow consumer neither received nor was told of"
-    )
-    slow_duplicates: int = count("slow duplicates", "slow sweep: messages it received twice")
-    slow_reconnects: int = count(
-        "slow reconnects", "slow sweep: the slow consumer's reconnects (after a gap or hang-up)"
-    )
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """The sweeps' own columns (by name); the others of ``all_columns()`` read as missing."""
 
     def __post_init__(self) -> None:
         if not self.family:  # written from the technique's name, once, in pushlab.techniques
             object.__setattr__(self, "family", family_of(self.technique))
 
+    def __getattr__(self, name: str) -> Any:
+        """A sweep's column by name, as if it were a field (``row.slow_lost``)."""
+        if name.startswith("__") or name == "extra":
+            raise AttributeError(name)
+        if name in self.extra:
+            return self.extra[name]
+        column = all_columns().get(name)
+        if column is None:
+            raise AttributeError(f"no column {name!r}")
+        return column.missing
+
+    @classmethod
+    def of(cls, **values: Any) -> ResultRow:
+        """A row from any columns, core or a sweep's (the sweeps' go to ``extra``)."""
+        core = {name: value for name, value in values.items() if name in CORE_FIELDS}
+        return cls(**core).with_columns(
+            **{name: value for name, value in values.items() if name not in CORE_FIELDS}
+        )
+
+    def with_columns(self, **values: Any) -> ResultRow:
+        """A copy with these columns set, core or a sweep's."""
+        core = {name: value for name, value in values.items() if name in CORE_FIELDS}
+        extra = {name: value for name, value in values.items() if name not in CORE_FIELDS}
+        unknown = set(extra) - set(all_columns())
+        if unknown:
+            raise KeyError(f"no column {sorted(unknown)[0]!r}")
+        fields_now = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+        return ResultRow(**{**fields_now, **core}, extra={**self.extra, **extra})
+
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Every column of ``all_columns()``, in file order."""
+        values = {**asdict(self), **self.extra}
+        return {name: values.get(name, column.missing) for name, column in all_columns().items()}
 
 
-COLUMNS: dict[str, Column] = {
-    f.name: Column(
-        name=f.name,
-        kind=f.metadata["kind"],
-        unit=f.metadata["unit"],
-        label=f.metadata["label"],
-        number_format=f.metadata["number_format"],
-        description=f.metadata["description"],
-    )
-    for f in fields(ResultRow)
-}
-"""Every column of ``summary.csv``, in file order."""
+CORE_FIELDS = tuple(f.name for f in fields(ResultRow) if f.name != "extra")
 
-COLUMN_NAMES: tuple[str, ...] = tuple(COLUMNS)
-BOOLEAN_COLUMNS: tuple[str, ...] = tuple(n for n, c in COLUMNS.items() if c.kind is bool)
-TEXT_COLUMNS: tuple[str, ...] = tuple(n for n, c in COLUMNS.items() if c.kind is str)
+
+def core_columns() -> dict[str, Column]:
+    """The columns every row measures, in file order."""
+    return {
+        f.name: Column(
+            name=f.name,
+            kind=f.metadata["kind"],
+            unit=f.metadata["unit"],
+            label=f.metadata["label"],
+            number_format=f.metadata["number_format"],
+            description=f.metadata["description"],
+        )
+        for f in fields(ResultRow)
+        if f.name != "extra"
+    }
+
+
+def all_columns() -> dict[str, Column]:
+    """Every column of ``summary.csv``, in file order: the core's, then each sweep's."""
+    return core_columns() | {column.name: column for column in sweep_columns()}
+
+
+def column_names() -> tuple[str, ...]:
+    return tuple(all_columns())

@@ -8,12 +8,10 @@ received or named by a gap signal, none lost silently).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pandas as pd
 
 from pushlab.bench.analysis.results import Results
-from pushlab.bench.analysis.row import plain_number
+from pushlab.bench.core.columns import plain_number
 from pushlab.techniques import label
 
 SWEEP = "slow"
@@ -57,6 +55,3 @@ def slow_consumer_finding(results: Results) -> str | None:
         return None
     sentences = [slow_sentence(row) for _, row in rows.iterrows()]
     return "A slow consumer (this run): " + ". ".join(sentences) + "."
-
-
-SLOW_FINDINGS: tuple[Callable[[Results], str | None], ...] = (slow_consumer_finding,)

@@ -10,8 +10,33 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
+from pushlab.servers.config import ServerConfig
+
 MAX_POLL_INTERVAL_S = 600.0
 """The longest poll interval a run takes (``pushlab bench --intervals``, the generator)."""
+
+
+MAX_PUBLISH_RATE = ServerConfig.max_publish_rate
+"""The servers refuse a faster publisher."""
+MIN_PUBLISH_RATE = 0.01
+"""One message in 100 s: a window then lasts 300 s (three messages)."""
+MAX_CLIENTS = 20_000
+"""Four times ``--full``'s largest; each client is a socket on both sides."""
+MAX_RTT_MS = 10_000
+"""Ten seconds of round trip: a satellite link is 600 ms."""
+
+
+def one_number(kind: type, least: float, most: float) -> Callable[[str], Any]:
+    """One number in range (``number_list``'s checks), or a one-line usage error."""
+    numbers = number_list(kind, least, most)
+
+    def parse(text: str) -> Any:
+        values = numbers(text)
+        if len(values) != 1:
+            raise argparse.ArgumentTypeError(f"expected one number: {text!r}")
+        return values[0]
+
+    return parse
 
 
 def number_list(kind: type, least: float, most: float) -> Callable[[str], tuple[Any, ...]]:

@@ -16,10 +16,9 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from pushlab.bench.analysis.row import ResultRow
-from pushlab.bench.measuring.scenarios import MatrixSettings, Scenario, scenario
+from pushlab.bench.core.scenario import MatrixSettings, Scenario, scenario
 from pushlab.techniques import behaviour
 
-SWEEP = "capacity"
 DELIVERED_FRACTION = 0.98
 P99_LIMIT_MS = 500.0
 
@@ -51,18 +50,22 @@ def holds(row: ResultRow) -> bool:
 
 
 def search(
-    settings: MatrixSettings, measure: Callable[[Scenario], ResultRow]
+    settings: MatrixSettings,
+    clients: int,
+    rates: tuple[float, ...],
+    measure: Callable[[Scenario], ResultRow],
+    sweep: str,
 ) -> dict[str, ResultRow]:
     """Climb the rate ladder for every push server; ``measure`` runs one step and returns its
     row. Returns each server's rows as measured, marked ``sustained`` where the step held."""
     rows: dict[str, ResultRow] = {}
     for name in push_servers(settings):
-        for rate in sorted(settings.capacity_rates):
-            step = scenario(settings, name, settings.capacity_clients, rate, settings.base_interval)
+        for rate in sorted(rates):
+            step = scenario(settings, name, clients, rate, settings.base_interval)
             step = replace(step, arrivals="periodic")  # the rate itself, not a draw around it
             row = measure(step)
             held = holds(row)
-            rows[step.id] = replace(row, sweep=SWEEP, sustained=held)
+            rows[step.id] = replace(row, sweep=sweep).with_columns(sustained=held)
             if not held or row.generator_saturated:
                 break
     return rows

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pushlab.bench.measuring.scenarios import Scenario
+from pushlab.bench.core.scenario import Scenario
 
 
 @dataclass(frozen=True)

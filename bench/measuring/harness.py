@@ -22,32 +22,26 @@ the ``/stats`` connection in ``stats_connection.py``.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import queue
 import signal
 import subprocess
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from pushlab import techniques
-from pushlab.bench.analysis.measurement import Measurement, Window, measure
-from pushlab.bench.measuring import network
-from pushlab.bench.measuring.distributed import RemoteWorkers, generator_module
+from pushlab.bench.analysis.measurement import Measurement, measure
+from pushlab.bench.core.scenario import Scenario, Session
+from pushlab.bench.core.window import Window
+from pushlab.bench.measuring.distributed import RemoteWorkers
 from pushlab.bench.measuring.processes import copy_rest, read_line, spawn, stop
-from pushlab.bench.measuring.sampling import (
-    ProcessSampler,
-    rss_mb,
-)
-from pushlab.bench.measuring.scenarios import Scenario
-from pushlab.bench.measuring.slow_consumer import SlowConsumer
-from pushlab.bench.measuring.slow_sweep import SlowRecord, SlowStall
+from pushlab.bench.measuring.sampling import ProcessSampler, rss_mb
 from pushlab.bench.measuring.stats_connection import ServerConnection
 from pushlab.bench.measuring.window import (
+    Generator,
+    connect_timeout_s,
     load_deliveries,
     time_window,
     wait_for_server_count,
@@ -159,74 +153,6 @@ def start_scenario_server(
     )
 
 
-class Generator:
-    """The ``python -m pushlab.bench.measuring.generator`` child and its line protocol."""
-
-    def __init__(
-        self,
-        scenario: Scenario,
-        server: Server,
-        cpus: frozenset[int],
-        raw: Path,
-        log: IO[bytes],
-        remote: RemoteWorkers | None = None,
-        url: str | None = None,  # where the clients connect: the emulator, if there is one
-    ) -> None:
-        args = [scenario.technique, "--host", url or server.url, "--clients", str(scenario.clients)]
-        args += ["--out", str(raw), "--connect-timeout", f"{connect_timeout_s(scenario.clients):g}"]
-        if scenario.poll_interval is not None:
-            args += ["--poll-interval", f"{scenario.poll_interval:g}"]
-        if scenario.longpoll_hold_s is not None:
-            args += ["--hold", f"{scenario.longpoll_hold_s:g}"]
-        if not scenario.resume:
-            args.append("--no-resume")
-        module, extra = generator_module(scenario, remote)
-        self.process = spawn(module, args + extra, cpus, log, stdin=True)
-        self.events: queue.Queue[dict[str, Any]] = queue.Queue()
-        threading.Thread(target=self._read_events, daemon=True).start()
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def _read_events(self) -> None:
-        assert self.process.stdout is not None
-        with contextlib.suppress(OSError, ValueError):
-            for line in self.process.stdout:
-                with contextlib.suppress(json.JSONDecodeError):
-                    self.events.put(json.loads(line))
-        self.events.put({"event": "exit"})
-
-    def wait_for(self, event: str, timeout_s: float) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                message = self.events.get(timeout=max(deadline - time.monotonic(), 0.01))
-            except queue.Empty:
-                raise TimeoutError(f"the generator sent no {event!r} in {timeout_s:g} s") from None
-            if message["event"] == event:
-                return message
-            if message["event"] == "waiting":  # --generator-master: workers start elsewhere
-                print(
-                    f"Waiting for {message['workers']} Locust workers: {message['command']}",
-                    flush=True,
-                )
-            if message["event"] == "exit":
-                raise RuntimeError(f"the generator exited before {event!r} (see its log)")
-
-    def finish(self, last_id: int, drain_s: float) -> dict[str, Any]:
-        assert self.process.stdin is not None
-        self.process.stdin.write(f"stop {last_id} {drain_s:g}\n".encode())
-        self.process.stdin.flush()
-        done = self.wait_for("done", drain_s + 60)
-        self.process.wait(timeout=30)
-        return done
-
-
-def connect_timeout_s(clients: int) -> float:
-    return 20.0 + clients / 100
-
-
 # --- One scenario ---------------------------------------------------------------------------
 
 
@@ -263,6 +189,50 @@ def scenario_processes(
             stop(server.process)
 
 
+@dataclass
+class Running:
+    """One scenario while it runs: what its parts' hooks may use (``core/scenario.py``'s
+    ``ScenarioRun``). A restart swaps the new server process in, so that whoever stops the
+    old one stops the new."""
+
+    scenario: Scenario
+    server: Server
+    connection: ServerConnection
+    affinity: Affinity
+    log: IO[bytes]
+    feed_url: str | None
+    url: str = ""
+
+    def server_pid(self) -> int:
+        return self.server.pid
+
+    def server_address(self) -> tuple[str, int]:
+        return self.server.host, self.server.port
+
+    def stats(self) -> dict[str, Any]:
+        return self.connection.stats().body
+
+    def set_publisher(self, rate: float) -> None:
+        scenario = self.scenario
+        self.connection.set_publisher(
+            rate, scenario.arrivals, scenario.arrival_seed, scenario.text_bytes
+        )
+
+    def restart_server(self, signal_number: int) -> None:
+        """Stop the server with ``signal_number`` and start it again on the same port (on a
+        Redis feed the new process finds the old one's history: nothing is lost)."""
+        self.server.process.send_signal(signal_number)
+        self.server.process.wait()
+        new = start_scenario_server(
+            self.scenario, self.affinity.server, self.log, self.feed_url, port=self.server.port
+        )
+        self.server.process = new.process
+        self.connection.reconnect()
+
+    def harness_cpus(self) -> frozenset[int]:
+        return self.affinity.harness
+
+
 def run_scenario(
     scenario: Scenario,
     affinity: Affinity,
@@ -270,7 +240,12 @@ def run_scenario(
     plan: ScaleOutPlan | None = None,
     profile: bool = False,
 ) -> Measurement:
-    """Run one scenario's processes, time its window, and reduce what it recorded to a row."""
+    """Run one scenario's processes, time its window, and reduce what it recorded to a row.
+
+    The scenario's parts hook in at three places, each nesting in ``Scenario.parts`` order:
+    ``path`` from the server's start to its stop (where the clients connect), ``clients``
+    from every client connected until after the drain, ``window`` around the window's wait.
+    """
     raw_path = work_dir / "raw" / f"{scenario.id}.npz"
     raw_path.parent.mkdir(parents=True, exist_ok=True)
     plan = plan or ScaleOutPlan()
@@ -280,54 +255,38 @@ def run_scenario(
             _,
             log,
         ),
-        network.emulated(scenario, server.url, affinity.harness, log) as emulator,
+        contextlib.ExitStack() as paths,
     ):
         connection = ServerConnection(server.host, server.port)
-        injector: network.FaultInjector | None = None
+        run = Running(scenario, server, connection, affinity, log, plan.feed_url, server.url)
+        sessions: list[Session] = [part.session(run) for part in scenario.parts]
+        for session in sessions:
+            run.url = paths.enter_context(session.path(run.url))
         sampler = ProcessSampler(server.pid)
         generator: Generator | None = None
-        stall: SlowStall | None = None
-        slow: SlowRecord | None = None
         try:
             baseline_rss_mb = rss_mb(server.pid)
             sampler.start()
-            url = emulator.url if emulator is not None else None
-            generator = Generator(
-                scenario, server, affinity.generator, raw_path, log, plan.remote, url
-            )
+            generator = Generator(scenario, run.url, affinity.generator, raw_path, log, plan.remote)
             ready = generator.wait_for("ready", connect_timeout_s(scenario.clients) + 30)
             server_count_ok = wait_for_server_count(connection, scenario, ready["connected"])
-
-            if scenario.slow_stall_s:  # one more client, not Locust's: it will stop reading
-                cursor = connection.stats().body["last_id"]
-                consumer = SlowConsumer(scenario.technique, server.host, server.port, cursor)
-                stall = SlowStall(scenario, consumer, server.pid)
-            sampler.phase = "warmup"
-            connection.set_publisher(
-                scenario.publish_rate,
-                scenario.arrivals,
-                scenario.arrival_seed,
-                scenario.text_bytes,
-            )
-            time.sleep(scenario.warmup_s)
-
-            if emulator is not None:
-                injector = fault_injector(
-                    scenario, emulator, connection, server, affinity, log, plan.feed_url
-                )
-            wait = time.sleep if injector is None else injector.wait
-            wait = wait if stall is None else stall.wait
-            timed = time_window(scenario, connection, generator, sampler, wait)
-
-            sampler.phase = "drain"
-            connection.set_publisher(0, scenario.arrivals)
-            drain_s = (scenario.poll_interval or 0) + DRAIN_MARGIN_S
-            done = generator.finish(timed.after.body["last_id"], drain_s)
-            if stall is not None:
-                slow = stall.record(timed.after.body["last_id"])
+            with contextlib.ExitStack() as clients:
+                for session in sessions:
+                    clients.enter_context(session.clients())
+                sampler.phase = "warmup"
+                run.set_publisher(scenario.publish_rate)
+                time.sleep(scenario.warmup_s)
+                timed = time_window(scenario, connection, generator, sampler, windowed(sessions))
+                sampler.phase = "drain"
+                connection.set_publisher(0, scenario.arrivals)
+                drain_s = (scenario.poll_interval or 0) + DRAIN_MARGIN_S
+                last_id = timed.after.body["last_id"]
+                done = generator.finish(last_id, drain_s)
+                records = {
+                    part.key: session.record(last_id)
+                    for part, session in zip(scenario.parts, sessions, strict=True)
+                }
         finally:
-            if stall is not None and slow is None:  # a failed window: hang the consumer up
-                stall.consumer.finish(0, 0)
             sampler.stop()
             connection.close()
             if generator is not None:
@@ -345,29 +304,18 @@ def run_scenario(
         generator_report={**done, "ready": ready, "server_count_ok": server_count_ok},
         deliveries=load_deliveries(raw_path),
         cores_short=plan.cores_short,
-        network=None if injector is None else injector.record,
-        slow=slow,
+        records=records,
     )
     return measure(window)
 
 
-def fault_injector(
-    scenario: Scenario,
-    emulator: network.Emulator,
-    connection: ServerConnection,
-    server: Server,
-    affinity: Affinity,
-    log: IO[bytes],
-    feed_url: str | None = None,
-) -> network.FaultInjector:
-    """The window's sleep through the emulator; a restart swaps the new process into ``server``.
+def windowed(sessions: list[Session]) -> Callable[[float], None]:
+    """The window's wait, inside every part's ``window`` hook (a fault, a stall)."""
 
-    On a Redis feed the new process finds the old one's history (issue 13): nothing is lost.
-    """
+    def wait(duration_s: float) -> None:
+        with contextlib.ExitStack() as hooks:
+            for session in sessions:
+                hooks.enter_context(session.window())
+            time.sleep(duration_s)
 
-    def restart() -> subprocess.Popen[bytes]:
-        new = start_scenario_server(scenario, affinity.server, log, feed_url, port=server.port)
-        server.process = new.process
-        return new.process
-
-    return network.FaultInjector(scenario, emulator, connection, lambda: server.process, restart)
+    return wait

@@ -21,30 +21,80 @@ from __future__ import annotations
 import contextlib
 import json
 import signal
-import subprocess
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
 from pushlab.bench.analysis import metrics
+from pushlab.bench.analysis.network_window import network_columns, old_feed_window
 from pushlab.bench.analysis.recovery import NetworkRecord
-from pushlab.bench.measuring.network_matrix import FAULT_AT_FRACTION
+from pushlab.bench.core.scenario import Part, ScenarioRun, Session
 from pushlab.bench.measuring.processes import read_line, spawn, stop
 from pushlab.bench.measuring.sampling import cpu_seconds
-from pushlab.bench.measuring.scenarios import Scenario
-from pushlab.bench.measuring.stats_connection import ServerConnection
 
 EMULATOR_START_TIMEOUT_S = 10.0
 EMULATOR_ANSWER_TIMEOUT_S = 5.0
+FAULT_AT_FRACTION = 1 / 3
+"""The fault comes this far into the window: time before it to see the steady state, after it
+to see the recovery."""
+
+
+@dataclass(frozen=True)
+class NetworkPart(Part):
+    """A scenario through the emulator: its round trip, and the fault injected in its window."""
+
+    rtt_ms: float = 0.0
+    jitter_ms: float = 0.0
+    fault: str = ""  # "", "drop", "stall" or "restart"
+    stall_s: float = 0.0  # stall only
+    resume: bool = True  # False: after a reconnect, the clients start from the feed's present
+
+    @property
+    def key(self) -> str:
+        return "network"
+
+    def _named(self) -> list[tuple[str, str]]:
+        """(id part, description part) for each setting."""
+        named = [(f"-rtt{self.rtt_ms:g}", f", {self.rtt_ms:g} ms RTT")]
+        if self.jitter_ms:
+            named.append((f"-j{self.jitter_ms:g}", f" + 0–{self.jitter_ms:g} ms jitter"))
+        if self.fault:
+            stall = f"{self.stall_s:g}" if self.fault == "stall" else ""
+            words = f", {self.fault}" + (f" {stall} s" if stall else "")
+            named.append((f"-{self.fault}{stall}", words))
+        if not self.resume:
+            named.append(("-noresume", ", no resume"))
+        return named
+
+    def id_suffix(self) -> str:
+        """``-rtt100-j10``, ``-rtt0-drop``, ``-rtt0-stall2-noresume``."""
+        return "".join(part for part, _words in self._named())
+
+    def words(self) -> str:
+        """``, 100 ms RTT + 0–10 ms jitter``, ``, 0 ms RTT, stall 2 s``."""
+        return "".join(words for _part, words in self._named())
+
+    def generator_args(self) -> list[str]:
+        return [] if self.resume else ["--no-resume"]
+
+    def session(self, run: ScenarioRun) -> Session:
+        return NetworkSession(self, run)
+
+    def narrow(self, window: Any) -> Any:
+        return old_feed_window(window, window.records.get(self.key))
+
+    def columns(self, reduced: Any) -> dict[str, Any]:
+        return network_columns(reduced, self, reduced.original.records.get(self.key))
 
 
 class Emulator:
     """The ``python -m pushlab.netem`` child and its line protocol."""
 
-    def __init__(self, scenario: Scenario, target: str, cpus: frozenset[int], log: IO[bytes]):
-        args = ["--target", target, "--rtt-ms", f"{scenario.rtt_ms or 0:g}"]
-        args += ["--jitter-ms", f"{scenario.jitter_ms:g}"]
+    def __init__(self, part: NetworkPart, target: str, cpus: frozenset[int], log: IO[bytes]):
+        args = ["--target", target, "--rtt-ms", f"{part.rtt_ms:g}"]
+        args += ["--jitter-ms", f"{part.jitter_ms:g}"]
         self.process = spawn("pushlab.netem", args, cpus, log, stdin=True)
         assert self.process.stdout is not None
         try:
@@ -68,77 +118,84 @@ class Emulator:
         return json.loads(read_line(self.process.stdout, EMULATOR_ANSWER_TIMEOUT_S))
 
 
-@contextlib.contextmanager
-def emulated(
-    scenario: Scenario, server_url: str, cpus: frozenset[int], log: IO[bytes]
-) -> Iterator[Emulator | None]:
-    """The scenario's emulator in front of the server (None on loopback), stopped at the end."""
-    if scenario.rtt_ms is None:
-        yield None
-        return
-    emulator = Emulator(scenario, server_url.removeprefix("http://"), cpus, log)
-    try:
-        yield emulator
-    finally:
-        stop(emulator.process)
+class NetworkSession(Session):
+    """The emulator in front of the server for the whole run; the fault inside the window,
+    a third of the way in, from a thread of its own while the window's wait goes on."""
 
+    def __init__(self, part: NetworkPart, run: ScenarioRun) -> None:
+        self.part, self.run = part, run
+        self.emulator: Emulator | None = None
+        self.result: NetworkRecord | None = None
 
-@dataclass
-class FaultInjector:
-    """Sleeps through the window, injecting the scenario's fault at its time; then the record.
+    @contextlib.contextmanager
+    def path(self, url: str) -> Iterator[str]:
+        self.emulator = Emulator(
+            self.part, url.removeprefix("http://"), self.run.harness_cpus(), self.run.log
+        )
+        try:
+            yield self.emulator.url
+        finally:
+            stop(self.emulator.process)
 
-    ``restart_server(port)`` starts a new server process on the port and returns it; the
-    injector swaps it into ``server_process`` so that whoever stops the old one stops the new.
-    """
-
-    scenario: Scenario
-    emulator: Emulator
-    connection: ServerConnection
-    server_process: Callable[[], subprocess.Popen[bytes]]
-    restart_server: Callable[[], subprocess.Popen[bytes]]
-    record: NetworkRecord | None = None
-
-    def wait(self, duration_s: float) -> None:
-        """Used as the window's sleep: the fault a third of the way in, then the rest."""
+    @contextlib.contextmanager
+    def window(self) -> Iterator[None]:
+        assert self.emulator is not None
+        emulator = self.emulator
         counted_before = self.counters()
-        cpu_before, clock_before = cpu_seconds(self.emulator.pid), time.monotonic()
-        fault_in_s = duration_s * FAULT_AT_FRACTION if self.scenario.fault else duration_s
-        time.sleep(fault_in_s)
-        fault = {"drop": self.drop, "stall": self.stall, "restart": self.restart}
-        times = fault[self.scenario.fault]() if self.scenario.fault else {}
-        time.sleep(max(duration_s - (time.monotonic() - clock_before), 0))
+        cpu_before, clock_before = cpu_seconds(emulator.pid), time.monotonic()
+        times: dict[str, Any] = {}
+        failure: list[BaseException] = []
+        done = threading.Event()
+
+        def inject() -> None:
+            try:
+                if not done.wait(self.run.scenario.duration_s * FAULT_AT_FRACTION):
+                    times.update(self.inject())
+            except BaseException as error:  # raised again in the harness's thread
+                failure.append(error)
+
+        thread = threading.Thread(target=inject, name="fault", daemon=True)
+        if self.part.fault:
+            thread.start()
+        try:
+            yield
+        except BaseException:
+            done.set()  # a window cut short (Ctrl-C, an error) injects no fault any more
+            raise
+        finally:
+            if self.part.fault:
+                thread.join()
+        if failure:
+            raise failure[0]
         cpu = metrics.cpu_percent(
-            cpu_seconds(self.emulator.pid) - cpu_before, time.monotonic() - clock_before
+            cpu_seconds(emulator.pid) - cpu_before, time.monotonic() - clock_before
         )
         counted = {name: n - counted_before[name] for name, n in self.counters().items()}
-        self.record = NetworkRecord(cpu, counted, self.scenario.fault, **times)
+        self.result = NetworkRecord(cpu, counted, self.part.fault, **times)
+
+    def record(self, last_id: int) -> NetworkRecord | None:
+        return self.result
 
     def counters(self) -> dict[str, int]:
+        assert self.emulator is not None
         answer = self.emulator.command("counters")
         return {name: n for name, n in answer.items() if name not in ("event", "at")}
 
-    def drop(self) -> dict[str, Any]:
-        at = self.emulator.command("drop")["at"]
-        return {"fault_at": at, "fault_ended_at": at}
-
-    def stall(self) -> dict[str, Any]:
-        at = self.emulator.command("stall")["at"]
-        time.sleep(self.scenario.stall_s)
-        return {"fault_at": at, "fault_ended_at": self.emulator.command("release")["at"]}
-
-    def restart(self) -> dict[str, Any]:
-        crash = self.connection.stats().body
-        process = self.server_process()
+    def inject(self) -> dict[str, Any]:
+        """The part's fault, now: when it began and ended (and, for a restart, the feeds)."""
+        assert self.emulator is not None
+        if self.part.fault == "drop":
+            at = self.emulator.command("drop")["at"]
+            return {"fault_at": at, "fault_ended_at": at}
+        if self.part.fault == "stall":
+            at = self.emulator.command("stall")["at"]
+            time.sleep(self.part.stall_s)
+            return {"fault_at": at, "fault_ended_at": self.emulator.command("release")["at"]}
+        crash = self.run.stats()  # restart: SIGKILL, no goodbye to any client, as in a crash
         at = time.time()
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        self.restart_server()
-        self.connection.reconnect()
-        reborn = self.connection.stats().body
-        scenario = self.scenario
-        self.connection.set_publisher(
-            scenario.publish_rate, scenario.arrivals, scenario.arrival_seed
-        )
+        self.run.restart_server(signal.SIGKILL)
+        reborn = self.run.stats()
+        self.run.set_publisher(self.run.scenario.publish_rate)
         return {
             "fault_at": at,
             "fault_ended_at": time.time(),

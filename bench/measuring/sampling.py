@@ -5,21 +5,12 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from dataclasses import dataclass
 
 import psutil
 
+from pushlab.bench.core.window import Sample
+
 SAMPLE_HZ = 5.0
-
-
-@dataclass(frozen=True)
-class Sample:
-    monotonic: float
-    phase: str
-    cpu_percent: float  # of one core, since the previous sample
-    rss_mb: float
-    num_fds: int
-    num_connections: int
 
 
 class ProcessSampler:

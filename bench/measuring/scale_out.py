@@ -1,9 +1,8 @@
-"""The bench past one process (issue 13): its options, the CPUs of N workers, and the Redis a
-run needs.
+"""The bench past one process: its options, the CPUs of N workers, and the Redis a run needs.
 
 - ``--feed memory,redis`` runs every sweep on each feed (``redis://HOST:PORT/DB`` names a Redis
   to use; ``redis`` alone has the harness start its own redis-server and stop it at the end);
-- ``--sweeps workers --workers 1,2,4`` adds the scale-out sweep (``scenarios.workers_sweep``);
+- ``--sweeps workers --workers 1,2,4`` adds the scale-out sweep (``bench/sweeps/workers.py``);
 - ``--generator-processes N`` runs the load as Locust's master and N workers
   (``distributed.py``); ``--generator-master --expect-workers K`` waits for K workers started
   elsewhere with the command it prints.
@@ -18,10 +17,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pushlab.bench.measuring.arguments import name_list, number_list
+from pushlab.bench.core.scenario import FEEDS, MatrixSettings, Scenario
+from pushlab.bench.measuring.arguments import name_list
 from pushlab.bench.measuring.distributed import RemoteWorkers
 from pushlab.bench.measuring.harness import Affinity, ScaleOutPlan
-from pushlab.bench.measuring.scenarios import FEEDS, MatrixSettings, Scenario
 
 MAX_WORKERS = 64
 
@@ -38,17 +37,12 @@ def feed_list(text: str) -> tuple[tuple[str, ...], str | None]:
 
 
 def add_scale_out_options(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("past one process (issue 13)")
+    group = parser.add_argument_group("past one process")
     group.add_argument(
         "--feed",
         type=feed_list,
         help="memory (default), redis (a redis-server started for the run), "
         "redis://HOST:PORT/DB, or a list: memory,redis runs every sweep on both",
-    )
-    group.add_argument(
-        "--workers",
-        type=number_list(int, 1, MAX_WORKERS),
-        help="server processes for --sweeps workers (default 1,2,4)",
     )
     group.add_argument(
         "--generator-processes",
@@ -82,8 +76,6 @@ def scale_out_changes(args: argparse.Namespace) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     if args.feed:
         changes["feeds"], changes["redis_url"] = args.feed
-    if args.workers:
-        changes["workers"] = args.workers
     if args.generator_master and not args.expect_workers:
         raise SystemExit("--generator-master needs --expect-workers K")
     changes["generator_processes"] = args.expect_workers or args.generator_processes

@@ -26,8 +26,8 @@ import json
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
 
+from pushlab.bench.analysis.slow_window import Account
 from pushlab.clients import rfc6455
 from pushlab.clients.eventstream import Event, EventStreamDecoder
 from pushlab.protocol import GAP_CLOSE_CODE, GAP_EVENT, Gap, gap_from_json
@@ -39,32 +39,6 @@ CONNECT_TIMEOUT_S = 10.0
 SLOW_TECHNIQUES = ("websocket", "sse")
 MAX_FAILED_CONNECTS = 5  # in a row: then the consumer gives up and says why
 RECONNECT_DELAY_S = 0.2
-
-
-@dataclass
-class Account:
-    """What the slow consumer received, and what it was told it missed."""
-
-    first_id: int  # the first id it was owed (the cursor it connected with, plus one)
-    received: list[int] = field(default_factory=list)
-    gaps: list[Gap] = field(default_factory=list)
-    reconnects: int = 0
-    error: str = ""
-
-    def owed(self, last_id: int) -> range:
-        return range(self.first_id, last_id + 1)
-
-    def lost_silently(self, last_id: int) -> int:
-        """Ids up to ``last_id`` neither received nor named by a gap: must be 0."""
-        told = {i for gap in self.gaps for i in range(gap.from_id, gap.to_id + 1)}
-        known = set(self.received) | told
-        return sum(1 for i in self.owed(last_id) if i not in known)
-
-    def duplicates(self) -> int:
-        return len(self.received) - len(set(self.received))
-
-    def signalled(self) -> int:
-        return sum(gap.count for gap in self.gaps)
 
 
 class SlowConsumer:

@@ -1,10 +1,9 @@
-"""The slow-consumer sweep (``--sweeps slow``, issue 15): one client stops reading; what then?
+"""The slow consumer's part of a scenario: one client that stops reading, and what then.
 
-For each push technique (WebSocket, SSE): ``slow_clients`` Locust clients (100 by default) at
-``slow_rate`` (200 msg/s) of ``slow_text_bytes`` texts (4 KiB), and one more client, the slow
-consumer (``slow_consumer.py``), that stops reading for ``slow_stall_s`` (30 s) a fifth of the
-way into the window, then reads on. The window is long enough to see the others before, during
-and after the stall. Three questions, three sets of columns (``analysis/slow_window.py``):
+For each push technique: Locust clients at a high publish rate of padded texts, and one more
+client, the slow consumer (``slow_consumer.py``), that stops reading for ``stall_s`` a fifth of
+the way into the window, then reads on. Three questions, three sets of columns
+(``analysis/slow_window.py``):
 
 - **memory**: the server's RSS just before the stall and its highest during it; the broadcast
   takes a slow client out of its loop past the high-water mark
@@ -12,34 +11,28 @@ and after the stall. Three questions, three sets of columns (``analysis/slow_win
 - **the others**: their p99 latency for messages published before the stall and during it;
 - **the slow one**: every message up to the window's last received, or named by a gap signal;
   ids neither received nor signalled are *lost silently* (must be 0).
-
-The warm-up fills the feed's history first (``history ÷ rate``), so that the history's own
-growth is not counted as the slow client's.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
+from pushlab.bench.analysis.slow_window import SlowRecord, slow_columns
+from pushlab.bench.core.scenario import Part, ScenarioRun, Session
 from pushlab.bench.measuring.sampling import rss_mb
-from pushlab.bench.measuring.slow_consumer import SLOW_TECHNIQUES, Account, SlowConsumer
+from pushlab.bench.measuring.slow_consumer import SlowConsumer
 from pushlab.servers.broadcast import DEFAULT_HIGH_WATER_BYTES
-from pushlab.servers.feed import DEFAULT_HISTORY_SIZE
 
-if TYPE_CHECKING:
-    from pushlab.bench.measuring.scenarios import MatrixSettings, Scenario
-
-SWEEP = "slow"
 STALL_AT_FRACTION = 1 / 5
 """The stall starts this far into the window; it ends with as long again still to go."""
 RSS_SAMPLE_S = 0.25
 CATCH_UP_TIMEOUT_S = 30.0
-
-Builder = Callable[["MatrixSettings", str, int, float, float], "Scenario"]
 
 
 def slow_window_s(stall_s: float) -> float:
@@ -47,71 +40,82 @@ def slow_window_s(stall_s: float) -> float:
     return math.ceil(stall_s / (1 - 2 * STALL_AT_FRACTION))
 
 
-def slow_rows(settings: MatrixSettings, build: Builder) -> list[tuple[str, Scenario]]:
-    if SWEEP not in settings.sweeps:
-        return []
-    rows = []
-    for name in settings.techniques:
-        if name not in SLOW_TECHNIQUES:
-            continue
-        base = build(settings, name, settings.slow_clients, settings.slow_rate, 1.0)
-        warmup_s = max(base.warmup_s, DEFAULT_HISTORY_SIZE / settings.slow_rate + 1)
-        rows.append(
-            (
-                SWEEP,
-                replace(
-                    base,
-                    duration_s=slow_window_s(settings.slow_stall_s),
-                    warmup_s=warmup_s,
-                    slow_stall_s=settings.slow_stall_s,
-                    text_bytes=settings.slow_text_bytes,
-                ),
-            )
-        )
-    return rows
-
-
 @dataclass(frozen=True)
-class SlowRecord:
-    """What the harness saw of the slow consumer: its stall, the server's RSS, its account."""
+class SlowPart(Part):
+    """One more client, not Locust's, that stops reading for ``stall_s`` in the window."""
 
-    paused_at: float  # epoch s
-    resumed_at: float
-    rss_before_mb: float
-    rss_peak_mb: float
-    high_water_bytes: int
-    account: Account
-    last_id: int  # the window's last id: every id up to it is owed to the slow consumer
+    stall_s: float
+
+    @property
+    def key(self) -> str:
+        return "slow"
+
+    def id_suffix(self) -> str:
+        return f"-slow{self.stall_s:g}"
+
+    def words(self) -> str:
+        return f", one client not reading for {self.stall_s:g} s"
+
+    def session(self, run: ScenarioRun) -> Session:
+        return SlowSession(self, run)
+
+    def columns(self, reduced: Any) -> dict[str, Any]:
+        return slow_columns(reduced, reduced.original.records.get(self.key))
 
 
-@dataclass
-class SlowStall:
-    """The window's sleep for the slow sweep: the stall at its time, RSS sampled through it."""
+class SlowSession(Session):
+    """The slow consumer from before the publisher starts until after the drain; its stall,
+    with the server's RSS sampled through it, inside the window."""
 
-    scenario: Scenario
-    consumer: SlowConsumer
-    server_pid: int
-    paused_at: float = math.nan
-    resumed_at: float = math.nan
-    rss_before_mb: float = math.nan
-    rss_peak_mb: float = math.nan
+    def __init__(self, part: SlowPart, run: ScenarioRun) -> None:
+        self.part, self.run = part, run
+        self.consumer: SlowConsumer | None = None
+        self.recorded: SlowRecord | None = None
+        self.paused_at = self.resumed_at = math.nan
+        self.rss_before_mb = self.rss_peak_mb = math.nan
 
-    def wait(self, duration_s: float) -> None:
-        started = time.monotonic()
-        time.sleep(duration_s * STALL_AT_FRACTION)
-        self.rss_before_mb = self.rss_peak_mb = rss_mb(self.server_pid)
+    @contextlib.contextmanager
+    def clients(self) -> Iterator[None]:
+        host, port = self.run.server_address()
+        cursor = int(self.run.stats()["last_id"])
+        self.consumer = SlowConsumer(self.run.scenario.technique, host, port, cursor)
+        try:
+            yield
+        finally:
+            if self.recorded is None:  # a failed window: hang the consumer up
+                self.consumer.finish(0, 0)
+
+    @contextlib.contextmanager
+    def window(self) -> Iterator[None]:
+        stop = threading.Event()
+        thread = threading.Thread(target=self._stall, args=(stop,), name="stall", daemon=True)
+        thread.start()
+        try:
+            yield
+        except BaseException:
+            stop.set()
+            raise
+        finally:
+            thread.join()
+
+    def _stall(self, stop: threading.Event) -> None:
+        assert self.consumer is not None
+        pid = self.run.server_pid()
+        if stop.wait(self.run.scenario.duration_s * STALL_AT_FRACTION):
+            return
+        self.rss_before_mb = self.rss_peak_mb = rss_mb(pid)
         self.paused_at = self.consumer.pause()
-        stall_ends = time.monotonic() + self.scenario.slow_stall_s
-        while (left_s := stall_ends - time.monotonic()) > 0:
+        stall_ends = time.monotonic() + self.part.stall_s
+        while (left_s := stall_ends - time.monotonic()) > 0 and not stop.is_set():
             time.sleep(min(RSS_SAMPLE_S, left_s))
-            self.rss_peak_mb = max(self.rss_peak_mb, rss_mb(self.server_pid))
+            self.rss_peak_mb = max(self.rss_peak_mb, rss_mb(pid))
         self.resumed_at = self.consumer.resume()
-        time.sleep(max(duration_s - (time.monotonic() - started), 0))
 
     def record(self, last_id: int) -> SlowRecord:
         """Wait until the slow consumer has every id up to ``last_id`` (or a gap for it)."""
+        assert self.consumer is not None
         account = self.consumer.finish(last_id, CATCH_UP_TIMEOUT_S)
-        return SlowRecord(
+        self.recorded = SlowRecord(
             self.paused_at,
             self.resumed_at,
             self.rss_before_mb,
@@ -120,3 +124,4 @@ class SlowStall:
             account,
             last_id,
         )
+        return self.recorded

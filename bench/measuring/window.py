@@ -1,6 +1,7 @@
 """The measurement window: opened and closed by two ``/stats`` snapshots, on the harness's clock.
 
-The harness (``harness.py``) owns the processes; this module owns the timing between them: the
+The harness (``harness.py``) owns the server; this module owns the load generator's child and
+the timing between the snapshots: the
 window is every message published between the snapshots, every server counter is their
 difference, and the harness's own ``/stats`` exchanges inside it are counted so that
 ``bench/analysis/measurement.py`` can take them out.
@@ -8,27 +9,97 @@ difference, and the harness's own ``/stats`` exchanges inside it are counted so 
 
 from __future__ import annotations
 
+import contextlib
+import json
+import queue
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, Any
 
 import numpy as np
 
 from pushlab import techniques
 from pushlab.bench.analysis import metrics
-from pushlab.bench.analysis.measurement import WindowOverhead
+from pushlab.bench.core.scenario import Scenario
+from pushlab.bench.core.window import WindowOverhead
+from pushlab.bench.measuring.distributed import RemoteWorkers, generator_module
+from pushlab.bench.measuring.processes import spawn
 from pushlab.bench.measuring.sampling import ProcessSampler, busiest_cpu_seconds, busiest_delta
-from pushlab.bench.measuring.scenarios import Scenario
 from pushlab.bench.measuring.stats_connection import Exchange, ServerConnection
-
-if TYPE_CHECKING:  # the harness imports this module: its Generator type, for annotations only
-    from pushlab.bench.measuring.harness import Generator
 
 MIN_MESSAGES_MEASURED = 2
 """A window with fewer messages is extended (Poisson arrivals can leave a short one empty)."""
 SERVER_COUNT_TIMEOUT_S = 10.0
+
+
+class Generator:
+    """The ``python -m pushlab.bench.measuring.generator`` child and its line protocol."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        url: str,  # where the clients connect: the server, or what a part put in front of it
+        cpus: frozenset[int],
+        raw: Path,
+        log: IO[bytes],
+        remote: RemoteWorkers | None = None,
+    ) -> None:
+        args = [scenario.technique, "--host", url, "--clients", str(scenario.clients)]
+        args += ["--out", str(raw), "--connect-timeout", f"{connect_timeout_s(scenario.clients):g}"]
+        if scenario.poll_interval is not None:
+            args += ["--poll-interval", f"{scenario.poll_interval:g}"]
+        if scenario.hold_s is not None:
+            args += ["--hold", f"{scenario.hold_s:g}"]
+        for part in scenario.parts:
+            args += part.generator_args()
+        module, extra = generator_module(scenario, remote)
+        self.process = spawn(module, args + extra, cpus, log, stdin=True)
+        self.events: queue.Queue[dict[str, Any]] = queue.Queue()
+        threading.Thread(target=self._read_events, daemon=True).start()
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def _read_events(self) -> None:
+        assert self.process.stdout is not None
+        with contextlib.suppress(OSError, ValueError):
+            for line in self.process.stdout:
+                with contextlib.suppress(json.JSONDecodeError):
+                    self.events.put(json.loads(line))
+        self.events.put({"event": "exit"})
+
+    def wait_for(self, event: str, timeout_s: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                message = self.events.get(timeout=max(deadline - time.monotonic(), 0.01))
+            except queue.Empty:
+                raise TimeoutError(f"the generator sent no {event!r} in {timeout_s:g} s") from None
+            if message["event"] == event:
+                return message
+            if message["event"] == "waiting":  # --generator-master: workers start elsewhere
+                print(
+                    f"Waiting for {message['workers']} Locust workers: {message['command']}",
+                    flush=True,
+                )
+            if message["event"] == "exit":
+                raise RuntimeError(f"the generator exited before {event!r} (see its log)")
+
+    def finish(self, last_id: int, drain_s: float) -> dict[str, Any]:
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"stop {last_id} {drain_s:g}\n".encode())
+        self.process.stdin.flush()
+        done = self.wait_for("done", drain_s + 60)
+        self.process.wait(timeout=30)
+        return done
+
+
+def connect_timeout_s(clients: int) -> float:
+    return 20.0 + clients / 100
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The columns figures and tables show: ``summary.csv``'s own, plus a few computed from them.
 
 A figure or a table names what it shows by column name; its label, unit and number format
-come from :data:`pushlab.bench.analysis.row.COLUMNS`, or, for a figure computed from several
+come from :func:`pushlab.bench.analysis.row.all_columns`, or, for a figure computed from several
 columns (the traffic both ways), from :data:`DERIVED` here, with the same metadata.
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pushlab.bench.analysis.network_findings import modelled_mean_ms
-from pushlab.bench.analysis.row import COLUMNS, Column
+from pushlab.bench.analysis.row import Column, all_columns
 
 
 @dataclass(frozen=True)
@@ -59,9 +59,10 @@ def column(name: str) -> Column:
     """The metadata of a summary column or a derived one (a ``KeyError`` names unknown ones)."""
     if name in DERIVED:
         return DERIVED[name].column
-    if name not in COLUMNS:
-        raise KeyError(f"no column {name!r}; summary.csv has {', '.join(COLUMNS)}")
-    return COLUMNS[name]
+    known = all_columns()
+    if name not in known:
+        raise KeyError(f"no column {name!r}; summary.csv has {', '.join(known)}")
+    return known[name]
 
 
 def values(rows: pd.DataFrame | pd.Series, name: str) -> pd.Series | float:

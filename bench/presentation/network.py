@@ -31,36 +31,7 @@ from pushlab.bench.presentation.style import (
 FLOOR_MS = 0.1
 """The model's zero (a push at RTT 0) is drawn here: a log axis has no zero."""
 
-__all__ = ["TABLE_COLUMNS", "plot_latency_vs_rate_at_rtt", "plot_latency_vs_rtt", "plot_network"]
-
-TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "network": (
-        "rtt_ms",
-        "jitter_ms",
-        "publish_rate",
-        "latency_mean_ms",
-        "model_latency_ms",
-        "latency_p50_ms",
-        "latency_p99_ms",
-        "requests_per_message",
-        "netem_cpu_percent",
-    ),
-    "faults": (
-        "fault",
-        "resume",
-        "publish_rate",
-        "messages_published",
-        "messages_lost",
-        "duplicated",
-        "gaps_signalled",
-        "recovery_p50_ms",
-        "recovery_max_ms",
-        "reconnects",
-        "peak_reconnects_per_s",
-        "netem_connections_opened",
-    ),
-}
-"""The report's table columns for the network and fault sweeps (the technique comes first)."""
+__all__ = ["plot_latency_vs_rate_at_rtt", "plot_latency_vs_rtt", "plot_network"]
 
 
 def _network(summary: pd.DataFrame) -> pd.DataFrame:

@@ -12,7 +12,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from pushlab.bench.analysis.row import COLUMNS
+from pushlab.bench.presentation.columns import column as summary_column
 from pushlab.bench.presentation.style import classroom, colour, figure_and_axes_row, panel_axes
 from pushlab.techniques import FAMILY_PEER, label
 
@@ -39,7 +39,7 @@ def bars(ax: Axes, rows: pd.DataFrame, column: str) -> None:
         rows[column].to_numpy(dtype=float),
         color=[colour(name) for name in names],
     )
-    ax.set_xlabel(COLUMNS[column].heading)
+    ax.set_xlabel(summary_column(column).heading)
     ax.invert_yaxis()  # the first server on top
 
 
@@ -77,7 +77,7 @@ def plot_capacity(summary: pd.DataFrame, ax: Axes | None = None) -> Figure:
         ax.scatter(steps["publish_rate"][held], per_s[held], color=colour(str(name)))
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel(COLUMNS["publish_rate"].heading)
+    ax.set_xlabel(summary_column("publish_rate").heading)
     ax.set_ylabel("deliveries per second")
     ax.legend()
     ax.set_title(f"Fan-out capacity at {int(rows['clients'].iloc[0]):,} clients")

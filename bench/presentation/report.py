@@ -23,10 +23,8 @@ from pushlab.bench.analysis.shaping import (
     in_table_order,
     row_label,
 )
-from pushlab.bench.presentation import (
-    columns,
-    network,
-)
+from pushlab.bench.core.sweep import by_name, registered
+from pushlab.bench.presentation import columns
 from pushlab.bench.presentation.figures import DrawnFigure, write_plots
 
 __all__ = [
@@ -38,26 +36,6 @@ __all__ = [
     "write_report",
 ]
 
-SWEEP_ORDER = {
-    "clients": ("clients", "publish_rate"),
-    "rate": ("publish_rate", "clients"),
-    "interval": ("poll_interval", "clients"),
-    "workers": ("workers", "feed"),
-    "network": ("rtt_ms", "publish_rate"),  # issue 12
-    "faults": ("fault", "resume"),
-    "saturation": ("clients", "publish_rate"),  # issue 15
-    "slow": ("clients", "publish_rate"),
-}
-SWEEP_TITLES = {
-    "clients": "Clients sweep: more and more clients, one publish rate",
-    "rate": "Rate sweep: more and more messages per second, fixed clients",
-    "interval": "Interval sweep: polling faster and slower",
-    "workers": "Workers sweep: more server processes on one Redis feed (and memory at one)",
-    "network": "Network sweep: through the emulator, at each round-trip time",
-    "faults": "Fault sweep: a drop, a stall or a server restart in the window",
-    "saturation": "Saturation sweep: empty poll answers in a closed loop, nothing published",
-    "slow": "Slow-consumer sweep: one client stops reading, the others go on",
-}
 SWEEP_COLUMNS = (
     "clients",
     "publish_rate",
@@ -74,39 +52,8 @@ SWEEP_COLUMNS = (
     "rss_mb",
     "rss_kb_per_client",
 )
-"""The columns of a sweep's table, after the technique (headings and formats from the row)."""
-SATURATION_COLUMNS = (
-    "clients",
-    "requests_per_s",
-    "empty_fraction",
-    "traffic_kb_per_s",
-    "server_cpu_percent",
-    "generator_cpu_percent",
-    "tcp_connections_opened",
-    "rss_mb",
-)
-"""The saturation sweep's table (issue 15): answers per second and who was busy."""
-SLOW_COLUMNS = (
-    "clients",
-    "publish_rate",
-    "slow_stall_s",
-    "slow_rss_growth_kb",
-    "slow_high_water_kb",
-    "others_p99_before_ms",
-    "others_p99_during_ms",
-    "others_p99_change",
-    "slow_received",
-    "slow_signalled",
-    "slow_lost",
-    "slow_reconnects",
-)
-"""The slow-consumer sweep's table (issue 15): the server's memory, the others, the slow one."""
-TABLE_COLUMNS = {
-    **network.TABLE_COLUMNS,
-    "saturation": SATURATION_COLUMNS,
-    "slow": SLOW_COLUMNS,
-}
-"""Sweeps whose tables show their own columns instead of ``SWEEP_COLUMNS``."""
+"""The columns of a sweep's table, after the technique, unless the sweep names its own
+(``Sweep.table``); headings and formats come from the columns' metadata."""
 README_COLUMNS = (
     "requests_per_s",
     "traffic_kb_per_s",
@@ -173,12 +120,14 @@ def _table(rows: pd.DataFrame, table_columns: Sequence[tuple[str, Cell]]) -> str
 
 def sweep_table(results: Results, sweep: str) -> str:
     """One sweep as a Markdown table: every row, flagged rows marked ⚠ (never dropped)."""
-    rows = in_table_order(results.sweep(sweep), *SWEEP_ORDER.get(sweep, ("clients",)))
-    shown = present(rows, TABLE_COLUMNS.get(sweep, SWEEP_COLUMNS))
+    plugin = by_name().get(sweep)
+    order = plugin.table_order if plugin is not None else ("clients",)
+    rows = in_table_order(results.sweep(sweep), *order)
+    shown = present(rows, (plugin and plugin.table) or SWEEP_COLUMNS)
     table_columns = [("technique", _technique_cell), *map(_column, shown)]
     if rows["arrivals"].nunique() > 1:
         table_columns.insert(3, _column("arrivals"))
-    if "feed" in rows and (sweep == "workers" or rows["feed"].nunique() > 1):  # issue 13
+    if "feed" in rows and (rows["workers"].nunique() > 1 or rows["feed"].nunique() > 1):
         table_columns[1:1] = [_column("feed"), _column("workers"), _column("deliveries_per_s")]
     table_columns += [
         ("missed/dup/reord", _integrity_cell),
@@ -275,10 +224,11 @@ def render_report(results: Results, figures: Sequence[DrawnFigure]) -> str:
         f"not achieved. {_arrivals_sentence(results)}",
         "",
     ]
-    for sweep in [*SWEEP_TITLES, *sorted(set(results.summary["sweep"]) - set(SWEEP_TITLES))]:
+    titles = {plugin.name: plugin.title for plugin in registered()}
+    for sweep in [*titles, *sorted(set(results.summary["sweep"]) - set(titles))]:
         if results.sweep(sweep).empty:
             continue
-        out += [f"### {SWEEP_TITLES.get(sweep, sweep)}", "", sweep_table(results, sweep), ""]
+        out += [f"### {titles.get(sweep, sweep)}", "", sweep_table(results, sweep), ""]
     out += ["## Plots", ""]
     for figure in figures:
         out += [f"### {figure.spec.title}", ""]

@@ -1,4 +1,4 @@
-"""The saturation sweep (``--sweeps saturation``, issue 15): what does a "nothing new" cost?
+"""The saturation sweep (``--sweeps saturation``): what does a "nothing new" cost?
 
 Issue 15 asks that a poll answer with nothing new be cheap, measured against a bare aiohttp
 handler that returns a constant (the ``baseline-polling`` peer): pushlab's polling server should
@@ -19,20 +19,38 @@ The sweep runs on the memory feed and one server process: the peer has no other 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+import argparse
+from dataclasses import dataclass
+from typing import Any
 
+from pushlab.bench.analysis.peer_findings import empty_answer_finding
+from pushlab.bench.core.scenario import MatrixSettings, Scenario, scenario
+from pushlab.bench.core.sweep import Sweep
+from pushlab.bench.measuring.arguments import MAX_CLIENTS, number_list
 from pushlab.techniques import CLOSED_LOOP_S, PEERS, behaviour
 
-if TYPE_CHECKING:
-    from pushlab.bench.measuring.scenarios import MatrixSettings, Scenario
-
-SWEEP = "saturation"
+NAME = "saturation"
 REFERENCE = "baseline-polling"
 """The peer every polling server of the sweep is held against."""
 NOTHING_PUBLISHED = 0.0
 
-Builder = Callable[["MatrixSettings", str, int, float, float], "Scenario"]
+
+@dataclass(frozen=True)
+class SaturationSettings:
+    clients: tuple[int, ...] = (100, 1000)
+
+
+def options(group: argparse._ArgumentGroup) -> None:
+    group.add_argument(
+        "--saturation-clients",
+        type=number_list(int, 1, MAX_CLIENTS),
+        help="client counts of the saturation sweep: polling and baseline-polling in a closed "
+        "loop, nothing published (default 100,1000; --quick 40)",
+    )
+
+
+def from_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {"clients": args.saturation_clients} if args.saturation_clients else {}
 
 
 def saturation_servers(settings: MatrixSettings) -> tuple[str, ...]:
@@ -46,14 +64,36 @@ def saturation_servers(settings: MatrixSettings) -> tuple[str, ...]:
     return (*polling, REFERENCE) if polling else ()
 
 
-def saturation_rows(settings: MatrixSettings, build: Builder) -> list[tuple[str, Scenario]]:
-    """The (sweep, scenario) pairs of the saturation sweep, client count by client count, so
-    that the two servers of a pair are measured one after the other."""
-    if SWEEP not in settings.sweeps:
-        return []
+def scenarios(settings: MatrixSettings) -> list[Scenario]:
+    """Client count by client count, so that the two servers of a pair are measured one after
+    the other."""
+    own: SaturationSettings = settings.of(NAME)
     servers = saturation_servers(settings)
     return [
-        (SWEEP, build(settings, name, clients, NOTHING_PUBLISHED, CLOSED_LOOP_S))
-        for clients in sorted(set(settings.saturation_clients))
+        scenario(settings, name, clients, NOTHING_PUBLISHED, CLOSED_LOOP_S)
+        for clients in sorted(set(own.clients))
         for name in servers
     ]
+
+
+SWEEP = Sweep(
+    name=NAME,
+    title="Saturation sweep: empty poll answers in a closed loop, nothing published",
+    scenarios=scenarios,
+    settings=SaturationSettings(),
+    quick={"clients": (40,)},
+    options=options,
+    from_options=from_options,
+    table=(
+        "clients",
+        "requests_per_s",
+        "empty_fraction",
+        "traffic_kb_per_s",
+        "server_cpu_percent",
+        "generator_cpu_percent",
+        "tcp_connections_opened",
+        "rss_mb",
+    ),
+    table_order=("clients", "publish_rate"),
+    findings=(empty_answer_finding,),
+)
