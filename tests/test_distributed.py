@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from pushlab.bench.cli import parse_args, settings_from
+from pushlab.bench.core.matrix import build_matrix
 from pushlab.bench.measuring.harness import Affinity
 from pushlab.bench.measuring.scale_out import scenario_affinity
-from pushlab.bench.core.matrix import build_matrix
 from tests.redis_fixture import redis_server, redis_url  # noqa: F401 (fixtures)
 
 CHECKS = ["messages_delivered", "missed", "duplicated", "reordered", "clients_connected"]

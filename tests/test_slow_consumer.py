@@ -16,9 +16,9 @@ import pytest
 from pushlab.bench.analysis.results import Results
 from pushlab.bench.analysis.row import ResultRow
 from pushlab.bench.analysis.slow_findings import slow_consumer_finding
+from pushlab.bench.analysis.slow_window import Account
 from pushlab.bench.cli import parse_args, settings_from
 from pushlab.bench.core.matrix import build_matrix
-from pushlab.bench.analysis.slow_window import Account
 from pushlab.bench.measuring.slow_consumer import SlowConsumer
 from pushlab.bench.measuring.slow_sweep import SlowPart
 from pushlab.protocol import Gap
