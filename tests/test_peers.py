@@ -20,7 +20,6 @@ from pushlab.bench.cli import parse_args, settings_from
 from pushlab.bench.core.matrix import build_matrix, settings_for
 from pushlab.bench.core.scenario import Scenario, scenario
 from pushlab.bench.measuring import capacity, harness
-
 from pushlab.techniques import DELIVERING_PEERS, PEER_NAMES, PEERS, behaviour, family
 
 QUICK = settings_for("quick")
