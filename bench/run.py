@@ -238,7 +238,11 @@ def run_bench(
     prog: str,
     command: str,
 ) -> int:
-    """Run the matrix into a results directory; 0, 1 (the report failed), 2 or 130."""
+    """Run the matrix into a results directory; 0, 1 (the report failed), 2 or 130.
+
+    One function because its ``try``/``finally`` is the promise that every way out — the
+    end, Ctrl-C, ``SIGTERM``, an error — stops every child and leaves ``environment.json``
+    and the finished rows behind."""
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1`: where is it stuck?
     # Ctrl-C must stop the run even when started from a shell that ignores SIGINT for
     # background jobs (Python then keeps SIG_IGN instead of raising KeyboardInterrupt).

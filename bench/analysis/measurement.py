@@ -142,7 +142,8 @@ def request_figures(window: Window, delta: dict[str, float]) -> Requests:
 def result_row(
     window: Window, delta: dict[str, float], deliveries: Deliveries, requests: Requests
 ) -> ResultRow:
-    """The row of ``summary.csv``.
+    """The row of ``summary.csv``: one constructor call, a line per core column, so that a
+    reader finds each column's formula beside its name.
 
     Per-message costs divide the server's counters by the server's own count of deliveries in
     the same window: both sides of the ratio then share the same two snapshots, so a message

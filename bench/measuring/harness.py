@@ -245,6 +245,8 @@ def run_scenario(
     The scenario's parts hook in at three places, each nesting in ``Scenario.parts`` order:
     ``path`` from the server's start to its stop (where the clients connect), ``clients``
     from every client connected until after the drain, ``window`` around the window's wait.
+    It is one function, read top to bottom, because its order *is* the method: every step
+    waits for the one before, and every way out must stop what the steps before started.
     """
     raw_path = work_dir / "raw" / f"{scenario.id}.npz"
     raw_path.parent.mkdir(parents=True, exist_ok=True)
