@@ -87,5 +87,5 @@ def plot_latency_cdf(
     extra = []
     if flagged(rows).any():
         extra.append(Line2D([], [], color="dimgray", linestyle=":", label="⚠ dotted: flagged row"))
-    legend(ax, extra, loc="lower right")
+    legend(ax, extra)
     return ax

@@ -73,6 +73,8 @@ def plot_latency_vs_rtt(summary: pd.DataFrame, ax: Axes) -> Axes:
         ax.plot(grid_ms, modelled, color=colour(line.technique), linestyle="--", linewidth=1.2)
     ax.set_xlabel("round-trip time added by the emulator (ms)")
     _latency_axis(ax)
+    # The model reaches 0 at RTT 0 (a push over no network): a log axis would dive after it.
+    ax.set_ylim(bottom=0.5 * float(rows["latency_mean_ms"][rows["latency_mean_ms"] > 0].min()))
     ax.set_title(f"Latency against RTT at {rate:g} msg/s\n(points: measured; dashed: model)")
     legend(ax, flag_legend_entries(rows), fontsize=11)
     return ax
@@ -105,12 +107,21 @@ def plot_latency_vs_rate_at_rtt(summary: pd.DataFrame, ax: Axes) -> Axes:
     return ax
 
 
+def several_rates(summary: pd.DataFrame) -> bool:
+    """Does the network sweep hold more than one publish rate at some RTT?"""
+    rows = _network(summary)
+    return bool(rows.groupby("rtt_ms")["publish_rate"].nunique().max() >= 2)
+
+
 @classroom
 def plot_network(summary: pd.DataFrame, *, axes: Sequence[Axes] | None = None) -> Figure:
-    """Both panels side by side."""
-    figure, (left, right) = figure_and_axes_row(axes, 2, (20, 7.5))
-    plot_latency_vs_rtt(summary, left)
-    plot_latency_vs_rate_at_rtt(summary, right)
+    """Latency against RTT, and beside it against the publish rate where the run measured
+    several rates at one RTT (``--rates-at-rtt``, ``--full``); else the one panel, wide."""
+    both = several_rates(summary) or axes is not None
+    figure, panels = figure_and_axes_row(axes, 2 if both else 1, (20, 7.5) if both else (14, 7.5))
+    plot_latency_vs_rtt(summary, panels[0])
+    if both:
+        plot_latency_vs_rate_at_rtt(summary, panels[1])
     if axes is None:
         figure.suptitle("Through an emulated network: the transits each technique needs")
     return figure

@@ -122,7 +122,7 @@ def figure_and_axes_row(
             raise ValueError(f"this figure needs {count} axes, got {len(axes)}")
         return axes[0].get_figure(root=True), list(axes)  # type: ignore[return-value]
     figure = Figure(figsize=figsize, layout="constrained")
-    return figure, list(figure.subplots(1, count))
+    return figure, list(figure.subplots(1, count, squeeze=False)[0])
 
 
 def ms_text(value: float) -> str:
@@ -291,8 +291,30 @@ def note_entry(text: str) -> Line2D:
 
 
 def legend(ax: Axes, extra: list[Line2D] | None = None, **kwargs: Any) -> None:
+    """The panel's legend, below the axes unless told where: a legend inside a panel sooner or
+    later covers a line (the latency CDF's covered polling's), and constrained layout makes
+    room for it outside."""
     handles, labels = ax.get_legend_handles_labels()
     for handle in extra or []:
         handles.append(handle)
         labels.append(handle.get_label())
+    if "loc" not in kwargs:
+        kwargs |= {"loc": "upper center", "bbox_to_anchor": (0.5, -0.14), "ncols": 2}
     ax.legend(handles, labels, **kwargs)
+
+
+def coinciding(lines: dict[str, np.ndarray], tolerance: float = 0.03) -> dict[str, str]:
+    """For each line that lies on an earlier one (every value within ``tolerance``, relative,
+    or both zero), the earlier line's name: its legend must say so, or one line hides another."""
+    on_top: dict[str, str] = {}
+    names = list(lines)
+    for i, name in enumerate(names):
+        for earlier in names[:i]:
+            a, b = lines[name], lines[earlier]
+            if a.shape != b.shape or not len(a) or np.isnan(a).any() or np.isnan(b).any():
+                continue
+            scale = np.maximum(np.abs(a), np.abs(b))
+            if np.all(np.abs(a - b) <= tolerance * np.where(scale > 0, scale, 1)):
+                on_top[name] = earlier
+                break
+    return on_top

@@ -20,6 +20,7 @@ from pushlab.bench.analysis.shaping import recorded_hold_s, requests_per_message
 from pushlab.bench.presentation import columns
 from pushlab.bench.presentation.style import (
     classroom,
+    coinciding,
     colour,
     dashes,
     draw_points,
@@ -69,15 +70,19 @@ def plot_vs_clients(
     scale_axis(ax, "x", rows["clients"], "clients", ticks_at_values=True)
     y_log = scale_axis(ax, "y", metric, meta.label, meta.unit)
     y_floor = log_floor(metric, y_log)
-    for line in series(rows, x="clients"):
+    lines = list(series(rows, x="clients"))
+    values = {line.label: np.asarray(columns.values(line.rows, column), float) for line in lines}
+    on_top = coinciding(values)
+    for line in lines:
+        under = on_top.get(line.label)
         draw_points(
             ax,
             line.rows,
             line.rows["clients"],
-            columns.values(line.rows, column),
+            values[line.label],
             technique=line.technique,
-            linestyle=dashes(line.poll_interval, rows),
-            label=line.label,
+            linestyle=":" if under else dashes(line.poll_interval, rows),
+            label=f"{line.label} (on {under}'s line)" if under else line.label,
             y_floor=y_floor,
         )
     if not y_log:
@@ -236,11 +241,12 @@ def plot_latency_vs_rate(
             line.rows["latency_p99_ms"],
             color=colour(line.technique),
             linestyle=line_dashes,
-            linewidth=1.2,
-            alpha=0.6,
+            linewidth=1.6,
+            marker="x",
         )
-    ax.set_title("Delivery latency vs publish rate\n(thick: median; thin: p99)")
-    legend(ax, flag_legend_entries(rows), fontsize=11)
+    ax.set_title("Delivery latency vs publish rate\n(circles and thick: median; crosses: p99)")
+    p99 = Line2D([], [], color="grey", linewidth=1.6, marker="x", label="p99 (same colours)")
+    legend(ax, [p99, *flag_legend_entries(rows)], fontsize=11)
     return ax
 
 
