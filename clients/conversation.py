@@ -273,6 +273,7 @@ TALKERS: dict[str, Talker] = {
     SSE.name: talk_sse,
 }
 """Each technique's conversation (tests/test_techniques_registries.py: one for every technique)."""
+assert tuple(TALKERS) == NAMES, "every technique in pushlab.techniques needs its talker here"
 
 
 async def prepare(

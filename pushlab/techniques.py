@@ -3,7 +3,10 @@
 Every layer reads it — servers (ports, paths, defaults), terminal clients (colours, labels),
 the classroom page (through ``/api/config``), the bench (which techniques hold requests or
 push), the plots and the notebooks (colours, labels, markers) — so a fact is written once.
-Adding a technique is one entry here plus its server and its Locust user.
+Adding a technique is one entry here (and its constant, like ``WEBSOCKET``), then a row in each
+per-technique table: its server, its Locust user, its terminal talker and its one-line help,
+its slow consumer's session if it pushes, and the page's client (``servers/static/``).
+``tests/test_techniques_registries.py`` lists those tables and says which lack the row.
 
 The module imports nothing from pushlab and nothing outside the standard library: it is safe
 to import anywhere, a Locust process and a notebook kernel included.
