@@ -17,12 +17,29 @@ from pushlab.clients.conversation import converse
 from pushlab.clients.i18n import LANGUAGES
 from pushlab.clients.reconnect import DEFAULT_RETRIES
 from pushlab.clients.target import ClientFailure, default_url
-from pushlab.techniques import LONGPOLL_HOLD_S, LONGPOLL_MAX_HOLD_S, NAMES, POLL_INTERVAL_S
+from pushlab.techniques import (
+    LONGPOLL,
+    LONGPOLL_HOLD_S,
+    LONGPOLL_MAX_HOLD_S,
+    NAMES,
+    POLL_INTERVAL_S,
+    POLLING,
+    SSE,
+    WEBSOCKET,
+)
 
 PROG = "python -m pushlab.clients"
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 MAX_INTERVAL_S = 3600
+
+CONVERSATION_HELP: dict[str, str] = {
+    POLLING.name: "ask 'anything new?' every --interval seconds",
+    LONGPOLL.name: "ask, and let the server hold the answer until there is news",
+    WEBSOCKET.name: "upgrade once, then receive every message as a pushed frame",
+    SSE.name: "open one text/event-stream response and read events from it",
+}
+"""Each technique's command, in one line (``--help`` lists them)."""
 
 
 def seconds_up_to(most: float) -> Callable[[str], float]:
@@ -61,13 +78,8 @@ def non_negative_int(text: str) -> int:
 
 
 def add_conversation_parser(commands: argparse._SubParsersAction, technique: str) -> None:
-    helps = {
-        "polling": "ask 'anything new?' every --interval seconds",
-        "longpoll": "ask, and let the server hold the answer until there is news",
-        "websocket": "upgrade once, then receive every message as a pushed frame",
-        "sse": "open one text/event-stream response and read events from it",
-    }
-    parser = commands.add_parser(technique, help=helps[technique], description=helps[technique])
+    summary = CONVERSATION_HELP[technique]
+    parser = commands.add_parser(technique, help=summary, description=summary)
     parser.add_argument(
         "--url",
         help=f"the server (default {default_url(technique)})",

@@ -49,7 +49,16 @@ from pushlab.clients.target import (
     server_stats,
 )
 from pushlab.protocol import GAP_CLOSE_CODE, GAP_EVENT, Gap, gap_from_json
-from pushlab.techniques import LONGPOLL_HOLD_S, NAMES, POLL_INTERVAL_S, TECHNIQUES
+from pushlab.techniques import (
+    LONGPOLL,
+    LONGPOLL_HOLD_S,
+    NAMES,
+    POLL_INTERVAL_S,
+    POLLING,
+    SSE,
+    TECHNIQUES,
+    WEBSOCKET,
+)
 
 
 class Conversation:
@@ -258,11 +267,12 @@ async def talk_sse(c: Conversation, interval_s: float, hold_s: float) -> str:
 
 Talker = Callable[[Conversation, float, float], Awaitable[str]]
 TALKERS: dict[str, Talker] = {
-    "polling": talk_polling,
-    "longpoll": talk_longpoll,
-    "websocket": talk_websocket,
-    "sse": talk_sse,
+    POLLING.name: talk_polling,
+    LONGPOLL.name: talk_longpoll,
+    WEBSOCKET.name: talk_websocket,
+    SSE.name: talk_sse,
 }
+"""Each technique's conversation (tests/test_techniques_registries.py: one for every technique)."""
 assert tuple(TALKERS) == NAMES, "every technique in pushlab.techniques needs its talker here"
 
 

@@ -25,6 +25,11 @@ from typing import Any
 RECORD_SEPARATOR = "\x1e"
 PROTOCOL_VERSION = 4  # the ``EIO=4`` query parameter
 PROBE = "probe"
+POLLING_TRANSPORT = "polling"
+WEBSOCKET_TRANSPORT = "websocket"
+"""Engine.IO's transport names (engine.io-protocol v4, "Transports"), as the ``transport=``
+query parameter and python-socketio's ``transports=`` carry them. Engine.IO's words, not
+pushlab's technique names: its "polling" is HTTP *long* polling."""
 
 
 class PacketType(IntEnum):

@@ -24,9 +24,8 @@ from pushlab.clients.handshake_frames import exchange_frames, send_unmasked
 from pushlab.clients.narration import wants_colour
 from pushlab.clients.rfc6455 import Frame
 from pushlab.clients.target import ClientFailure, split_url
-from pushlab.techniques import technique
+from pushlab.techniques import WEBSOCKET
 
-WEBSOCKET = technique("websocket")
 DEFAULT_URL = f"ws://127.0.0.1:{WEBSOCKET.port}{WEBSOCKET.path}"
 DEFAULT_TEXT = "hello from a raw socket"
 WS_SCHEMES = {"ws": "ws", "http": "http"}

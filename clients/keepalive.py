@@ -24,9 +24,9 @@ from typing import Any, TextIO
 from urllib.parse import quote, urlencode
 
 from pushlab.clients.target import ClientFailure, default_url, split_url
-from pushlab.techniques import TECHNIQUES, technique
+from pushlab.techniques import POLLING, TECHNIQUES
 
-DEFAULT_URL = default_url("polling") + technique("polling").path
+DEFAULT_URL = default_url(POLLING.name) + POLLING.path
 HTTP_ONLY = {"http": "http"}
 MAX_REQUESTS = 10_000  # per mode; "Connection: close" leaves each port in TIME_WAIT
 
@@ -85,7 +85,7 @@ class Server:
 def request_target(path: str, query: str, server: Server) -> str:
     """The path to ask for. A bare ``/poll`` gets ``since=<newest id>`` (no old history in the
     answers) and, on a server that holds polls (long polling), ``timeout=0`` (answer at once)."""
-    if path != technique("polling").path or query:
+    if path != POLLING.path or query:
         # A request line is ASCII: "/pöll" goes out as "/p%C3%B6ll" (what a browser sends).
         path, query = quote(path, safe="/%:@!$&'()*+,;="), quote(query, safe="=&%+,;:@/")
         return path + (f"?{query}" if query else "")

@@ -16,13 +16,14 @@ from __future__ import annotations
 import socketio
 from aiohttp import web
 
+from pushlab.clients.engineio import POLLING_TRANSPORT, WEBSOCKET_TRANSPORT
 from pushlab.peers.app import run_in_background
 from pushlab.servers.keys import FEED, METER
 
 TRANSPORTS = {
-    "socketio-polling": ["polling"],
-    "socketio-websocket": ["websocket"],
-    "socketio-default": ["polling", "websocket"],
+    "socketio-polling": [POLLING_TRANSPORT],
+    "socketio-websocket": [WEBSOCKET_TRANSPORT],
+    "socketio-default": [POLLING_TRANSPORT, WEBSOCKET_TRANSPORT],
 }
 SERVER = web.AppKey("socketio_server", socketio.AsyncServer)
 

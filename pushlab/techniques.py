@@ -3,7 +3,10 @@
 Every layer reads it — servers (ports, paths, defaults), terminal clients (colours, labels),
 the classroom page (through ``/api/config``), the bench (which techniques hold requests or
 push), the plots and the notebooks (colours, labels, markers) — so a fact is written once.
-Adding a technique is one entry here plus its server and its Locust user.
+Adding a technique is one entry here (and its constant, like ``WEBSOCKET``), then a row in each
+per-technique table: its server, its Locust user, its terminal talker and its one-line help,
+its slow consumer's session if it pushes, and the page's client (``servers/static/``).
+``tests/test_techniques_registries.py`` lists those tables and says which lack the row.
 
 The module imports nothing from pushlab and nothing outside the standard library: it is safe
 to import anywhere, a Locust process and a notebook kernel included.
@@ -58,63 +61,67 @@ class Technique:
         return asdict(self)
 
 
+POLLING = Technique(
+    name="polling",
+    label="polling",
+    label_zh="轮询",
+    port=8001,
+    path="/poll",
+    colour="#D55E00",  # vermillion
+    marker="o",
+    polls=True,
+    holds_request=False,
+    pushes=False,
+    full_duplex=False,
+)
+
+LONGPOLL = Technique(
+    name="longpoll",
+    label="long polling",
+    label_zh="长轮询",
+    port=8002,
+    path="/poll",
+    colour="#CC79A7",  # reddish purple
+    marker="s",
+    polls=False,
+    holds_request=True,
+    pushes=False,
+    full_duplex=False,
+)
+
+WEBSOCKET = Technique(
+    name="websocket",
+    label="WebSocket",
+    label_zh="WebSocket",
+    port=8003,
+    path="/ws",
+    colour="#0072B2",  # blue
+    marker="^",
+    polls=False,
+    holds_request=True,
+    pushes=True,
+    full_duplex=True,
+)
+
+SSE = Technique(
+    name="sse",
+    label="SSE",
+    label_zh="SSE（服务器推送事件）",
+    port=8004,
+    path="/events",
+    colour="#009E73",  # bluish green
+    marker="D",
+    polls=False,
+    holds_request=True,
+    pushes=True,
+    full_duplex=False,
+)
+
 TECHNIQUES: dict[str, Technique] = {
-    technique.name: technique
-    for technique in (
-        Technique(
-            name="polling",
-            label="polling",
-            label_zh="轮询",
-            port=8001,
-            path="/poll",
-            colour="#D55E00",  # vermillion
-            marker="o",
-            polls=True,
-            holds_request=False,
-            pushes=False,
-            full_duplex=False,
-        ),
-        Technique(
-            name="longpoll",
-            label="long polling",
-            label_zh="长轮询",
-            port=8002,
-            path="/poll",
-            colour="#CC79A7",  # reddish purple
-            marker="s",
-            polls=False,
-            holds_request=True,
-            pushes=False,
-            full_duplex=False,
-        ),
-        Technique(
-            name="websocket",
-            label="WebSocket",
-            label_zh="WebSocket",
-            port=8003,
-            path="/ws",
-            colour="#0072B2",  # blue
-            marker="^",
-            polls=False,
-            holds_request=True,
-            pushes=True,
-            full_duplex=True,
-        ),
-        Technique(
-            name="sse",
-            label="SSE",
-            label_zh="SSE（服务器推送事件）",
-            port=8004,
-            path="/events",
-            colour="#009E73",  # bluish green
-            marker="D",
-            polls=False,
-            holds_request=True,
-            pushes=True,
-            full_duplex=False,
-        ),
-    )
+    technique.name: technique for technique in (POLLING, LONGPOLL, WEBSOCKET, SSE)
 }
+"""Every entry by its name. Code that means one technique imports its constant (``WEBSOCKET``)
+and never types its name: ``tests/test_techniques_literals.py`` holds every module to that."""
 
 NAMES: tuple[str, ...] = tuple(TECHNIQUES)
 """The techniques in their canonical order: polling, longpoll, websocket, sse."""
@@ -181,12 +188,16 @@ class Peer:
 PEERS: dict[str, Peer] = {
     peer.name: peer
     for peer in (
-        Peer("baseline-websocket", "textbook WebSocket loop", "websocket", "#202020", "^", "/ws"),
-        Peer("websockets-broadcast", "websockets.broadcast()", "websocket", "#505050", "v", "/ws"),
+        Peer(
+            "baseline-websocket", "textbook WebSocket loop", WEBSOCKET.name, "#202020", "^", "/ws"
+        ),
+        Peer(
+            "websockets-broadcast", "websockets.broadcast()", WEBSOCKET.name, "#505050", "v", "/ws"
+        ),
         Peer(
             "socketio-websocket",
             "Socket.IO (WebSocket)",
-            "websocket",
+            WEBSOCKET.name,
             "#7a7a7a",
             "<",
             "/socket.io/",
@@ -194,7 +205,7 @@ PEERS: dict[str, Peer] = {
         Peer(
             "socketio-default",
             "Socket.IO (polling → upgrade)",
-            "websocket",
+            WEBSOCKET.name,
             "#9a9a9a",
             ">",
             "/socket.io/",
@@ -202,16 +213,16 @@ PEERS: dict[str, Peer] = {
         Peer(
             "socketio-polling",
             "Socket.IO (long polling)",
-            "longpoll",
+            LONGPOLL.name,
             "#b0b0b0",
             "s",
             "/socket.io/",
         ),
-        Peer("aiohttp-sse", "aiohttp-sse", "sse", "#888888", "D", "/events"),
+        Peer("aiohttp-sse", "aiohttp-sse", SSE.name, "#888888", "D", "/events"),
         Peer(
             "baseline-polling",
             "bare aiohttp poll handler",
-            "polling",
+            POLLING.name,
             "#383838",
             "o",
             "/poll",

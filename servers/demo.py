@@ -56,7 +56,7 @@ from pushlab.servers.metering import Meter
 from pushlab.servers.publisher import Publisher
 from pushlab.servers.runner import RunningServer, start, wait_for_stop_signal
 from pushlab.servers.teacher import teacher_fragment, teacher_only
-from pushlab.techniques import DEMO_PORT, NAMES, POLL_INTERVAL_S, TECHNIQUES
+from pushlab.techniques import DEMO_PORT, NAMES, POLL_INTERVAL_S, TECHNIQUES, WEBSOCKET
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*\.(html|js|css|svg|png|ico)$")
@@ -75,7 +75,7 @@ async def page_handshake(request: web.Request) -> web.Response:
     """
     client = request.query.get("client", "")
     servers: dict[str, RunningServer] = request.app[TECHNIQUE_SERVERS]
-    handshake = servers["websocket"].app[HANDSHAKES].get(client)
+    handshake = servers[WEBSOCKET.name].app[HANDSHAKES].get(client)
     if handshake is None:
         return json_error(404, f"no WebSocket upgrade recorded for client {client!r}")
     return web.json_response(redacted(handshake))

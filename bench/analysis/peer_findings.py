@@ -23,19 +23,34 @@ import pandas as pd
 from pushlab.bench.analysis.results import Results
 from pushlab.bench.analysis.shaping import flag_reason
 from pushlab.bench.core.columns import plain_number
-from pushlab.techniques import label
+from pushlab.techniques import PEERS, PUSHED, SSE, WEBSOCKET, label
 
 CAPACITY = "capacity"
 SATURATION = "saturation"
 NOT_PAIRED = (CAPACITY, SATURATION)
 """Sweeps whose rows are not at the load the matrix's rows are compared at."""
-TARGETS_15 = {"baseline-websocket": 0.7, "floor": 2.0, "sse": 0.8}
-"""Issue 15's targets: pushlab WebSocket ≤ 0.7× the loop, ≤ 2× a bare send(); SSE ≤ 0.8×."""
+LOOP = "baseline-websocket"
+"""The textbook broadcast loop: the reference for every push server's CPU per message."""
+CPU_TARGETS_15: tuple[tuple[str, str, float | None], ...] = (
+    (WEBSOCKET.name, LOOP, 0.7),
+    (WEBSOCKET.name, "websockets-broadcast", None),
+    (SSE.name, LOOP, 0.8),
+)
+"""Issue 15's ratios of CPU per message (ours, theirs, the most ours ÷ theirs may be): pushlab
+WebSocket ≤ 0.7× the loop, stated beside websockets.broadcast(); SSE ≤ 0.8× the loop."""
+FLOOR_TARGET_15 = (WEBSOCKET.name, 2.0)
+"""Issue 15: pushlab's WebSocket ≤ 2× a bare loopback send() per delivered message."""
 EMPTY_ANSWER_TARGET = 0.9
 """Issue 15: pushlab's polling server answers at least 0.9× the requests per second of a bare
 aiohttp handler returning a constant, at the same concurrency."""
 EMPTY_ANSWER_REFERENCE = "baseline-polling"
-LATENCY_TARGET_15 = {"clients": 1000, "publish_rate": 20.0, "p50_ms": 5.0, "p99_ms": 15.0}
+LATENCY_TARGET_15 = {
+    "technique": WEBSOCKET.name,
+    "clients": 1000,
+    "publish_rate": 20.0,
+    "p50_ms": 5.0,
+    "p99_ms": 15.0,
+}
 """Issue 15: pushlab's WebSocket at 1,000 clients and 20 msg/s delivers with p50 ≤ 5 ms and
 p99 ≤ 15 ms, where the generator is not the limit."""
 
@@ -117,24 +132,21 @@ def floor_us(results: Results) -> float:
 def issue_15_ratios(results: Results) -> str | None:
     """pushlab WebSocket ÷ the loop, ÷ websockets.broadcast, ÷ a bare send(); SSE ÷ the loop."""
     parts: list[str] = []
-    for ours, theirs, target in (
-        ("websocket", "baseline-websocket", TARGETS_15["baseline-websocket"]),
-        ("websocket", "websockets-broadcast", None),
-        ("sse", "baseline-websocket", TARGETS_15["sse"]),
-    ):
+    for ours, theirs, target in CPU_TARGETS_15:
         rows = pair(results, ours, theirs)
         if rows is not None:
             value = ratio(rows[0]["cpu_us_per_message"], rows[1]["cpu_us_per_message"])
             parts.append(f"{label(ours)} ÷ {label(theirs)} {times(value)}{goal(value, target)}")
     floor = floor_us(results)
     summary = results.summary
-    ws = summary[(summary["technique"] == "websocket") & ~summary["sweep"].isin(NOT_PAIRED)]
-    if not math.isnan(floor) and not ws.empty:
-        busiest = ws.sort_values(["clients", "publish_rate"]).iloc[-1]
+    ours, target = FLOOR_TARGET_15
+    rows = summary[(summary["technique"] == ours) & ~summary["sweep"].isin(NOT_PAIRED)]
+    if not math.isnan(floor) and not rows.empty:
+        busiest = rows.sort_values(["clients", "publish_rate"]).iloc[-1]
         value = ratio(busiest["cpu_us_per_message"], floor)
         parts.append(
-            f"WebSocket ({load_words(busiest)}) ÷ a bare loopback send() ({floor:.2f} µs, "
-            f"measured by this run) {times(value)}{goal(value, TARGETS_15['floor'])}"
+            f"{label(ours)} ({load_words(busiest)}) ÷ a bare loopback send() ({floor:.2f} µs, "
+            f"measured by this run) {times(value)}{goal(value, target)}"
         )
     return (
         "Server CPU per delivered message, as ratios: " + "; ".join(parts) + "." if parts else None
@@ -142,9 +154,10 @@ def issue_15_ratios(results: Results) -> str | None:
 
 
 def at_latency_target_load(row: pd.Series) -> bool:
-    """A WebSocket row at the load issue 15's latency target names."""
+    """A row of the technique (WebSocket) at the load issue 15's latency target names."""
     target = LATENCY_TARGET_15
-    return row["technique"] == "websocket" and (row["clients"], row["publish_rate"]) == (
+    return (row["technique"], row["clients"], row["publish_rate"]) == (
+        target["technique"],
         target["clients"],
         target["publish_rate"],
     )
@@ -195,7 +208,7 @@ def fanout_finding(results: Results) -> str | None:
     if "server_fanout_ms" not in results.summary:
         return None
     parts: list[str] = []
-    for name in ("websocket", "sse"):
+    for name in PUSHED:
         row = fanout_row(results, name)
         if row is None:
             continue
@@ -314,11 +327,20 @@ def empty_answer_finding(results: Results) -> str | None:
     )
 
 
+HEAD_TO_HEAD = ("baseline-websocket", "socketio-websocket", "aiohttp-sse", "socketio-polling")
+"""The peers stated side by side with the technique they compare with (``PEERS``): a push
+peer by CPU, latency and memory, a polling one by requests and bytes per message."""
+
+
+def head_to_head(theirs: str) -> Callable[[Results], str | None]:
+    """The finding that states peer ``theirs`` against pushlab's server of its technique."""
+    peer = PEERS[theirs]
+    compare = compare_push if peer.technique.pushes else compare_polling
+    return lambda results: compare(results, peer.compares_with, theirs)
+
+
 PEER_FINDINGS: tuple[Callable[[Results], str | None], ...] = (
-    lambda results: compare_push(results, "websocket", "baseline-websocket"),
-    lambda results: compare_push(results, "websocket", "socketio-websocket"),
-    lambda results: compare_push(results, "sse", "aiohttp-sse"),
-    lambda results: compare_polling(results, "longpoll", "socketio-polling"),
+    *(head_to_head(name) for name in HEAD_TO_HEAD),
     issue_15_ratios,
     fanout_finding,
 )

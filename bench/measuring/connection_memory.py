@@ -23,12 +23,13 @@ from collections import Counter
 
 import pushlab
 import pushlab.servers
+from pushlab import techniques
 from pushlab.servers.app import make_app
 from pushlab.servers.config import ServerConfig
 from pushlab.servers.keys import METER
 from pushlab.servers.runner import start
 
-TECHNIQUES = ("websocket", "sse")
+TECHNIQUES = (techniques.WEBSOCKET.name, techniques.SSE.name)
 KEY = base64.b64encode(b"0123456789abcdef").decode()
 
 

@@ -49,11 +49,13 @@ from pushlab.bench.measuring.locustfile import (
 from pushlab.bench.measuring.peer_users import PEER_USERS
 from pushlab.limits import raise_open_files_limit
 
+TECHNIQUE_USERS: dict[str, type[PushlabUser]] = {
+    user.technique: user for user in (PollingUser, LongPollUser, WebSocketUser, SSEUser)
+}
+"""Each technique's Locust user, by the technique's name (``pushlab.techniques.NAMES``)."""
+
 USER_CLASSES: dict[str, type[PushlabUser]] = {
-    "polling": PollingUser,
-    "longpoll": LongPollUser,
-    "websocket": WebSocketUser,
-    "sse": SSEUser,
+    **TECHNIQUE_USERS,
     **PEER_USERS,  # issue 14: the peer servers' users
 }
 

@@ -52,7 +52,7 @@ from pushlab.bench.measuring.reconnecting import (
 )
 from pushlab.clients.eventstream import Event, EventStreamDecoder
 from pushlab.protocol import Gap as AnnouncedGap
-from pushlab.techniques import LONGPOLL_HOLD_S
+from pushlab.techniques import LONGPOLL, LONGPOLL_HOLD_S, POLLING, SSE, WEBSOCKET
 
 DELIVER = "DELIVER"
 """Request type of a delivered message in Locust's statistics."""
@@ -174,7 +174,7 @@ class PollingUser(PushlabUser):
     answers per second a server gives at a fixed number of clients.
     """
 
-    technique = "polling"
+    technique = POLLING.name
     host = "http://127.0.0.1:8001"
     poll_interval_s = 1.0
 
@@ -204,7 +204,7 @@ class PollingUser(PushlabUser):
 class LongPollUser(PushlabUser):
     """Long polling: ask, and the server holds the question until there is news."""
 
-    technique = "longpoll"
+    technique = LONGPOLL.name
     host = "http://127.0.0.1:8002"
     wait_time = constant(0)  # ask again the moment an answer arrives
     hold_s = LONGPOLL_HOLD_S  # the harness sets the scenario's hold (``--hold``)
@@ -226,7 +226,7 @@ class LongPollUser(PushlabUser):
 class WebSocketUser(PushlabUser):
     """WebSocket push: one upgrade, then the server sends each message as a text frame."""
 
-    technique = "websocket"
+    technique = WEBSOCKET.name
     host = "http://127.0.0.1:8003"
     wait_time = constant(0)
     ws: websocket.WebSocket | None = None
@@ -288,7 +288,7 @@ class WebSocketUser(PushlabUser):
 class SSEUser(PushlabUser):
     """Server-Sent Events: one GET whose answer never ends; each event carries one message."""
 
-    technique = "sse"
+    technique = SSE.name
     host = "http://127.0.0.1:8004"
     wait_time = constant(0)
     stream: Any = None  # geventhttpclient's response, read line by line

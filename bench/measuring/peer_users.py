@@ -93,14 +93,14 @@ class SocketIOUser(PushlabUser):
             self.ws.send(packet.encode())
             return
         self.client.post(
-            self.query("polling"),
+            self.query(engineio.POLLING_TRANSPORT),
             data=packet.encode(),
             headers=TEXT_PLAIN,
             name=f"{SOCKETIO_PATH} (post)",
         )
 
     def open_websocket(self) -> None:
-        url = "ws" + self.host.removeprefix("http") + self.query("websocket")
+        url = "ws" + self.host.removeprefix("http") + self.query(engineio.WEBSOCKET_TRANSPORT)
         started = time.perf_counter()
         self.ws = websocket.create_connection(
             url, timeout=self.network_timeout, skip_utf8_validation=True
@@ -116,7 +116,9 @@ class SocketIOUser(PushlabUser):
 
     def poll(self) -> None:
         """One long-polling GET: the server holds it until it has packets (or a ping)."""
-        response = self.client.get(self.query("polling"), name=f"{SOCKETIO_PATH} (poll)")
+        response = self.client.get(
+            self.query(engineio.POLLING_TRANSPORT), name=f"{SOCKETIO_PATH} (poll)"
+        )
         received_at = time.time()
         if response.status_code != 200:
             raise ConnectionError(f"{SOCKETIO_PATH} answered HTTP {response.status_code}")

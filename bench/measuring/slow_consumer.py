@@ -26,17 +26,17 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Callable
 
 from pushlab.bench.analysis.slow_window import Account
 from pushlab.clients import rfc6455
 from pushlab.clients.eventstream import Event, EventStreamDecoder
 from pushlab.protocol import GAP_CLOSE_CODE, GAP_EVENT, Gap, gap_from_json
-from pushlab.techniques import technique
+from pushlab.techniques import SSE, WEBSOCKET, technique
 
 RECEIVE_BUFFER_BYTES = 16 * 1024  # SO_RCVBUF: the kernel's share of the backlog stays small
 READ_BYTES = 64 * 1024
 CONNECT_TIMEOUT_S = 10.0
-SLOW_TECHNIQUES = ("websocket", "sse")
 MAX_FAILED_CONNECTS = 5  # in a row: then the consumer gives up and says why
 RECONNECT_DELAY_S = 0.2
 
@@ -123,10 +123,7 @@ class SlowConsumer:
 
     def _session(self) -> None:
         """One connection from ``self.cursor``, read until the server ends it."""
-        if self.technique == "websocket":
-            self._websocket_session()
-        else:
-            self._sse_session()
+        SESSIONS[self.technique](self)
 
     def _wait_to_read(self) -> bool:
         self.reading.wait()
@@ -209,3 +206,14 @@ class SlowConsumer:
                         self._told_of(gap_from_json(json.loads(item.data)))
                     else:
                         self._received(int(json.loads(item.data)["id"]))
+
+
+SESSIONS: dict[str, Callable[[SlowConsumer], None]] = {
+    WEBSOCKET.name: SlowConsumer._websocket_session,
+    SSE.name: SlowConsumer._sse_session,
+}
+"""How the slow consumer reads each push technique: RFC 6455 frames, or an event stream
+(tests/test_techniques_registries.py: one for every technique that pushes)."""
+
+SLOW_TECHNIQUES: tuple[str, ...] = tuple(SESSIONS)
+"""The techniques a slow consumer can be: those that push."""
