@@ -38,8 +38,12 @@ class FigureSpec:
 
     name: str
     title: str
-    caption: str
+    caption: str | Callable[[Any], str]  # text, or the run's ``Results`` → text (a fact)
     draw: Callable[[Any], Any]
+
+    def caption_for(self, results: Any) -> str:
+        """The caption; one that states a fact is computed from the run it describes."""
+        return self.caption if isinstance(self.caption, str) else self.caption(results)
 
 
 @dataclass(frozen=True)

@@ -236,7 +236,7 @@ def render_report(results: Results, figures: Sequence[DrawnFigure]) -> str:
             out += [f"_Not drawn: {figure.reason}._", ""]
             continue
         relative = figure.path.relative_to(results.path).as_posix()
-        out += [f"![{figure.spec.title}]({relative})", "", figure.spec.caption, ""]
+        out += [f"![{figure.spec.title}]({relative})", "", figure.spec.caption_for(results), ""]
     return "\n".join(out)
 
 
