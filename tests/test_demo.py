@@ -99,8 +99,14 @@ async def test_every_static_file_is_served_byte_for_byte(
         assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-async def test_javascript_is_served_as_javascript(demo: Demo, http: aiohttp.ClientSession) -> None:
-    async with http.get(f"{demo.page.url}/static/app.js") as response:
+@pytest.mark.parametrize(
+    "path", [p for p in static_files() if p.suffix == ".js"], ids=lambda p: p.name
+)
+async def test_every_module_is_served_as_javascript(
+    demo: Demo, http: aiohttp.ClientSession, path: Path
+) -> None:
+    """A browser runs an ES module only if it comes as JavaScript (nosniff is on)."""
+    async with http.get(f"{demo.page.url}/static/{path.name}") as response:
         assert response.content_type == "text/javascript"
 
 

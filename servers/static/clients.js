@@ -1,5 +1,8 @@
 // The four techniques, each with the browser's own client: fetch on a timer, a fetch loop,
-// WebSocket and EventSource. Each factory returns {start, stop, send} and reports to its panel.
+// WebSocket and EventSource. Each factory takes (panel, baseUrl, settings), returns
+// {start, stop, send} and reports to its panel; CLIENTS (at the end) names them by technique.
+// settings: pollIntervalMs, longpollHoldS and reconnect (the policy) from /api/config, and
+// onUpgrade, called when the WebSocket's upgrade succeeded.
 
 import { Backoff } from "./backoff.js";
 import { t } from "./i18n.js";
@@ -119,7 +122,7 @@ async function postMessage(panel, baseUrl, text) {
 export function pollingClient(panel, baseUrl, settings) {
   let generation = 0;
   let timer = null;
-  const backoff = new Backoff();
+  const backoff = new Backoff(settings.reconnect);
 
   async function pollOnce(mine) {
     if (mine !== generation) return; // paused, reset or restarted since this poll was planned
@@ -163,7 +166,7 @@ export function pollingClient(panel, baseUrl, settings) {
 export function longPollClient(panel, baseUrl, settings) {
   let generation = 0;
   let controller = null;
-  const backoff = new Backoff();
+  const backoff = new Backoff(settings.reconnect);
 
   async function loop(mine) {
     while (mine === generation) {
@@ -225,12 +228,12 @@ function logRelease(panel, status, body) {
   logAnswer(panel, status, body);
 }
 
-export function webSocketClient(panel, wsUrl, { onUpgrade } = {}) {
-  const httpUrl = wsUrl.replace(/^ws/, "http");
+export function webSocketClient(panel, httpUrl, settings) {
+  const wsUrl = httpUrl.replace(/^http/, "ws");
   let socket = null;
   let running = false;
   let retryTimer = null;
-  const backoff = new Backoff();
+  const backoff = new Backoff(settings.reconnect);
 
   function connect() {
     const path = `/ws?since=${panel.cursor}&client=${panel.clientId}`;
@@ -243,7 +246,7 @@ export function webSocketClient(panel, wsUrl, { onUpgrade } = {}) {
       panel.log("in", t("log.upgraded"));
       noteResumed(panel, backoff);
       panel.setState("open");
-      onUpgrade?.();
+      settings.onUpgrade?.();
     };
     current.onmessage = (event) => {
       const data = JSON.parse(event.data);
@@ -316,11 +319,11 @@ function readGap(text) {
   }
 }
 
-export function eventSourceClient(panel, baseUrl) {
+export function eventSourceClient(panel, baseUrl, settings) {
   let source = null;
   let opened = false;
   let retryTimer = null;
-  const backoff = new Backoff();
+  const backoff = new Backoff(settings.reconnect);
 
   function open() {
     const path = `/events?since=${panel.cursor}`;
@@ -376,3 +379,11 @@ export function eventSourceClient(panel, baseUrl) {
     send: (text) => postMessage(panel, baseUrl, text),
   };
 }
+
+/** The browser's client of each technique, by its name in /api/config's table. */
+export const CLIENTS = {
+  polling: pollingClient,
+  longpoll: longPollClient,
+  websocket: webSocketClient,
+  sse: eventSourceClient,
+};
