@@ -3,7 +3,7 @@
 // the messages, chat) is a panel feature: one module each, listed in panel-features.js.
 
 import { t } from "./i18n.js";
-import { noticeNewFeed } from "./clients.js";
+import { noticeNewFeed } from "./client-common.js";
 import { serverNowSeconds } from "./clock.js";
 import { clientId, element } from "./page.js";
 import { PANEL_FEATURES } from "./panel-features.js";
@@ -24,7 +24,7 @@ export class Panel {
     // A full-duplex technique sends chat up its own connection; the others POST /messages.
     this.find(".chat-via").dataset.i18n = entry.full_duplex ? "chatVia.websocket" : "chatVia.http";
     this.cursor = config.last_id; // every panel starts from the same point of the feed
-    this.feedId = null; // which feed the cursor counts in (see noticeNewFeed in clients.js)
+    this.feedId = null; // which feed the cursor counts in (see noticeNewFeed in client-common.js)
     this.oldFeedIds = new Set();
     this.clientId = clientId;
     this.userPaused = false;
