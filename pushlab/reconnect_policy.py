@@ -11,10 +11,11 @@ drawn uniformly from ``[0, min(cap_s, first_wait_s · 2^n)]``.
 
 - *Exponential*: a long outage costs few attempts; *capped*: a client still finds the server
   again within ``cap_s`` of its return.
-- *Full jitter*: of the variants the article simulates (none, equal, full, decorrelated), full
-  jitter spreads a fleet of clients cut at the same instant the most evenly and finishes with
-  the fewest calls. Equal jitter (what our page and terminal clients used to run) keeps half of
-  every wait fixed, so a whole class still comes back in the same half of each interval.
+- *Full jitter*: in the article's simulation of clients contending at once, full jitter was
+  among the cheapest variants in calls and the quickest to finish; equal jitter (what our page
+  and terminal clients used to run) did slightly more work and took much longer: it keeps half
+  of every wait fixed, so a class cut together still comes back in the same half of each
+  interval.
 - *Jitter after the cap*: the cap bounds the ceiling and the draw happens under it. Capping the
   jittered wait instead (``min(cap, ceiling + jitter)``) makes every client that has reached the
   cap wait exactly ``cap_s``: after a long outage the fleet is back in lock step, a herd again.
