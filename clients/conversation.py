@@ -4,10 +4,11 @@
         [--retries N] [--no-resume]
 
 Each technique is one short ``talk_*`` coroutine that says what it sends and what comes
-back; counting, latency, printing and the summary are shared (``Conversation``,
-``clients.narration``). When a connection breaks, ``talk_with_reconnects`` waits (capped
-exponential backoff with jitter, ``clients.reconnect``) and runs the talker again from the
-cursor, so the same four coroutines also show how each technique resumes.
+back; counting, latency, printing and the summary are shared (``Conversation`` in
+``clients.conversation_state``, ``clients.narration``). When a connection breaks,
+``talk_with_reconnects`` waits (capped exponential backoff with jitter, ``clients.reconnect``)
+and runs the talker again from the cursor, so the same four coroutines also show how each
+technique resumes.
 From Python (tests, notebooks)::
 
     summary = clients.conversation.run("sse", count=3, out=io.StringIO())
@@ -23,23 +24,17 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from typing import Any, TextIO
 
 import aiohttp
 
+from pushlab.clients.breaks import ConnectionBroken, FeedRestarted, GapClosed
+from pushlab.clients.conversation_state import Conversation, Talker, check_answer
 from pushlab.clients.counting import WHERE_COUNTED, ByteMeter, counting_session
 from pushlab.clients.eventstream import Comment, Event, EventStreamDecoder, Retry
-from pushlab.clients.i18n import English, texts
+from pushlab.clients.i18n import texts
 from pushlab.clients.narration import Narrator, Summary
-from pushlab.clients.reconnect import (
-    DEFAULT_RETRIES,
-    Backoff,
-    ConnectionBroken,
-    FeedRestarted,
-    GapClosed,
-    talk_with_reconnects,
-)
+from pushlab.clients.reconnect import DEFAULT_RETRIES, talk_with_reconnects
 from pushlab.clients.target import (
     ClientFailure,
     base_url,
@@ -48,6 +43,7 @@ from pushlab.clients.target import (
     default_url,
     server_stats,
 )
+<<<<<<< HEAD
 from pushlab.protocol import GAP_CLOSE_CODE, GAP_EVENT, Gap, gap_from_json
 from pushlab.techniques import (
     LONGPOLL,
@@ -59,94 +55,16 @@ from pushlab.techniques import (
     TECHNIQUES,
     WEBSOCKET,
 )
-
-
-class Conversation:
-    """One client's state: where it is in the feed, what it has counted, how it prints."""
-
-    def __init__(
-        self,
-        base: str,
-        session: aiohttp.ClientSession,
-        narrator: Narrator,
-        summary: Summary,
-        cursor: int,
-        count: int | None,
-    ) -> None:
-        self.base = base
-        self.session = session
-        self.narrator = narrator
-        self.texts: English = narrator.texts
-        self.summary = summary
-        self.cursor = cursor
-        self.count = count
-        self.feed_id: str | None = None  # the feed the cursor belongs to (from /stats)
-        self.history_size: int | None = None
-        self.connected = False  # the current attempt got a real answer (resets the backoff)
-        self.caught_up_to = 0  # ids up to here, received after a reconnect, came from history
-        self.resumes = True  # after a reconnect: from the cursor (False: from the present)
-        self.server_retry_s = 0.0  # an SSE stream's ``retry:``: the least wait before reconnecting
-
-    @property
-    def done(self) -> bool:
-        return self.count is not None and self.summary.messages >= self.count
-
-    def deliver(self, messages: list[dict[str, Any]]) -> str:
-        """Count messages just received and measure their delivery latency
-        (receive time − the server's publish ``ts``; one host, one clock). Returns the phrase
-        that describes them."""
-        received_at = time.time()
-        latencies_ms = [(received_at - float(m["ts"])) * 1000 for m in messages]
-        ids = [int(m["id"]) for m in messages]
-        self.summary.messages += len(messages)
-        self.summary.latencies_ms.extend(latencies_ms)
-        if ids:
-            self.cursor = max(self.cursor, *ids)
-        self.summary.from_history += sum(1 for i in ids if i <= self.caught_up_to)
-        return self.texts.messages(ids, latencies_ms)
-
-    def gap(self, gap: Gap) -> None:
-        """The server says messages ``gap.from_id``–``gap.to_id`` are gone: print it, move on."""
-        self.summary.messages_gone += gap.count
-        self.cursor = max(self.cursor, gap.to_id)
-        self.narrator.received(self.texts.gap(gap, self.history_size), "empty", kind="gap")
-
-    def learn_feed(self, stats: dict[str, Any]) -> None:
-        self.feed_id = stats.get("feed_id")
-        history = stats.get("history_size")
-        self.history_size = history if isinstance(history, int) else self.history_size
-
-    async def get_poll(self, path: str) -> tuple[int, list[dict[str, Any]]]:
-        """One ``GET /poll`` (short or long): status and the messages of its answer."""
-        self.summary.requests_sent += 1
-        async with self.session.get(self.base + path) as answer:
-            body = await answer.json(content_type=None)
-            check_answer(path, answer.status, body)
-        self.connected = True
-        if body.get("gap") is not None:
-            self.gap(gap_from_json(body["gap"]))  # type: ignore[arg-type]
-        messages = body["messages"]
-        if not messages:
-            self.summary.empty_answers += 1
-        return answer.status, messages
+=======
+from pushlab.protocol import GAP_CLOSE_CODE, GAP_EVENT, gap_from_json
+from pushlab.reconnect_policy import RECONNECT_POLICY, Backoff, ReconnectPolicy
+from pushlab.techniques import LONGPOLL_HOLD_S, NAMES, POLL_INTERVAL_S, TECHNIQUES
+>>>>>>> policy
 
 
 def answered(messages: list[dict[str, Any]]) -> dict[str, Any]:
     """The narrator's keywords for the answer to a poll that carried ``messages``."""
     return {"kind": "response", "messages": messages}
-
-
-def error_text(body: Any) -> str:
-    return body.get("error", json.dumps(body)) if isinstance(body, dict) else str(body)
-
-
-def check_answer(path: str, status: int, body: Any) -> None:
-    """A 400 "ahead of the newest message" means a restarted server; other errors end the talk."""
-    if status == 200:
-        return
-    if status == 400 and "ahead of the newest" in error_text(body):
-        raise FeedRestarted(f"GET {path} answered 400: {error_text(body)}")
-    raise ClientFailure(f"GET {path} answered {status}: {error_text(body)}")
 
 
 async def talk_polling(c: Conversation, interval_s: float, hold_s: float) -> str:
@@ -265,7 +183,6 @@ async def talk_sse(c: Conversation, interval_s: float, hold_s: float) -> str:
     raise ConnectionBroken(c.texts.stream_ended())  # EventSource reconnects here, and so do we
 
 
-Talker = Callable[[Conversation, float, float], Awaitable[str]]
 TALKERS: dict[str, Talker] = {
     POLLING.name: talk_polling,
     LONGPOLL.name: talk_longpoll,
@@ -304,11 +221,12 @@ async def converse(
     narrator: Narrator | None = None,
     retries: int = DEFAULT_RETRIES,
     resume: bool = True,
-    backoff: Backoff | None = None,
+    reconnect: ReconnectPolicy = RECONNECT_POLICY,
 ) -> Summary:
     """Talk to a server of ``technique`` until ``count`` messages arrived, ``stop`` is set,
     or the server hangs up; print each exchange to ``out`` and return the summary (also
-    printed). A broken connection is retried ``retries`` times in a row (``backoff``), from
+    printed). A broken connection is retried ``retries`` times in a row (waiting as ``reconnect``
+    says), from
     the cursor, or from the feed's present with ``resume=False``. A wrong server raises
     ClientFailure before anything is sent; a failure during
     the conversation ends it with ``summary.error`` set. A ``narrator`` given replaces the
@@ -336,7 +254,7 @@ async def converse(
         conversation.resumes = resume
         talk = asyncio.create_task(
             talk_with_reconnects(
-                conversation, TALKERS[technique], interval_s, hold_s, retries, backoff or Backoff()
+                conversation, TALKERS[technique], interval_s, hold_s, retries, Backoff(reconnect)
             )
         )
         await until_done(talk, stop)

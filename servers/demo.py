@@ -4,10 +4,10 @@
 
 - the page, on 8000: ``/`` and ``/static/*`` (plain HTML, CSS and JavaScript from
   ``servers/static``), ``/api/config`` (where the four techniques live, and the table of
-  ``pushlab.techniques``: labels, colours, flags, defaults), ``/api/stats`` (every
-  technique's ``/stats``), ``/api/handshake`` (the headers of the page's own WebSocket
-  upgrade) and ``/api/publisher`` (the one shared publisher's rate). The page app reads the
-  technique applications in-process, so watching adds nothing to what is watched;
+  ``pushlab.techniques``: labels, colours, flags, defaults, and the reconnect policy),
+  ``/api/stats`` (every technique's ``/stats``), ``/api/handshake`` (the headers of the page's
+  own WebSocket upgrade) and ``/api/publisher`` (the one shared publisher's rate). The page
+  app reads the technique applications in-process, so watching adds nothing to what is watched;
 - polling on 8001, long polling on 8002, WebSocket on 8003 and SSE on 8004, each the ordinary
   technique application on a metered socket, all sharing one ``Feed`` and one ``Publisher``.
   Each public port is a network emulator in front of its technique's server (on a free port),
@@ -37,6 +37,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from pushlab.reconnect_policy import RECONNECT_POLICY
 from pushlab.servers.app import make_app
 from pushlab.servers.common import (
     errors_as_json,
@@ -142,7 +143,8 @@ async def page_config(request: web.Request) -> web.Response:
     """Where this browser finds the four techniques, what they are, and where the feed stands.
 
     ``table`` is ``pushlab.techniques`` as JSON (labels, colours, paths, flags), so the page
-    paints and branches exactly as the plots and the terminal clients do.
+    paints and branches exactly as the plots and the terminal clients do; ``reconnect`` is
+    ``pushlab.reconnect_policy``, so the page waits after a break as every other client does.
     """
     name = url_host(host_name(request))
     servers: dict[str, RunningServer] = request.app[TECHNIQUE_SERVERS]
@@ -160,6 +162,7 @@ async def page_config(request: web.Request) -> web.Response:
             "poll_interval_s": POLL_INTERVAL_S,
             "max_text_bytes": config.max_text_bytes,
             "teacher_key_required": config.teacher_key is not None,
+            "reconnect": RECONNECT_POLICY.as_json(),
         }
     )
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from pushlab.reconnect_policy import RECONNECT_POLICY
 from pushlab.servers.config import ServerConfig
 from pushlab.servers.demo import Demo, start_demo
 from pushlab.techniques import NAMES as TECHNIQUES
@@ -162,3 +163,65 @@ def test_the_network_controls_speak_both_languages(browser: Any, playwright_api:
         expect(page.locator("#network-cut")).to_have_text("断开连接")
         expect(page.locator("#network-restart")).to_have_text("重启服务器")
         expect(page.locator("#network-target option").nth(1)).to_have_text("轮询")
+
+
+def test_the_page_computes_the_served_policy_as_the_python_clients_do(
+    browser: Any, playwright_api: Any
+) -> None:
+    """backoff.js with /api/config's numbers: the ceilings of pushlab.reconnect_policy, full
+    jitter (a draw of 0 waits 0) and the draw under the cap (a draw of 1 never passes it)."""
+    expect = playwright_api.expect
+    with fresh_page(browser, expect) as (_, page, _watch):
+        waits = page.evaluate(
+            """async () => {
+                const { Backoff } = await import("/static/backoff.js");
+                const policy = (await (await fetch("/api/config")).json()).reconnect;
+                const random = Math.random;
+                const draws = (fraction) => {
+                    Math.random = () => fraction;
+                    const backoff = new Backoff(policy);
+                    return Array.from({ length: 8 }, () => backoff.nextDelayMs());
+                };
+                try {
+                    return { none: draws(0), half: draws(0.5), all: draws(1) };
+                } finally {
+                    Math.random = random;
+                }
+            }"""
+        )
+    ceilings_ms = [RECONNECT_POLICY.ceiling_s(attempt) * 1000 for attempt in range(8)]
+    assert waits["none"] == [0] * 8
+    assert waits["half"] == pytest.approx([ceiling / 2 for ceiling in ceilings_ms])
+    assert waits["all"] == pytest.approx(ceilings_ms)
+    assert max(waits["all"]) == RECONNECT_POLICY.cap_s * 1000
+
+
+def test_after_a_cut_the_page_waits_as_the_served_policy_says(
+    browser: Any, playwright_api: Any
+) -> None:
+    """The numbers come from /api/config, never from the page's own code: served other
+    numbers, the page waits by them. Every draw is 0.5, so the wait is half the first one."""
+    expect = playwright_api.expect
+    served = {"first_wait_s": 0.4, "cap_s": 0.4, "jitter": "full"}
+
+    def serve_other_numbers(route: Any) -> None:
+        response = route.fetch()
+        route.fulfill(response=response, json={**response.json(), "reconnect": served})
+
+    with loop_in_a_thread() as loop:
+        demo = on_loop(loop, start_demo(ServerConfig(port=0, publish_rate=0)))
+        try:
+            context = browser.new_context(bypass_csp=True)
+            page = context.new_page()
+            page.add_init_script("Math.random = () => 0.5;")
+            page.route("**/api/config", serve_other_numbers)
+            page.goto(demo.url)
+            wait_until_connected(page, expect)
+            page.click("#network-cut")
+            # A cut WebSocket always closes; a fetch may be retried by the browser unseen.
+            log = page.locator("#panel-websocket .conversation")
+            expect(log).to_contain_text("retrying in 0.2 s")
+            expect(page.locator("#panel-websocket .state")).to_have_attribute("data-state", "open")
+            context.close()
+        finally:
+            on_loop(loop, demo.stop())

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import random
 import re
 import subprocess
 import sys
@@ -21,8 +20,8 @@ import pytest
 from aiohttp import web
 
 from pushlab.clients.conversation import converse
-from pushlab.clients.reconnect import Backoff
 from pushlab.netem import NetworkEmulator
+from pushlab.reconnect_policy import ReconnectPolicy
 from pushlab.servers.app import make_app
 from pushlab.servers.config import ServerConfig
 from pushlab.servers.feed import Feed
@@ -30,7 +29,7 @@ from pushlab.servers.runner import start
 from pushlab.techniques import NAMES as TECHNIQUES
 from tests.conftest import LISTENING
 
-QUICK = Backoff(first_s=0.01, cap_s=0.05, rng=random.Random(1))
+QUICK = ReconnectPolicy(first_wait_s=0.01, cap_s=0.05)
 
 
 class Transcript(io.StringIO):
@@ -60,7 +59,7 @@ async def serve(technique: str, feed: Feed, port: int = 0):
 
 def talk_through(port: int, technique: str, out: Transcript, **options: Any) -> asyncio.Task:
     """The client, through the emulator on ``port``, patient enough for any test's break."""
-    options = {"since": 0, "retries": 50, "backoff": QUICK, **options}
+    options = {"since": 0, "retries": 50, "reconnect": QUICK, **options}
     return asyncio.create_task(converse(technique, f"http://127.0.0.1:{port}", out=out, **options))
 
 
@@ -184,14 +183,6 @@ async def test_a_break_past_the_retries_is_one_honest_error():
     assert "1006" not in out.getvalue()
 
 
-def test_backoff_grows_to_its_cap_with_jitter_below_each_ceiling():
-    backoff = Backoff(first_s=0.5, cap_s=4.0, rng=random.Random(7))
-    for attempt, ceiling_s in enumerate((0.5, 1.0, 2.0, 4.0, 4.0, 4.0)):
-        waits = {backoff.delay_s(attempt) for _ in range(50)}
-        assert all(ceiling_s / 2 <= wait <= ceiling_s for wait in waits)
-        assert len(waits) > 1  # jittered: clients spread out
-
-
 @pytest.mark.parametrize(
     ("technique", "connected"),
     [("websocket", "101 Switching Protocols"), ("sse", "200 text/event-stream")],
@@ -277,7 +268,7 @@ async def test_a_cursor_ahead_of_the_feed_means_a_restart_and_since_0(aiohttp_se
     out = io.StringIO()
 
     summary = await converse(
-        "polling", str(server.make_url("")), count=1, since=7, out=out, backoff=QUICK
+        "polling", str(server.make_url("")), count=1, since=7, out=out, reconnect=QUICK
     )
 
     assert asked == ["7", "0"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from pushlab.reconnect_policy import RECONNECT_POLICY
 from pushlab.servers.config import ServerConfig
 from pushlab.servers.demo import STATIC_DIR, Demo, demo_ports, share_urls, start_demo
 from pushlab.techniques import LONGPOLL_HOLD_S, POLL_INTERVAL_S
@@ -98,8 +99,14 @@ async def test_every_static_file_is_served_byte_for_byte(
         assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-async def test_javascript_is_served_as_javascript(demo: Demo, http: aiohttp.ClientSession) -> None:
-    async with http.get(f"{demo.page.url}/static/app.js") as response:
+@pytest.mark.parametrize(
+    "path", [p for p in static_files() if p.suffix == ".js"], ids=lambda p: p.name
+)
+async def test_every_module_is_served_as_javascript(
+    demo: Demo, http: aiohttp.ClientSession, path: Path
+) -> None:
+    """A browser runs an ES module only if it comes as JavaScript (nosniff is on)."""
+    async with http.get(f"{demo.page.url}/static/{path.name}") as response:
         assert response.content_type == "text/javascript"
 
 
@@ -156,6 +163,14 @@ async def test_config_carries_the_technique_table_the_plots_use(
     assert config["table"]["longpoll"] == TABLE["longpoll"].as_json()
     assert config["longpoll_timeout_s"] == LONGPOLL_HOLD_S
     assert config["poll_interval_s"] == POLL_INTERVAL_S
+
+
+async def test_config_carries_the_reconnect_policy_every_client_runs(
+    demo: Demo, http: aiohttp.ClientSession
+) -> None:
+    async with http.get(f"{demo.page.url}/api/config") as response:
+        config = await response.json()
+    assert config["reconnect"] == RECONNECT_POLICY.as_json()
 
 
 async def test_stats_of_all_four_are_read_without_counting_as_requests(

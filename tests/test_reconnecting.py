@@ -1,34 +1,13 @@
-"""The Locust users' reconnect pieces: backoff with jitter, and the gap signal in every form."""
+"""The Locust users' gap signal, in every form (their backoff: tests/test_reconnect_policy.py)."""
 
 from __future__ import annotations
 
 import json
-import random
 
 import pytest
 
-from pushlab.bench.measuring.reconnecting import (
-    Backoff,
-    gap_in_answer,
-    gap_in_close,
-    gap_in_event,
-)
+from pushlab.bench.measuring.reconnecting import gap_in_answer, gap_in_close, gap_in_event
 from pushlab.protocol import GAP_CLOSE_CODE, Gap
-
-
-def test_backoff_doubles_its_ceiling_up_to_the_cap_and_starts_over_after_a_reset() -> None:
-    backoff = Backoff(base_s=0.25, cap_s=4.0, rng=random.Random(1))
-    ceilings = [0.25, 0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
-    for ceiling in ceilings:
-        assert 0 <= backoff.next_wait_s() <= ceiling
-    backoff.reset()
-    assert backoff.next_wait_s() <= 0.25
-
-
-def test_backoff_spreads_clients_cut_together() -> None:
-    waits = [Backoff(rng=random.Random(seed)).next_wait_s() for seed in range(200)]
-    assert len(set(waits)) == 200  # no two clients come back in the same instant
-    assert min(waits) < 0.05 and max(waits) > 0.2  # spread over the whole first interval
 
 
 def test_a_poll_answer_or_a_websocket_frame_carries_its_gap() -> None:

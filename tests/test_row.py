@@ -144,3 +144,13 @@ def test_the_environment_records_the_format_and_the_hold() -> None:
     assert environment["command"] == "pushlab bench --quick"
     assert environment["matrix"]["hold_s"] == settings_for("quick").hold_s
     json.dumps(environment)  # it must be writable as JSON
+
+
+def test_the_environment_records_the_reconnect_policy_the_users_ran() -> None:
+    from pushlab.bench.analysis.environment import describe_environment
+    from pushlab.bench.measuring.scenarios import QUICK
+    from pushlab.reconnect_policy import RECONNECT_POLICY
+
+    affinity = {"server": [0], "generator": [1], "harness": [1], "shared": False}
+    environment = describe_environment("pushlab bench --quick", "quick", QUICK, affinity, 5)
+    assert environment["reconnect_policy"] == RECONNECT_POLICY.as_json()

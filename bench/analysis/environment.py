@@ -21,7 +21,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+<<<<<<< HEAD
 from pushlab.bench.core.columns import FORMAT_VERSION
+=======
+from pushlab.bench.analysis.row import FORMAT_VERSION
+from pushlab.reconnect_policy import RECONNECT_POLICY
+>>>>>>> policy
 
 if TYPE_CHECKING:
     from pushlab.bench.core.scenario import MatrixSettings
@@ -106,13 +111,15 @@ def collect_git() -> dict[str, Any]:
 def collect_bench(
     mode: str, settings: MatrixSettings, affinity: Mapping[str, Any], sample_hz: float
 ) -> dict[str, Any]:
-    """The bench's own settings: the matrix (the long-poll hold included) and the CPUs."""
+    """The bench's own settings: the matrix (the long-poll hold included), the CPUs, and the
+    reconnect policy the Locust users ran (it shapes every fault window's reconnects)."""
     return {
         "affinity": dict(affinity),
         "cpu_shared": bool(affinity["shared"]),
         "mode": mode,
         "matrix": asdict(settings),
         "ws_compress": False,
+        "reconnect_policy": RECONNECT_POLICY.as_json(),
         "sample_hz": sample_hz,
         "window": WINDOW_DEFINITION,
         "interrupted": False,

@@ -11,14 +11,15 @@ reports push latency as 0; these users measure it. A message whose id is not ``c
 reported as a failed delivery: a gap (ids skipped) or one out of order (or a duplicate).
 
 After a break (a reset, a stalled link that timed out, a server that died) every user does the
-same thing, whatever its technique (``bench/measuring/reconnecting.py``): wait a random time
-under a doubling cap (backoff with jitter, so that clients cut together do not return together),
-ask ``/stats`` where the feed is, and carry on from its cursor — ``since=`` for polling, long
-polling and WebSocket, ``Last-Event-ID`` for SSE. If ``/stats`` names a new ``feed_id`` the
-server restarted: its feed lived in memory and is gone, the new one counts from #1, so the user
-starts again from ``since=0``, and what it never saw of the old feed is lost. A user with
-``resume`` off (``--no-resume``) starts from the feed's present instead, to show what the cursor
-buys. A gap the server announces (``pushlab.protocol``) is recorded apart from silent ones.
+same thing, whatever its technique: wait as every pushlab client waits
+(``pushlab/reconnect_policy.py``: a random time under a doubling cap, so that clients cut
+together do not return together), ask ``/stats`` where the feed is, and carry on from its
+cursor — ``since=`` for polling, long polling and WebSocket, ``Last-Event-ID`` for SSE. If
+``/stats`` names a new ``feed_id`` the server restarted: its feed lived in memory and is gone,
+the new one counts from #1, so the user starts again from ``since=0``, and what it never saw of
+the old feed is lost. A user with ``resume`` off (``--no-resume``) starts from the feed's
+present instead, to show what the cursor buys. A gap the server announces
+(``pushlab.protocol``) is recorded apart from silent ones.
 
 No user ever busy-waits. Each one is a greenlet, and every wait (for the next poll, for a held
 answer, for a pushed frame, for the next event on a stream) is a gevent-cooperative socket
@@ -44,15 +45,15 @@ import websocket
 from geventhttpclient import HTTPClient
 from locust import FastHttpUser, constant, events, task
 
-from pushlab.bench.measuring.reconnecting import (
-    Backoff,
-    gap_in_answer,
-    gap_in_close,
-    gap_in_event,
-)
+from pushlab.bench.measuring.reconnecting import gap_in_answer, gap_in_close, gap_in_event
 from pushlab.clients.eventstream import Event, EventStreamDecoder
 from pushlab.protocol import Gap as AnnouncedGap
+<<<<<<< HEAD
 from pushlab.techniques import LONGPOLL, LONGPOLL_HOLD_S, POLLING, SSE, WEBSOCKET
+=======
+from pushlab.reconnect_policy import Backoff
+from pushlab.techniques import LONGPOLL_HOLD_S
+>>>>>>> policy
 
 DELIVER = "DELIVER"
 """Request type of a delivered message in Locust's statistics."""

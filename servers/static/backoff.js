@@ -1,22 +1,35 @@
-// Capped exponential backoff with jitter: how long a client waits before reconnecting.
-// Waiting first_ms · 2^attempt (at most MAX_RETRY_MS) lets a long outage cost few requests;
-// drawing half of each wait at random spreads a classroom of clients out, so a restarted server
-// is not hit by all of them at the same instant ("equal jitter", the same rule as the terminal
-// clients' pushlab.clients.reconnect). A connection that works again resets the count.
+// How long the page waits before it reconnects: the one reconnect policy of pushlab
+// (pushlab/reconnect_policy.py, which says why), with the numbers /api/config serves in its
+// "reconnect" entry, so the page waits exactly as the terminal clients and the bench's Locust
+// users do. Capped exponential backoff with full jitter: before attempt n, a random wait under
+// min(cap, first wait · 2^n). The draw comes after the cap, so that a class of pages cut
+// together stays spread even once all of them have reached the cap.
+// A connection that works again resets the count.
 
-export const FIRST_RETRY_MS = 500;
-export const MAX_RETRY_MS = 10000;
+const MAX_DOUBLINGS = 64; // past this every ceiling is the cap (as in reconnect_policy.py)
 
 export class Backoff {
-  constructor() {
+  /** policy: /api/config's "reconnect", {first_wait_s, cap_s, jitter: "full"}. */
+  constructor(policy) {
+    const { first_wait_s: firstS, cap_s: capS, jitter } = policy ?? {};
+    if (!(firstS > 0 && capS >= firstS && jitter === "full")) {
+      throw new Error(`unknown reconnect policy in /api/config: ${JSON.stringify(policy)}`);
+    }
+    this.firstWaitMs = firstS * 1000;
+    this.capMs = capS * 1000;
     this.attempt = 0;
+  }
+
+  /** The longest wait before attempt `attempt` (0, 1, 2, ...): doubling, then capped. */
+  ceilingMs(attempt) {
+    return Math.min(this.capMs, this.firstWaitMs * 2 ** Math.min(attempt, MAX_DOUBLINGS));
   }
 
   /** The wait before the next attempt, in ms; each call counts one more attempt. */
   nextDelayMs() {
-    const ceilingMs = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** this.attempt);
+    const ceilingMs = this.ceilingMs(this.attempt);
     this.attempt += 1;
-    return ceilingMs / 2 + (Math.random() * ceilingMs) / 2;
+    return Math.random() * ceilingMs;
   }
 
   /** True when the last attempt had failed (the next success is a resume worth saying). */

@@ -279,10 +279,18 @@ export function applyTranslations(root = document) {
   }
 }
 
+const languageListeners = [];
+
+/** Call `listener` after every change of language (for text drawn, not placed by data-i18n). */
+export function onLanguageChange(listener) {
+  languageListeners.push(listener);
+}
+
 export function setLanguage(next) {
   language = STRINGS[next] ? next : "en";
   document.documentElement.lang = language === "zh" ? "zh-CN" : "en";
   applyTranslations();
+  for (const listener of languageListeners) listener(language);
 }
 
 export function preferredLanguage() {

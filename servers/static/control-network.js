@@ -1,9 +1,10 @@
-// The network control: a round-trip time, "cut the connection" and "restart the server", for one
+// Control: the network. A round-trip time, "cut the connection" and "restart the server", for one
 // technique or all four. The demo server runs each technique behind its own emulator, so this
 // page's own traffic goes through it (see servers/demonet.py); each panel's conversation log
 // then shows the break, the reconnect and the resume.
 
 import { t } from "./i18n.js";
+import { showStatus } from "./page.js";
 import { teacherHeaders } from "./teacher.js";
 
 async function postJson(path, body) {
@@ -26,8 +27,8 @@ function option(value, i18nKey, text) {
 }
 
 /** Wire the controls of index.html's #network section to the demo's /api/network, /api/cut
- * and /api/restart; `panels` get a line in their log for each change they are part of. */
-export async function setUpNetworkControls(panels, showStatus) {
+ * and /api/restart; the panels get a line in their log for each change they are part of. */
+async function mount({ panels }) {
   const target = document.getElementById("network-target");
   const rtt = document.getElementById("network-rtt");
   for (const panel of panels) {
@@ -66,3 +67,5 @@ export async function setUpNetworkControls(panels, showStatus) {
     .getElementById("network-restart")
     .addEventListener("click", () => act("/api/restart", {}, "log.restart"));
 }
+
+export default { mount };
