@@ -43,8 +43,8 @@ from pushlab.clients.target import (
     default_url,
     server_stats,
 )
-<<<<<<< HEAD
-from pushlab.protocol import GAP_CLOSE_CODE, GAP_EVENT, Gap, gap_from_json
+from pushlab.protocol import GAP_CLOSE_CODE, GAP_EVENT, gap_from_json
+from pushlab.reconnect_policy import RECONNECT_POLICY, Backoff, ReconnectPolicy
 from pushlab.techniques import (
     LONGPOLL,
     LONGPOLL_HOLD_S,
@@ -55,11 +55,6 @@ from pushlab.techniques import (
     TECHNIQUES,
     WEBSOCKET,
 )
-=======
-from pushlab.protocol import GAP_CLOSE_CODE, GAP_EVENT, gap_from_json
-from pushlab.reconnect_policy import RECONNECT_POLICY, Backoff, ReconnectPolicy
-from pushlab.techniques import LONGPOLL_HOLD_S, NAMES, POLL_INTERVAL_S, TECHNIQUES
->>>>>>> policy
 
 
 def answered(messages: list[dict[str, Any]]) -> dict[str, Any]:

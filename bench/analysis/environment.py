@@ -21,12 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-<<<<<<< HEAD
 from pushlab.bench.core.columns import FORMAT_VERSION
-=======
-from pushlab.bench.analysis.row import FORMAT_VERSION
 from pushlab.reconnect_policy import RECONNECT_POLICY
->>>>>>> policy
 
 if TYPE_CHECKING:
     from pushlab.bench.core.scenario import MatrixSettings

@@ -48,12 +48,8 @@ from locust import FastHttpUser, constant, events, task
 from pushlab.bench.measuring.reconnecting import gap_in_answer, gap_in_close, gap_in_event
 from pushlab.clients.eventstream import Event, EventStreamDecoder
 from pushlab.protocol import Gap as AnnouncedGap
-<<<<<<< HEAD
-from pushlab.techniques import LONGPOLL, LONGPOLL_HOLD_S, POLLING, SSE, WEBSOCKET
-=======
 from pushlab.reconnect_policy import Backoff
-from pushlab.techniques import LONGPOLL_HOLD_S
->>>>>>> policy
+from pushlab.techniques import LONGPOLL, LONGPOLL_HOLD_S, POLLING, SSE, WEBSOCKET
 
 DELIVER = "DELIVER"
 """Request type of a delivered message in Locust's statistics."""
