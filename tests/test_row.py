@@ -148,9 +148,10 @@ def test_the_environment_records_the_format_and_the_hold() -> None:
 
 def test_the_environment_records_the_reconnect_policy_the_users_ran() -> None:
     from pushlab.bench.analysis.environment import describe_environment
-    from pushlab.bench.measuring.scenarios import QUICK
+    from pushlab.bench.core.matrix import settings_for
     from pushlab.reconnect_policy import RECONNECT_POLICY
 
     affinity = {"server": [0], "generator": [1], "harness": [1], "shared": False}
-    environment = describe_environment("pushlab bench --quick", "quick", QUICK, affinity, 5)
+    quick = settings_for("quick")
+    environment = describe_environment("pushlab bench --quick", "quick", quick, affinity, 5)
     assert environment["reconnect_policy"] == RECONNECT_POLICY.as_json()
