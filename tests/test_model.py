@@ -261,3 +261,19 @@ def test_long_polling_stays_between_one_and_three_transits() -> None:
     counted = model.transits(model.network_mean_latency_s("longpoll", 0.2, publish_rate=rates), 0.2)
     assert np.all(counted >= 1) and np.all(counted <= 3)
     assert np.all(np.diff(counted) >= 0) and counted[-1] == pytest.approx(2)
+
+
+def test_a_comparison_uses_the_rate_the_window_published_and_its_sample() -> None:
+    import pandas as pd
+
+    from pushlab.bench.analysis import comparison
+
+    row = pd.Series({"publish_rate": 0.2, "messages_published": 2, "duration_s": 15.0})
+    assert comparison.realised_rate(row) == pytest.approx(2 / 15)
+    assert comparison.messages_of(row) == 2
+    # 9.2 requests per message against a model of 8 with 2 messages: ±71% at one SE, agrees.
+    loose = comparison.Check(9.2, 8.0, comparison.per_message_se(8.0, 2), 2)
+    assert loose.agrees and "2 messages: within 2 standard errors" in loose.verdict()
+    # The same gap with 400 messages is 3 standard errors: a difference.
+    tight = comparison.Check(9.2, 8.0, comparison.per_message_se(8.0, 400), 400)
+    assert not tight.agrees and "3.0 standard errors apart" in tight.verdict()

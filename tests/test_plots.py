@@ -28,8 +28,9 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Results:
 
 
 def _line_colours(ax: Axes) -> dict[str, str]:
+    """Each line's colour by technique label (a line on another's says so after its label)."""
     return {
-        str(line.get_label()): mcolors.to_hex(line.get_color())
+        str(line.get_label()).split(" (on ")[0]: mcolors.to_hex(line.get_color())
         for line in ax.get_lines()
         if not str(line.get_label()).startswith("_")
     }
@@ -280,3 +281,13 @@ def test_rate_sweep_says_so_when_the_run_recorded_no_hold(results: Results) -> N
         _longpoll_model_line(ax)
     texts = [text.get_text() for text in ax.get_legend().get_texts()]
     assert "long polling: model not drawn (the run recorded no long-poll hold)" in texts
+
+
+def test_a_line_that_lies_on_another_says_so_in_the_legend(results: Results) -> None:
+    summary = results.summary.copy()
+    websocket = summary["technique"] == "websocket"
+    sse = summary["technique"] == "sse"
+    summary.loc[sse, "requests_per_s"] = summary.loc[websocket, "requests_per_s"].to_numpy()
+    ax = sweeps.plot_vs_clients(summary, "requests_per_s")
+    labels = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert "SSE (on WebSocket's line)" in labels and "WebSocket" in labels

@@ -152,9 +152,11 @@ def test_flagged_scenarios_are_listed_in_the_findings(run_dir: Path) -> None:
     assert "polling-c1000-r1-i0.25 (generator saturated" in text
 
 
-def test_polling_model_finding_reports_its_worst_deviation(run_dir: Path) -> None:
+def test_polling_model_finding_counts_agreement_in_standard_errors(run_dir: Path) -> None:
     text = next(line for line in findings(load_results(run_dir)) if "interval sweep" in line)
-    assert re.search(r"at most [\d.]+ percentage points from e\^\(−λT\)", text)
+    assert "with λ the rate each window really published" in text
+    assert re.search(r"agreed with e\^\(−λT\) within two standard errors in \d+ of \d+", text)
+    assert re.search(r"\d+ messages: (within 2 standard errors|[\d.]+ standard errors apart)", text)
 
 
 def test_a_run_without_an_interval_sweep_still_reports(tmp_path: Path) -> None:
@@ -228,15 +230,17 @@ def test_the_long_poll_model_takes_the_hold_the_run_recorded(tmp_path: Path) -> 
     clients = slow.loc[slow["technique"] == "longpoll", "clients"].iloc[0]
     transit_ms, _ = transit_estimate_ms(summary, clients, SLOW_RATE)
     gap_s = 2 * transit_ms / 1000
-    expected = model.longpoll_requests_per_message(SLOW_RATE, gap_s, hold_s)
-    server_default = model.longpoll_requests_per_message(SLOW_RATE, gap_s, LONGPOLL_HOLD_S)
+    row = slow[slow["technique"] == "longpoll"].iloc[0]
+    published = row["messages_published"] / row["duration_s"]  # the model's rate: the window's
+    expected = model.longpoll_requests_per_message(published, gap_s, hold_s)
+    server_default = model.longpoll_requests_per_message(published, gap_s, LONGPOLL_HOLD_S)
     assert fmt(expected) != fmt(server_default)  # the test can tell the two holds apart
     longpoll = _rate_finding(run).split("long polling ", 1)[1]
-    assert f"(model: {fmt(expected)} and" in longpoll
+    assert f"(model {fmt(expected)} at the {fmt(published)} msg/s published" in longpoll
 
 
 def test_without_a_recorded_hold_the_long_poll_model_is_not_guessed(tmp_path: Path) -> None:
     run = write_synthetic_results(tmp_path / "run", _slow_rate_sweep_with_hold(np.nan))
     longpoll = _rate_finding(run).split("long polling ", 1)[1]
     assert "no model: the run did not record the long-poll hold" in longpoll
-    assert "polling every 1 s" in _rate_finding(run) and "(model: " in _rate_finding(run)
+    assert "polling every 1 s" in _rate_finding(run) and "(model " in _rate_finding(run)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pushlab.bench.analysis import model
+from pushlab.bench.analysis import comparison, model
 from pushlab.bench.analysis.peer_findings import PEER_FINDINGS
 from pushlab.bench.analysis.results import Results
 from pushlab.bench.analysis.shaping import (
@@ -231,41 +231,43 @@ def _memory_finding(results: Results, comparison: Comparison) -> str | None:
 
 
 def polling_model_finding(results: Results) -> str | None:
+    """The interval sweep against the model, by the one rule (``comparison.py``): the model at
+    the rate each window really published, and a difference called only past two standard
+    errors."""
     rows = polling_rows(results.sweep("interval")).dropna(subset=["poll_interval"])
     if rows.empty:
         return None
-    arrivals = [a if a in ("poisson", "periodic") else "poisson" for a in rows["arrivals"]]
-    # Compare with the rate each window really saw: a few Poisson arrivals stray far from λ.
-    realised_rate = (rows["messages_published"] / rows["duration_s"]).to_numpy()
-    predicted_empty = np.array(
-        [
-            model.polling_empty_fraction(rate, interval, kind)
-            for rate, interval, kind in zip(
-                realised_rate, rows["poll_interval"], arrivals, strict=True
+    empty_checks, latency_checks = [], []
+    for _, row in rows.iterrows():
+        interval = float(row["poll_interval"])
+        kind = row["arrivals"] if row["arrivals"] in ("poisson", "periodic") else "poisson"
+        messages = comparison.messages_of(row)
+        empty = float(model.polling_empty_fraction(comparison.realised_rate(row), interval, kind))
+        polls = max(float(row["duration_s"]) / interval, 1.0)
+        empty_checks.append(
+            comparison.Check(
+                float(row["empty_fraction"]), empty, comparison.fraction_se(empty, polls), messages
             )
-        ]
-    )
-    empty_error = (rows["empty_fraction"].to_numpy() - predicted_empty) * 100
-    worst = int(np.argmax(np.abs(empty_error)))
-    worst_row = rows.iloc[worst]
-    transit = [
-        transit_estimate_ms(results.summary, row["clients"], row["publish_rate"])[0]
-        for _, row in rows.iterrows()
-    ]
-    predicted_latency = 1000 * model.polling_mean_latency_s(
-        rows["poll_interval"].to_numpy(), np.array(transit) / 1000
-    )
-    latency_error = np.abs(rows["latency_mean_ms"].to_numpy() / predicted_latency - 1)
-    formula = "e^(−λT)" if set(arrivals) == {"poisson"} else "its model"
+        )
+        transit_ms, _ = transit_estimate_ms(results.summary, row["clients"], row["publish_rate"])
+        latency = 1000 * float(model.polling_mean_latency_s(interval, transit_ms / 1000))
+        se = comparison.latency_se_ms(interval, messages)
+        latency_checks.append(
+            comparison.Check(float(row["latency_mean_ms"]), latency, se, messages)
+        )
+    kinds = {row["arrivals"] for _, row in rows.iterrows()}
+    formula = "e^(−λT)" if kinds == {"poisson"} else "its model"
+    worst = max(range(len(rows)), key=lambda k: empty_checks[k].off_by_se)
+    worst_row, worst_check = rows.iloc[worst], empty_checks[worst]
     return (
         f"Across the interval sweep (T from {fmt(rows['poll_interval'].min())} s to "
-        f"{fmt(rows['poll_interval'].max())} s), the measured empty fraction was at most "
-        f"{fmt(float(np.abs(empty_error).max()), 2)} percentage points from {formula} (worst at "
-        f"T = {worst_row['poll_interval']:g} s: {percent(worst_row['empty_fraction'])} measured, "
-        f"{percent(predicted_empty[worst])} predicted, with λ the rate each window really "
-        f"published), and the mean latency at most "
-        f"{percent(float(latency_error.max()))} from T/2 + transit.{_small_sample_note(rows)}"
-        + _flag_note(row for _, row in rows.iterrows())
+        f"{fmt(rows['poll_interval'].max())} s), with λ the rate each window really published: "
+        f"the empty fraction agreed with {formula} within two standard errors in "
+        f"{sum(c.agrees for c in empty_checks)} of {len(rows)} windows (furthest at "
+        f"T = {worst_row['poll_interval']:g} s: {percent(worst_check.measured)} measured, "
+        f"{percent(worst_check.predicted)} predicted, {worst_check.verdict()}); the mean "
+        f"latency agreed with T/2 + transit in {sum(c.agrees for c in latency_checks)} of "
+        f"{len(rows)}.{_small_sample_note(rows)}" + _flag_note(row for _, row in rows.iterrows())
     )
 
 
@@ -285,13 +287,22 @@ def modelled_requests_per_message(results: Results, row: pd.Series) -> float | N
     return None if predicted is None else float(predicted)
 
 
-def _model_words(results: Results, low_row: pd.Series, high_row: pd.Series) -> str:
-    predicted = [modelled_requests_per_message(results, row) for row in (low_row, high_row)]
-    if None not in predicted:
-        return f"model: {fmt(predicted[0])} and {fmt(predicted[1])}"
-    if not _polls(low_row) and recorded_hold_s(low_row) is None:
-        return "no model: the run did not record the long-poll hold"
-    return "no model"
+def _model_words(results: Results, row: pd.Series) -> str:
+    """The model beside one row, at the rate its window really published, with the verdict."""
+    rate = comparison.realised_rate(row)
+    predicted = requests_per_message_model(results.summary, row, publish_rate=rate)
+    if predicted is None:
+        if not _polls(row) and recorded_hold_s(row) is None:
+            return "no model: the run did not record the long-poll hold"
+        return "no model"
+    messages = comparison.messages_of(row)
+    check = comparison.Check(
+        float(row["requests_per_message"]),
+        float(predicted),
+        comparison.per_message_se(float(predicted), messages),
+        messages,
+    )
+    return f"model {fmt(check.predicted)} at the {fmt(rate)} msg/s published; {check.verdict()}"
 
 
 def rate_finding(results: Results) -> str | None:
@@ -310,9 +321,10 @@ def rate_finding(results: Results) -> str | None:
             continue
         low_row, high_row = at_low.iloc[0], at_high.iloc[0]
         parts.append(
-            f"{row_label(low_row)} {fmt(low_row['requests_per_message'])} at {low:g} msg/s and "
+            f"{row_label(low_row)} {fmt(low_row['requests_per_message'])} at {low:g} msg/s "
+            f"({_model_words(results, low_row)}) and "
             f"{fmt(high_row['requests_per_message'])} at {high:g} msg/s "
-            f"({_model_words(results, low_row, high_row)})"
+            f"({_model_words(results, high_row)})"
         )
     if not parts:
         return None
