@@ -291,9 +291,10 @@ def run_bench(
         remove_raw(run_dir)
 
     conclude(run_dir, matrix, rows, started, latest=args.out is None)
+    # An interrupted run still reports the rows it finished (the report says it was cut short).
+    report_ok = args.no_report or not rows or make_report(run_dir, prog)
     if interrupted:
         return EXIT_INTERRUPTED
-    report_ok = args.no_report or make_report(run_dir, prog)
     return 0 if report_ok else 1
 
 

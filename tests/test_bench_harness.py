@@ -467,3 +467,33 @@ def wait_for_children(pid: int, count: int) -> list[psutil.Process]:
         psutil.wait_procs([parent], timeout=0.1)  # returns early only if the harness died
         assert parent.is_running(), "the harness exited early"
     raise AssertionError("the harness did not start a server and a generator")
+
+
+@pytest.mark.slow
+def test_ctrl_c_after_a_finished_row_still_writes_its_report(tmp_path: Path) -> None:
+    """The first scenario finishes; the second (0.01 msg/s: a 300 s window) is cut short."""
+    options = ["--techniques", "websocket", "--sweeps", "clients,rate", "--clients", "5"]
+    options += ["--rates", "0.01", "--duration", "1", "--warmup", "0", "--no-trace"]
+    bench = subprocess.Popen(
+        [sys.executable, "-m", "pushlab.bench", *options, "--out", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: list[str] = []
+    try:
+        assert bench.stdout is not None
+        for line in bench.stdout:
+            lines.append(line)
+            if line.startswith("[2/2]"):  # the first row is written: stop the second
+                bench.send_signal(signal.SIGINT)
+                break
+        output = "".join(lines) + bench.communicate(timeout=120)[0]
+    finally:
+        if bench.poll() is None:
+            bench.kill()
+            bench.wait()
+    assert bench.returncode == 130, output
+    report = (tmp_path / "report.md").read_text()
+    assert "was interrupted: the rows below are those it finished" in report
+    assert "websocket-c5-r1" in report and "websocket-c5-r0.01" not in report

@@ -213,18 +213,20 @@ def fanout_finding(results: Results) -> str | None:
         if row is None:
             continue
         parts.append(
-            f"{label(name)} at {load_words(row)}: p50 {plain_number(row['latency_p50_ms'])} ms, "
-            f"p99 {plain_number(row['latency_p99_ms'])} ms{latency_target(row)}; its loop "
-            f"reached the last subscriber {plain_number(row['server_fanout_ms'])} ms after "
-            "the publish (mean)"
+            f"{label(name)} at {load_words(row)}: clients received at p50 "
+            f"{plain_number(row['latency_p50_ms'])} ms and p99 "
+            f"{plain_number(row['latency_p99_ms'])} ms{latency_target(row)}, and the loop "
+            f"was done {plain_number(row['server_fanout_ms'])} ms after the publish"
             + (f" ⚠ {flag_reason(row)}" if bool(row["generator_saturated"]) else "")
+            + "."
         )
     if not parts:
         return None
     return (
-        "Where the push latency goes (the server's loop, publish → last write, the mean of "
-        "the longest wait any client had on the server; what a client waited beyond it was the "
-        "kernel's and the load generator's): " + "; ".join(parts) + "."
+        "Where the push latency goes. The server's broadcast loop times itself from the publish "
+        "to its last write (a mean over the window's messages); no client waited longer than "
+        "that on the server, and the rest of a client's latency was spent in the kernel and in "
+        "the load generator. " + " ".join(parts)
     )
 
 
