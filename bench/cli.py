@@ -42,14 +42,28 @@ MIN_HOLD_S = 1.0  # a shorter hold is polling with extra steps
 MAX_WINDOW_S = 3600  # no single measurement window longer than an hour
 
 
+def default_matrix_words() -> str:
+    """The default matrix in a sentence, from its settings (never typed twice)."""
+    s = settings_for("default")
+
+    def values(numbers: tuple[float, ...]) -> str:
+        return ", ".join(f"{n:g}" for n in sorted(numbers))
+
+    return (
+        f"Default matrix: the four techniques at {values(s.clients)} clients at "
+        f"{s.base_rate:g} msg/s (polling every {s.base_interval:g} s); publish rates "
+        f"{values(s.rates)} msg/s and poll intervals {values(s.intervals)} s at "
+        f"{s.base_clients} clients; the {', '.join(s.sweeps)} sweeps. Windows are "
+        f"{s.duration_s:g} s after a {s.warmup_s:g} s warm-up (longer when messages are rare). "
+        "Each run's report states how long it took."
+    )
+
+
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Measure polling, long polling, WebSocket and SSE on this machine.",
-        epilog="Default matrix (~5 min on 2 cores): the four techniques at 10, 100 and 1,000 "
-        "clients at 1 msg/s (polling every 1 s); publish rates 0.2–20 msg/s at 100 clients; "
-        "polling every 0.25–4 s at 100 clients. Windows are 6 s after a 1.5 s warm-up "
-        "(longer when messages are rare).",
+        epilog=default_matrix_words(),
     )
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="a reduced matrix in about a minute")

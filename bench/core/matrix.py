@@ -21,6 +21,7 @@ BASE_CHANGES: dict[str, dict[str, Any]] = {
     "quick": {
         "clients": (10, 40),
         "rates": (1.0, 4.0),
+        "base_rate": 1.0,  # short windows that still hold three messages
         "intervals": (0.25, 1.0),
         "base_clients": 40,
         "duration_s": 3.0,
