@@ -39,6 +39,7 @@ from pushlab.bench.measuring.scenarios import (
     build_matrix,
     unique_scenarios,
 )
+from pushlab.command_line import CommandParser
 from pushlab.servers.config import ServerConfig
 
 PROG = "python -m pushlab.bench"
@@ -66,7 +67,7 @@ def one_number(kind: type, least: float, most: float) -> Callable[[str], Any]:
 
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog=prog,
         description="Measure polling, long polling, WebSocket and SSE on this machine.",
         epilog="Default matrix (~5 min on 2 cores): the four techniques at 10, 100 and 1,000 "

@@ -26,7 +26,15 @@ from pushlab.bench.analysis.row import FORMAT_VERSION
 if TYPE_CHECKING:
     from pushlab.bench.measuring.scenarios import MatrixSettings
 
-PACKAGES = ("aiohttp", "locust", "gevent", "geventhttpclient", "websocket-client", "psutil")
+PACKAGES = (
+    "pushlab",
+    "aiohttp",
+    "locust",
+    "gevent",
+    "geventhttpclient",
+    "websocket-client",
+    "psutil",
+)
 """The libraries whose versions can change what the bench measures."""
 
 WINDOW_DEFINITION = (
