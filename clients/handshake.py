@@ -235,6 +235,7 @@ def handshake(
     newest = None if query or not upgrade else newest_id(host, port, timeout_s)
     if newest is not None:
         query = f"since={newest}"
+    if newest:  # a feed with a history: say why the upgrade skips it
         printer.write(f"GET /stats: the newest message is #{newest}; asking for since={newest},")
         printer.write("  so the server pushes only what comes next (add ?since=0 for its history)")
     path = (parts.path or "/ws") + (f"?{query}" if query else "")
