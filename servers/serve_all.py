@@ -67,6 +67,10 @@ def watch(technique: str, child: subprocess.Popen[bytes], events: queue.Queue[Ev
     events.put(Event(technique, None))
 
 
+def say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def ended_how(child: subprocess.Popen[bytes]) -> str:
     code = child.wait()
     if code < 0:
@@ -87,7 +91,7 @@ def run_all(passthrough: list[str], port: int | None, prog: str) -> int:
         )
         threading.Thread(target=watch, args=(technique, child, events), daemon=True).start()
     try:
-        if not all_listening(children, events):
+        if not all_listening(children, events, prog):
             return 1
         watch_until_one_ends(children, events, prog)
         return 1
@@ -97,10 +101,13 @@ def run_all(passthrough: list[str], port: int | None, prog: str) -> int:
         stop_children(list(children.values()))
 
 
-def all_listening(children: dict[str, subprocess.Popen[bytes]], events: queue.Queue[Event]) -> bool:
+def all_listening(
+    children: dict[str, subprocess.Popen[bytes]], events: queue.Queue[Event], prog: str
+) -> bool:
     """Wait until every child listens or ended; print the held lines only if all listen.
 
-    A child that could not start has said why on stderr (naming its port); nothing is added.
+    A child that could not start has said why on stderr (naming its port); only one killed by
+    a signal, which had no chance to, is reported here.
     """
     held: list[bytes] = []
     listening: set[str] = set()
@@ -114,6 +121,9 @@ def all_listening(children: dict[str, subprocess.Popen[bytes]], events: queue.Qu
         held.append(event.line)
         if LISTENING.encode() in event.line:
             listening.add(event.technique)
+    for technique in ended:
+        if children[technique].wait() < 0:
+            say(f"{prog} all: the {technique} server {ended_how(children[technique])}")
     if ended:
         return False
     sys.stdout.buffer.write(b"".join(held))
@@ -129,11 +139,9 @@ def watch_until_one_ends(
         event = events.get()
         if event.line is None:
             child = children[event.technique]
-            print(
+            say(
                 f"{prog} all: the {event.technique} server (pid {child.pid}) {ended_how(child)};"
-                " stopping the other three",
-                file=sys.stderr,
-                flush=True,
+                " stopping the other three"
             )
             return
         sys.stdout.buffer.write(event.line)
