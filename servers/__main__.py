@@ -55,6 +55,7 @@ positive_int = number_in_range(int, 1, 10**9, "a whole number at least 1")
 PROG = "python -m pushlab.servers"
 BIND_FAILURE = re.compile(r"address \('?(?P<host>[^',]*)'?, (?P<port>\d+)[^)]*\): (?P<reason>.+)")
 """asyncio's words for a port it cannot bind (``loop.create_server``)."""
+DEMO_FREE_PORTS = "0 puts all five servers on free ports"
 
 
 def default_ports() -> str:
@@ -65,7 +66,7 @@ def default_ports() -> str:
 
 def port_help(choices: tuple[str, ...]) -> str:
     if choices == ("demo",):
-        return f"the page's port (default {DEMO_PORT}); 0 puts all five servers on free ports"
+        return f"the page's port (default {DEMO_PORT}); {DEMO_FREE_PORTS}"
     return (
         f"port (default: {default_ports()}; 0 = any free port;"
         " with all, P puts the four on P to P+3)"
@@ -294,7 +295,7 @@ def cannot_listen(error: OSError, demo: bool) -> str:
         where = f"cannot listen on {found['host']}:{found['port']}: {found['reason']}"
     else:
         where = f"cannot listen: {error.strerror or error}"
-    way_out = "--port 0 puts all five servers on free ports" if demo else "try --port 0"
+    way_out = f"--port {DEMO_FREE_PORTS}" if demo else "try --port 0"
     return f"{where}; {way_out}"
 
 
