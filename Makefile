@@ -5,15 +5,18 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PUSHLAB := $(VENV)/bin/pushlab
 STAMP := $(VENV)/.installed-stamp
+# The exact versions the tests pass with (every extra): pyproject.toml gives the ranges,
+# constraints.txt the one release of each package that is installed. `make lock` refreshes it.
+LOCK := constraints.txt
 
-.PHONY: install test bench bench-quick bench-full serve demo notebooks lab clean redis stop-redis
+.PHONY: install test bench bench-quick bench-full serve demo notebooks lab clean redis stop-redis lock
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev]' -c $(LOCK)
 	$(PY) -m ipykernel install --sys-prefix --name pushlab --display-name "pushlab (.venv)" >/dev/null
 	touch $(STAMP)
 
@@ -41,7 +44,7 @@ notebooks: install
 	$(PUSHLAB) notebooks $(ARGS)
 
 lab: install
-	$(PY) -m pip install --quiet -e '.[lab]'
+	$(PY) -m pip install --quiet -e '.[lab]' -c $(LOCK)
 	$(VENV)/bin/jupyter lab notebooks/
 
 # A local redis-server for --feed (free port, no persistence, pid file .redis.pid); prints its URL.
@@ -50,6 +53,14 @@ redis: install
 
 stop-redis: install
 	$(PY) -m pushlab.bench.measuring.redis_server stop --pidfile .redis.pid
+
+# The newest releases pyproject.toml allows, resolved with uv for this Python; then
+# `make install` (the stamp is older than the lock) installs them. Commit constraints.txt.
+lock:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip compile pyproject.toml --all-extras --upgrade --python $(PY) \
+		--custom-compile-command "make lock" --quiet -o $(LOCK)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache results/notebooks

@@ -34,6 +34,7 @@ from pushlab.bench.measuring.arguments import (
     seed_number,
 )
 from pushlab.bench.measuring.scale_out import add_scale_out_options, scale_out_changes
+from pushlab.command_line import CommandParser
 
 PROG = "python -m pushlab.bench"
 MIN_POLL_INTERVAL = 0.01
@@ -60,7 +61,7 @@ def default_matrix_words() -> str:
 
 
 def build_parser(prog: str = PROG) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog=prog,
         description="Measure polling, long polling, WebSocket and SSE on this machine.",
         epilog=default_matrix_words(),

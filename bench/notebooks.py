@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import os
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from pushlab.command_line import CommandParser
 
 if TYPE_CHECKING:  # nbclient and nbconvert load only when a notebook is run, not in a kernel
     import nbformat
@@ -36,6 +39,8 @@ DEFAULT_OUT = RESULTS_ROOT / "notebooks"
 RESULTS_ENV = "PUSHLAB_RESULTS"
 PROJECT_KERNEL = "pushlab"
 CELL_TIMEOUT_S = 120
+NOTEBOOK_MODULES = ("nbclient", "nbformat", "nbconvert", "ipykernel", "jupyter_client")
+"""What running and rendering a notebook imports: the ``notebooks`` extra of pyproject.toml."""
 
 
 def here_and_above() -> list[Path]:
@@ -191,7 +196,7 @@ def run_all(
 
 
 def parse_args(argv: list[str] | None, prog: str) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog=prog,
         description="Execute the notebooks top to bottom and render HTML copies with outputs.",
         epilog="The notebooks come with the repository, not with the installed package: run "
@@ -246,8 +251,21 @@ def chosen_notebooks(args: argparse.Namespace, prog: str) -> list[Path] | None:
     return None
 
 
+def missing_modules() -> list[str]:
+    """The notebook packages this interpreter cannot import (a plain ``pip install pushlab``)."""
+    return [name for name in NOTEBOOK_MODULES if importlib.util.find_spec(name) is None]
+
+
 def main(argv: list[str] | None = None, prog: str = "python -m pushlab.bench.notebooks") -> int:
     args = parse_args(argv, prog)
+    missing = missing_modules()
+    if missing:
+        print(
+            f"{prog}: needs {', '.join(missing)}: pip install 'pushlab[notebooks]'"
+            " (in a checkout: pip install '.[notebooks]', or make install)",
+            file=sys.stderr,
+        )
+        return 1
     paths = chosen_notebooks(args, prog)
     if paths is None:
         return 1

@@ -14,9 +14,10 @@ import sys
 from collections.abc import Callable
 
 from pushlab.clients.conversation import converse
-from pushlab.clients.i18n import LANGUAGES
+from pushlab.clients.i18n import add_lang_option
 from pushlab.clients.reconnect import DEFAULT_RETRIES
 from pushlab.clients.target import ClientFailure, default_url
+from pushlab.command_line import CommandParser
 from pushlab.techniques import (
     LONGPOLL,
     LONGPOLL_HOLD_S,
@@ -30,7 +31,6 @@ from pushlab.techniques import (
 
 PROG = "python -m pushlab.clients"
 EXIT_FAILURE = 1
-EXIT_USAGE = 2
 MAX_INTERVAL_S = 3600
 
 CONVERSATION_HELP: dict[str, str] = {
@@ -115,7 +115,7 @@ def add_conversation_parser(commands: argparse._SubParsersAction, technique: str
         help="after a reconnect, start from the feed's present instead of the cursor"
         " (shows what the cursor buys: the messages of the break never arrive)",
     )
-    parser.add_argument("--lang", choices=LANGUAGES, default="en")
+    add_lang_option(parser)
     parser.set_defaults(handler=run_conversation)
 
 
@@ -146,7 +146,7 @@ def run_conversation(args: argparse.Namespace) -> int:
 
 
 def parse_args(argv: list[str], prog: str = PROG) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog=prog,
         description="Terminal clients that show, line by line, how each technique gets news.",
     )

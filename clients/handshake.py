@@ -12,6 +12,7 @@ plain blocking socket, so what is printed is exactly what travelled.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import socket
 import sys
@@ -21,6 +22,7 @@ from typing import TextIO
 from pushlab.clients import rfc6455
 from pushlab.clients.annotate import annotate_frame, format_annotation
 from pushlab.clients.handshake_frames import exchange_frames, send_unmasked
+from pushlab.clients.i18n import add_lang_option, texts
 from pushlab.clients.narration import wants_colour
 from pushlab.clients.rfc6455 import Frame
 from pushlab.clients.target import ClientFailure, split_url
@@ -53,14 +55,16 @@ class HandshakeResult:
 class Printer:
     """Headings, raw HTTP text with its CRLFs visible, and annotated frames."""
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, lang: str = "en") -> None:
         self.out = out
         self.colour = wants_colour(out)
+        self.texts = texts(lang)
 
     def write(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
 
     def heading(self, text: str) -> None:
+        text = self.texts.heading(text)
         self.write()
         self.write(f"\x1b[1m== {text} ==\x1b[0m" if self.colour else f"== {text} ==")
 
@@ -219,13 +223,21 @@ def handshake(
     out: TextIO | None = None,
     timeout_s: float = 5.0,
     masked: bool = True,
+    lang: str = "en",
 ) -> HandshakeResult:
     """Open a TCP connection, upgrade it by hand, send one masked text frame, read the frames
     that come back (until our own message returns through the feed), then close (1000)."""
     parts = split_url(url, WS_SCHEMES)
-    path = (parts.path or "/ws") + (f"?{parts.query}" if parts.query else "")
     host, port = parts.hostname or "", parts.port or 80
-    printer = Printer(out or sys.stdout)
+    printer = Printer(out or sys.stdout, lang)
+    query = parts.query
+    newest = None if query or not upgrade else newest_id(host, port, timeout_s)
+    if newest is not None:
+        query = f"since={newest}"
+    if newest:  # a feed with a history: say why the upgrade skips it
+        printer.write(f"GET /stats: the newest message is #{newest}; asking for since={newest},")
+        printer.write("  so the server pushes only what comes next (add ?since=0 for its history)")
+    path = (parts.path or "/ws") + (f"?{query}" if query else "")
     key = rfc6455.generate_key() if key is None else key
     if upgrade:
         request = rfc6455.build_upgrade_request(
@@ -268,6 +280,23 @@ def handshake(
     return result
 
 
+def newest_id(host: str, port: int, timeout_s: float) -> int | None:
+    """The feed's newest message id from the server's ``/stats``, or None if it has none.
+
+    Without ``since`` a pushlab WebSocket server replays its history from the oldest message
+    (``since=0``); starting from the present shows our own message as the first one back.
+    """
+    connection = http.client.HTTPConnection(host, port, timeout=timeout_s)
+    try:
+        connection.request("GET", "/stats")
+        response = connection.getresponse()
+        return int(json.loads(response.read())["last_id"]) if response.status == 200 else None
+    except (OSError, ValueError, KeyError, TypeError, http.client.HTTPException):
+        return None  # not a pushlab server, or not listening: the handshake will say so
+    finally:
+        connection.close()
+
+
 def add_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "handshake",
@@ -293,6 +322,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="send one unmasked frame (§5.1) and print how the server closes",
     )
+    add_lang_option(parser)
     parser.set_defaults(handler=run_cli)
 
 
@@ -307,6 +337,7 @@ def run_cli(args: argparse.Namespace) -> int:
         upgrade=not args.no_upgrade,
         text=args.text,
         masked=not args.unmasked,
+        lang=args.lang,
     )
     if args.unmasked:  # the rule holds when the server answers with 1002
         closed_with = result.close_reply and rfc6455.parse_close_payload(result.close_reply.payload)

@@ -8,6 +8,7 @@ one class; the clients only ever call these methods, never build sentences thems
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -178,6 +179,17 @@ class English:
             f"mean {format_ms(mean_ms)} ms, max {format_ms(max_ms)} ms (receive time − message ts)"
         )
 
+    # The byte-level clients (handshake, keepalive): the bytes are the wire's own; the
+    # headings that walk through them, and the moral, are said in the chosen language.
+    def heading(self, text: str) -> str:
+        return text
+
+    def keepalive_moral(self) -> str:
+        return (
+            "Keep-alive saves set-up; it cannot push: the client still asks, the server only"
+            " answers."
+        )
+
 
 class Chinese(English):
     """The article's dialogue (场景再现), then the same protocol facts."""
@@ -320,6 +332,50 @@ class Chinese(English):
         if mean_ms is None or max_ms is None:
             return "没有消息"
         return f"平均 {format_ms(mean_ms)} ms，最大 {format_ms(max_ms)} ms（收到时间 − 消息 ts）"
+
+    headings: ClassVar[dict[str, str]] = {
+        "Sec-WebSocket-Accept = base64(SHA-1(key + GUID))  (RFC 6455 §4.2.2)": "应答密钥的算法",
+        "1. Opening handshake (§4.1): the client asks to switch protocols": (
+            "1. 开始握手：客户端：我们换成 WebSocket 说话吧？"
+        ),
+        "1. A plain HTTP GET on the WebSocket path": "1. 在 WebSocket 路径上发一个普通的 GET",
+        "2. The server's answer, raw": "2. 服务端的回答，原样",
+        "Why": "为什么",
+        "3. Checking Sec-WebSocket-Accept (§4.2.2)": "3. 核对 Sec-WebSocket-Accept",
+        "4. Data frames (§5.2): the client must mask what it sends (§5.3)": (
+            "4. 数据帧：客户端发出的帧必须加掩码"
+        ),
+        "5. Closing handshake (§7.1.2): close frame 1000, the server echoes it": (
+            "5. 关闭握手：客户端：再见（1000）；服务端：再见"
+        ),
+        "4. An unmasked text frame (§5.1 forbids it: clients MUST mask)": (
+            "4. 一个没加掩码的文本帧（§5.1 不允许）"
+        ),
+        "Connection: keep-alive (HTTP/1.1's default): one TCP connection for all": (
+            "长连接（HTTP/1.1 默认）：所有请求共用一条 TCP 连接"
+        ),
+        "Connection: close: the server hangs up after each answer": (
+            "Connection: close：每次回答后服务端挂断"
+        ),
+        "What this shows:": "说明了什么：",
+    }
+
+    def heading(self, text: str) -> str:
+        said = self.headings.get(text)
+        return f"{said}（{text}）" if said else text
+
+    def keepalive_moral(self) -> str:
+        return "长连接省去了建立连接的开销，但不能推送：还是客户端问，服务端答。"
+
+
+def add_lang_option(parser: argparse.ArgumentParser) -> None:
+    """``--lang``, the same for every terminal client."""
+    parser.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        default="en",
+        help="en: the protocol view; zh: the source article's dialogue beside it (default en)",
+    )
 
 
 def texts(lang: str) -> English:

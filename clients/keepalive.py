@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 from urllib.parse import quote, urlencode
 
+from pushlab.clients.i18n import English, add_lang_option, texts
 from pushlab.clients.target import ClientFailure, default_url, split_url
 from pushlab.techniques import POLLING, TECHNIQUES
 
@@ -140,8 +141,8 @@ def measure(
     return mode
 
 
-def report(mode: Mode, title: str, out: TextIO) -> None:
-    print(title, file=out)
+def report(mode: Mode, title: str, out: TextIO, phrases: English) -> None:
+    print(phrases.heading(title), file=out)
     rows = zip(mode.statuses, mode.local_ports, mode.times_s, strict=True)
     for number, (status, local_port, elapsed_s) in enumerate(rows, 1):
         print(
@@ -155,9 +156,12 @@ def report(mode: Mode, title: str, out: TextIO) -> None:
     )
 
 
-def keepalive(url: str = DEFAULT_URL, n: int = 5, out: TextIO | None = None) -> KeepAliveResult:
+def keepalive(
+    url: str = DEFAULT_URL, n: int = 5, out: TextIO | None = None, lang: str = "en"
+) -> KeepAliveResult:
     """Run both modes against ``url`` and print what they show."""
     out = out or sys.stdout
+    phrases = texts(lang)
     if not 1 <= n <= MAX_REQUESTS:
         raise ClientFailure(f"-n must be from 1 to {MAX_REQUESTS:,}")
     parts = split_url(url, HTTP_ONLY)
@@ -167,14 +171,20 @@ def keepalive(url: str = DEFAULT_URL, n: int = 5, out: TextIO | None = None) -> 
         target = request_target(parts.path or "/", parts.query, server)
         print(f"GET {target} on {host}:{port}, {n} times each way\n", file=out)
         kept = measure(Mode("keep-alive"), server, host, port, target, n, reuse=True)
-        report(kept, "Connection: keep-alive (HTTP/1.1's default): one TCP connection for all", out)
+        report(
+            kept,
+            "Connection: keep-alive (HTTP/1.1's default): one TCP connection for all",
+            out,
+            phrases,
+        )
         closed = measure(Mode("close"), server, host, port, target, n, reuse=False)
-        report(closed, "\nConnection: close: the server hangs up after each answer", out)
+        print(file=out)
+        report(closed, "Connection: close: the server hangs up after each answer", out, phrases)
         server.connection.close()
     except (OSError, http.client.HTTPException) as error:
         reason = getattr(error, "strerror", None) or error.__class__.__name__
         raise ClientFailure(f"cannot talk to {host}:{port}: {reason}") from None
-    print("\nWhat this shows:", file=out)
+    print("\n" + phrases.heading("What this shows:"), file=out)
     print(
         f"  Same local port = same TCP connection: keep-alive used {len(set(kept.local_ports))}"
         f" port(s) and the server opened {kept.connections_opened} connection(s) for {n} requests;"
@@ -184,8 +194,7 @@ def keepalive(url: str = DEFAULT_URL, n: int = 5, out: TextIO | None = None) -> 
     )
     print(
         f"  Per request {kept.mean_ms:.2f} ms on the kept connection vs {closed.mean_ms:.2f} ms"
-        f" with a new one each ({closed.mean_ms / kept.mean_ms:.1f}×). Keep-alive saves"
-        " set-up; it cannot push: the client still asks, the server only answers.",
+        f" with a new one each ({closed.mean_ms / kept.mean_ms:.1f}×). {phrases.keepalive_moral()}",
         file=out,
     )
     return KeepAliveResult(target, kept, closed)
@@ -199,6 +208,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("url", nargs="?", default=DEFAULT_URL, help=f"default {DEFAULT_URL}")
     parser.add_argument("-n", type=positive_int, default=5, help="requests per mode (default 5)")
+    add_lang_option(parser)
     parser.set_defaults(handler=run_cli)
 
 
@@ -211,5 +221,5 @@ def positive_int(text: str) -> int:
 
 
 def run_cli(args: argparse.Namespace) -> int:
-    keepalive(args.url, args.n)
+    keepalive(args.url, args.n, lang=args.lang)
     return 0

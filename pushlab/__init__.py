@@ -5,4 +5,9 @@ installed, they are the sub-packages ``pushlab.servers``, ``pushlab.clients`` an
 ``pushlab.bench``. ``pushlab.techniques`` is the one table of facts about the four techniques.
 """
 
-__version__ = "0.2.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:  # the version is written once, in pyproject.toml; installing records it
+    __version__ = version("pushlab")
+except PackageNotFoundError:  # a checkout on sys.path that was never installed
+    __version__ = "0+unknown"

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pushlab import __version__
+from pushlab.command_line import EXIT_USAGE, CommandParser
 from pushlab.techniques import NAMES
 
-EXIT_USAGE = 2
 CLIENT_COMMANDS = (*NAMES, "handshake", "keepalive")
 
 
@@ -80,7 +80,7 @@ def parser() -> argparse.ArgumentParser:
     """The top-level parser; it only formats ``pushlab --help``, the commands parse their own."""
     width = max(len(name) for name in COMMANDS) + 2
     listing = "\n".join(f"  {c.name:{width}}{c.summary}" for c in COMMANDS.values())
-    top = argparse.ArgumentParser(
+    top = CommandParser(
         prog="pushlab",
         usage="pushlab [-h] [--version] COMMAND [ARGS ...]",
         description="Run, watch and measure how a web server gets new data to a browser:\n"

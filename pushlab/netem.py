@@ -47,6 +47,8 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 
+from pushlab.command_line import CommandParser
+
 CHUNK_BYTES = 64 * 1024
 
 
@@ -234,7 +236,7 @@ def address(text: str) -> tuple[str, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog="python -m pushlab.netem",
         description="A TCP proxy that adds round-trip time, jitter and a bandwidth cap, and "
         "drops or stalls its connections on command. Packet loss cannot be emulated above "

@@ -6,18 +6,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import subprocess
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from pushlab.command_line import EXIT_USAGE, CommandParser
 from pushlab.limits import raise_open_files_limit
-from pushlab.servers.children import supervise
 from pushlab.servers.config import (
     ARRIVALS,
     BODY_TIMEOUT_S,
     HEADER_TIMEOUT_S,
     KEEPALIVE_TIMEOUT_S,
+    LESSON_ARRIVALS,
+    LESSON_PUBLISH_RATE,
     PUBLISH_BURST,
     PUBLISH_LIMIT_PER_S,
     ServerConfig,
@@ -25,7 +27,7 @@ from pushlab.servers.config import (
 from pushlab.servers.feeds import MEMORY, FeedUnavailableError, feed_spec, shared
 from pushlab.servers.profiling import profiled
 from pushlab.servers.teacher import key_for
-from pushlab.techniques import DEMO_PORT, NAMES, TECHNIQUES
+from pushlab.techniques import DEMO_PORT, NAMES, POLL_INTERVAL_S, TECHNIQUES
 
 
 def number_in_range(
@@ -39,7 +41,7 @@ def number_in_range(
         except ValueError:
             raise argparse.ArgumentTypeError(f"not {meaning}: {text!r}") from None
         if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{meaning} must be {low:g}–{high:g}: {text!r}")
+            raise argparse.ArgumentTypeError(f"must be {low:g}–{high:g} ({meaning}), got {text}")
         return value
 
     return parse
@@ -51,6 +53,9 @@ positive_int = number_in_range(int, 1, 10**9, "a whole number at least 1")
 
 
 PROG = "python -m pushlab.servers"
+BIND_FAILURE = re.compile(r"address \('?(?P<host>[^',]*)'?, (?P<port>\d+)[^)]*\): (?P<reason>.+)")
+"""asyncio's words for a port it cannot bind (``loop.create_server``)."""
+DEMO_FREE_PORTS = "0 puts all five servers on free ports"
 
 
 def default_ports() -> str:
@@ -59,32 +64,45 @@ def default_ports() -> str:
     return ", ".join([*ports, f"demo {DEMO_PORT}"])
 
 
+def port_help(choices: tuple[str, ...]) -> str:
+    if choices == ("demo",):
+        return f"the page's port (default {DEMO_PORT}); {DEMO_FREE_PORTS}"
+    return (
+        f"port (default: {default_ports()}; 0 = any free port;"
+        " with all, P puts the four on P to P+3)"
+    )
+
+
 def parse_args(
     argv: list[str], prog: str = PROG, choices: tuple[str, ...] = (*NAMES, "all", "demo")
 ) -> argparse.Namespace:
     """``choices`` are what the first argument may name; with one choice there is no argument
     (``pushlab demo`` is the demo, and its help does not offer the four techniques)."""
-    parser = argparse.ArgumentParser(
+    parser = CommandParser(
         prog=prog,
         description="Run a pushlab server: one technique, all four, or the classroom demo.",
     )
+    demo_only = choices == ("demo",)
     if len(choices) == 1:
         parser.set_defaults(technique=choices[0])
     else:
         parser.add_argument("technique", choices=choices)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument(
-        "--port",
-        type=port_number,
-        help=f"port (default: {default_ports()}; 0 = any free port)",
-    )
+    parser.add_argument("--port", type=port_number, help=port_help(choices))
     parser.add_argument(
         "--rate",
         type=rate,
-        default=0.0,
-        help="built-in publisher, messages per second (0 = off)",
+        default=LESSON_PUBLISH_RATE,
+        help=f"built-in publisher, messages per second (default {LESSON_PUBLISH_RATE:g}:"
+        f" below one poll per {POLL_INTERVAL_S:g} s, so most polls find nothing; 0 = off)",
     )
-    parser.add_argument("--arrivals", choices=ARRIVALS, default="periodic")
+    parser.add_argument(
+        "--arrivals",
+        choices=ARRIVALS,
+        default=LESSON_ARRIVALS,
+        help=f"how the publisher spaces messages (default {LESSON_ARRIVALS}: at random, as"
+        " people write; periodic: exactly 1/rate apart)",
+    )
     parser.add_argument(
         "--history",
         type=positive_int,
@@ -105,7 +123,10 @@ def parse_args(
         action="store_true",
         help="offer permessage-deflate (off by default: the bench measures raw frames)",
     )
-    add_scale_out_options(parser)
+    if demo_only:  # one process with its feed in memory: the demo has no scale-out options
+        parser.set_defaults(feed=MEMORY, workers=1, worker_index=None)
+    else:
+        add_scale_out_options(parser)
     add_hardening_options(parser)
     parser.add_argument(
         "--profile",
@@ -250,23 +271,32 @@ async def serve_one(technique: str, config: ServerConfig, worker_index: int | No
 
 
 def run_all(argv: list[str], args: argparse.Namespace, prog: str = PROG) -> int:
-    """Four servers, four processes (as in production: each technique alone on its CPU time)."""
+    """Four servers, four processes, all listening or none (``servers/serve_all.py``)."""
+    from pushlab.servers.serve_all import port_block_problem
+    from pushlab.servers.serve_all import run_all as run_four
+
     passthrough = [a for a in argv if a != "all"]
     key = args.teacher_key or key_for(args.host)
     if key is not None and args.teacher_key is None:  # one key for the four processes
         passthrough += ["--teacher-key", key]
-    if args.port is not None:  # however it was spelt: --port 1, --port=1, --po 1
-        ports = ", ".join(str(entry.port) for entry in TECHNIQUES.values())
-        print(f"{prog} all: --port is not accepted (the ports are {ports})", file=sys.stderr)
-        return 2
+    problem = port_block_problem(args.port)
     if args.profile is not None:  # four processes would write one file
-        print(f"{prog} all: --profile is for one technique at a time", file=sys.stderr)
-        return 2
-    children = [
-        subprocess.Popen([sys.executable, "-m", "pushlab.servers", technique, *passthrough])
-        for technique in NAMES
-    ]
-    return supervise(children)
+        problem = "--profile is for one technique at a time"
+    if problem is not None:
+        print(f"{prog} all: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    return run_four(passthrough, args.port, prog)
+
+
+def cannot_listen(error: OSError, demo: bool) -> str:
+    """One line for a port that cannot be bound: which address, why, and the way out."""
+    found = BIND_FAILURE.search(error.strerror or "")
+    if found:
+        where = f"cannot listen on {found['host']}:{found['port']}: {found['reason']}"
+    else:
+        where = f"cannot listen: {error.strerror or error}"
+    way_out = f"--port {DEMO_FREE_PORTS}" if demo else "try --port 0"
+    return f"{where}; {way_out}"
 
 
 def scale_out_problem(args: argparse.Namespace) -> str | None:
@@ -292,10 +322,11 @@ def main(
     if args.technique == "all":
         return run_all(argv, args, prog)
     config = config_from(args)
+    who = prog if len(choices) == 1 else f"{prog} {args.technique}"  # `pushlab demo`, once
     problem = scale_out_problem(args)
     if problem is not None:
-        print(f"{prog} {args.technique}: {problem}", file=sys.stderr)
-        return 2
+        print(f"{who}: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     if args.workers > 1 and args.worker_index is None:
         from pushlab.servers.workers import run_workers
 
@@ -312,13 +343,10 @@ def main(
             else:
                 asyncio.run(serve_one(args.technique, config, args.worker_index))
     except OSError as error:
-        print(
-            f"{prog} {args.technique}: cannot listen: {error.strerror or error}",
-            file=sys.stderr,
-        )
+        print(f"{who}: {cannot_listen(error, args.technique == 'demo')}", file=sys.stderr)
         return 1
     except FeedUnavailableError as error:
-        print(f"{prog} {args.technique}: {error}", file=sys.stderr)
+        print(f"{who}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         pass

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from pushlab.servers.broadcast import DEFAULT_HIGH_WATER_BYTES
 from pushlab.servers.feed import DEFAULT_HISTORY_SIZE
-from pushlab.techniques import LONGPOLL_HOLD_S, LONGPOLL_MAX_HOLD_S
+from pushlab.techniques import LONGPOLL_HOLD_S, LONGPOLL_MAX_HOLD_S, POLL_INTERVAL_S
 
 # Named defaults of the hardening options (issue 16); the CLI and /stats list them.
 HEADER_TIMEOUT_S = 10.0  # a request's line and headers must arrive within this
@@ -20,6 +20,14 @@ PUBLISH_LIMIT_PER_S = 20.0  # per client address: a classroom chat never comes n
 PUBLISH_BURST = 50
 
 ARRIVALS = ("periodic", "poisson")
+
+# The live lesson (`pushlab serve`, `pushlab demo`): messages arrive at random (a Poisson
+# process), at half the polling clients' frequency. Then most polls come back empty, and a
+# polled message waits anywhere from 0 to a whole interval: with rate λ and interval T a poll
+# finds nothing with probability e^(−λT), here e^(−0.5) ≈ 61 %. Periodic arrivals, one every
+# 1/λ seconds exactly, stay an option (--arrivals periodic); the bench chooses its own.
+LESSON_PUBLISH_RATE = 0.5 / POLL_INTERVAL_S
+LESSON_ARRIVALS = "poisson"
 MIN_BODY_BYTES = 64 * 1024
 
 

@@ -73,6 +73,21 @@ def test_notebooks_outside_a_checkout_is_a_one_line_error(tmp_path: Path) -> Non
     assert done.stderr.startswith("pushlab notebooks: no notebooks in")
 
 
+def test_notebooks_without_the_notebook_packages_names_the_extra_in_one_line() -> None:
+    # A plain `pip install pushlab` has no jupyter_client: make this interpreter lack it too.
+    lacking = (
+        "import sys; sys.modules['jupyter_client'] = None; from pushlab.cli import main;"
+        " sys.exit(main(['notebooks']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", lacking], capture_output=True, text=True, cwd=REPO, timeout=60
+    )
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("pushlab notebooks: needs jupyter_client: ")
+    assert "pip install 'pushlab[notebooks]'" in done.stderr
+
+
 @pytest.mark.parametrize("word", ["serv", "frobnicate", "--frobnicate"])
 def test_an_unknown_command_is_one_line_and_exit_status_2(word: str) -> None:
     done = pushlab(word)

@@ -65,6 +65,26 @@ async def test_replayed_history_is_shortened_but_our_message_is_shown_in_full(st
     assert "our own message, published and pushed back" in text
 
 
+async def test_without_since_it_starts_from_the_present_so_our_echo_comes_first(start_server):
+    server = await start_server("websocket")
+    for number in range(35):
+        await server.app[FEED].publish(f"old {number}")
+    result, text = await run_handshake(f"ws://127.0.0.1:{server.port}/ws")
+
+    assert b"GET /ws?since=35 HTTP/1.1" in result.request
+    texts = [json.loads(f.payload) for f in result.frames_received if f.opcode is Opcode.TEXT]
+    assert [t["text"] for t in texts] == [DEFAULT_TEXT]  # no history before our own echo
+    assert "the newest message is #35; asking for since=35" in text
+
+
+async def test_handshake_headings_speak_chinese_with_lang_zh(start_server):
+    server = await start_server("websocket")
+    _, text = await run_handshake(f"ws://127.0.0.1:{server.port}/ws", lang="zh")
+
+    assert "== 1. 开始握手" in text
+    assert "(§4.1): the client asks to switch protocols） ==" in text  # the English stays
+
+
 async def test_a_plain_get_is_refused_and_explained(start_server):
     server = await start_server("websocket")
     result, text = await run_handshake(f"ws://127.0.0.1:{server.port}/ws", upgrade=False)

@@ -14,9 +14,9 @@ from pushlab.clients.target import ClientFailure
 from pushlab.servers.app import FEED
 
 
-async def run_keepalive(url: str, n: int) -> tuple[object, str]:
+async def run_keepalive(url: str, n: int, lang: str = "en") -> tuple[object, str]:
     out = io.StringIO()
-    result = await asyncio.to_thread(keepalive, url, n, out)
+    result = await asyncio.to_thread(keepalive, url, n, out, lang)
     return result, out.getvalue()
 
 
@@ -30,6 +30,14 @@ async def test_keep_alive_uses_one_connection_and_close_one_per_request(start_se
     assert result.keep_alive.statuses == result.close.statuses == [200] * 4
     assert "tcp_connections_opened: " in text
     assert len(text.split("What this shows:\n")[1].splitlines()) == 2
+
+
+async def test_lang_zh_says_what_it_shows_in_chinese(start_server):
+    server = await start_server("polling")
+    _, text = await run_keepalive(f"{server.url}/poll", 1, lang="zh")
+
+    assert "说明了什么：（What this shows:）" in text
+    assert "长连接省去了建立连接的开销" in text
 
 
 async def test_a_bare_poll_path_starts_at_the_newest_message(start_server):

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import re
+import socket
+import subprocess
+import sys
+import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,7 +15,7 @@ import aiohttp
 import pytest
 
 from pushlab.reconnect_policy import RECONNECT_POLICY
-from pushlab.servers.config import ServerConfig
+from pushlab.servers.config import LESSON_PUBLISH_RATE, ServerConfig
 from pushlab.servers.demo import STATIC_DIR, Demo, demo_ports, share_urls, start_demo
 from pushlab.techniques import LONGPOLL_HOLD_S, POLL_INTERVAL_S
 from pushlab.techniques import NAMES as TECHNIQUES
@@ -353,3 +358,45 @@ async def test_the_handshake_hands_back_no_credentials(
     assert headers["cookie"] == "(redacted)"
     assert headers["authorization"] == "(redacted)"
     assert "s3cret" not in str(handshake) and "t0ken" not in str(handshake)
+
+
+# --- The command: the lesson's defaults, and a busy port ----------------------------------------
+
+
+def run_demo(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "pushlab", "demo", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_the_demo_publishes_random_arrivals_below_the_poll_frequency_by_default() -> None:
+    demo = run_demo("--port", "0")
+    try:
+        assert demo.stdout is not None
+        first = demo.stdout.readline()
+        url = re.search(r"listening on (http://\S+)", first)
+        assert url, first
+        with urllib.request.urlopen(f"{url[1]}/api/publisher", timeout=10) as answer:
+            publisher = json.load(answer)
+    finally:
+        demo.terminate()
+        demo.wait(timeout=20)
+    assert publisher["publish_rate"] == LESSON_PUBLISH_RATE
+    assert publisher["arrivals"] == "poisson"
+    assert 0 < LESSON_PUBLISH_RATE * POLL_INTERVAL_S < 1  # most polls find nothing
+
+
+def test_a_busy_port_is_one_line_naming_the_demo_once_and_the_way_out() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        demo = run_demo("--port", str(busy.getsockname()[1]))
+        out, err = demo.communicate(timeout=60)
+    assert demo.returncode == 1
+    assert out == ""
+    assert err.count("\n") == 1, err
+    assert err.startswith("pushlab demo: cannot listen on 127.0.0.1:")  # this port or 8001–8004
+    assert err.endswith("; --port 0 puts all five servers on free ports\n")

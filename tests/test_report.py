@@ -244,3 +244,23 @@ def test_without_a_recorded_hold_the_long_poll_model_is_not_guessed(tmp_path: Pa
     longpoll = _rate_finding(run).split("long polling ", 1)[1]
     assert "no model: the run did not record the long-poll hold" in longpoll
     assert "polling every 1 s" in _rate_finding(run) and "(model " in _rate_finding(run)
+
+
+def test_an_installed_run_names_its_pushlab_version_not_unknown() -> None:
+    """Installed from a wheel, pushlab runs outside any git checkout: no commit to name."""
+    from types import SimpleNamespace
+
+    from pushlab import __version__
+    from pushlab.bench.analysis.environment import collect_packages
+    from pushlab.bench.presentation.report import _machine_line
+
+    versions = collect_packages()["versions"]
+    assert versions["pushlab"] == __version__
+    installed = SimpleNamespace(
+        run_date="2026-01-01", environment={"git_commit": "unknown", "versions": versions}
+    )
+    assert _machine_line(installed).endswith(f"; pushlab {__version__}")
+    checkout = SimpleNamespace(
+        run_date="2026-01-01", environment={"git_commit": "0123456789abcdef", "versions": versions}
+    )
+    assert _machine_line(checkout).endswith("; pushlab 0123456789ab")

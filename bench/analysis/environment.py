@@ -27,7 +27,15 @@ from pushlab.reconnect_policy import RECONNECT_POLICY
 if TYPE_CHECKING:
     from pushlab.bench.core.scenario import MatrixSettings
 
-PACKAGES = ("aiohttp", "locust", "gevent", "geventhttpclient", "websocket-client", "psutil")
+PACKAGES = (
+    "pushlab",
+    "aiohttp",
+    "locust",
+    "gevent",
+    "geventhttpclient",
+    "websocket-client",
+    "psutil",
+)
 """The libraries whose versions can change what the bench measures."""
 
 WINDOW_DEFINITION = (

@@ -24,6 +24,7 @@ from collections import Counter
 import pushlab
 import pushlab.servers
 from pushlab import techniques
+from pushlab.command_line import CommandParser
 from pushlab.servers.app import make_app
 from pushlab.servers.config import ServerConfig
 from pushlab.servers.keys import METER
@@ -131,7 +132,7 @@ def owner_of(filename: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog=f"python -m {__spec__.name}", description=__doc__)
+    parser = CommandParser(prog=f"python -m {__spec__.name}", description=__doc__)
     parser.add_argument("technique", choices=TECHNIQUES)
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--top", type=int, default=15, help="allocation sites to print")

@@ -13,7 +13,6 @@ keeps it in ``environment.json`` under ``loopback_send_floor``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import multiprocessing
 import os
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pushlab.bench.measuring.processes import read_line, spawn, stop
+from pushlab.command_line import CommandParser
 from pushlab.limits import raise_open_files_limit
 from pushlab.servers.feed import encode_message
 
@@ -112,7 +112,7 @@ def measure(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pushlab.bench.measuring.floor")
+    parser = CommandParser(prog="python -m pushlab.bench.measuring.floor")
     parser.add_argument("--sockets", type=int, default=1000)
     parser.add_argument("--messages", type=int, default=100)
     parser.add_argument("--reader-cpus", default="", help="e.g. 1 (default: any)")

@@ -47,6 +47,7 @@ from pushlab.bench.measuring.locustfile import (
     WebSocketUser,
 )
 from pushlab.bench.measuring.peer_users import PEER_USERS
+from pushlab.command_line import CommandParser
 from pushlab.limits import raise_open_files_limit
 
 TECHNIQUE_USERS: dict[str, type[PushlabUser]] = {
@@ -185,7 +186,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def build_parser(
     prog: str = "python -m pushlab.bench.measuring.generator",
 ) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
+    parser = CommandParser(prog=prog, description=__doc__)
     parser.add_argument("technique", choices=sorted(USER_CLASSES))
     parser.add_argument("--host", required=True, help="the server, e.g. http://127.0.0.1:8001")
     parser.add_argument("--clients", type=int, required=True)

@@ -10,7 +10,6 @@ Makefile runs: ``start`` prints the feed URL to pass as ``--feed``.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import os
 import shutil
@@ -22,6 +21,8 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from pushlab.command_line import CommandParser
 
 REDIS_SERVER = "redis-server"
 START_TIMEOUT_S = 10.0
@@ -139,7 +140,7 @@ def stop_daemon(pidfile: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pushlab.bench.measuring.redis_server")
+    parser = CommandParser(prog="python -m pushlab.bench.measuring.redis_server")
     parser.add_argument("action", choices=("start", "stop"))
     parser.add_argument("--pidfile", type=Path, default=DEFAULT_PIDFILE)
     args = parser.parse_args(argv)

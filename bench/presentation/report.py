@@ -209,8 +209,10 @@ def _machine_line(results: Results) -> str:
     parts += [str(env["os"])] if env.get("os") else []
     parts += [f"Python {env['python']}"] if env.get("python") else []
     parts += [f"aiohttp {aiohttp}"] if aiohttp else []
+    # An installed pushlab runs outside any git checkout: then its version says what ran.
     commit = str(env.get("git_commit", ""))[:12]
-    return f"{results.run_date} on {', '.join(parts)}" + (f"; pushlab {commit}" if commit else "")
+    pushlab = commit if commit not in ("", "unknown") else versions.get("pushlab", "")
+    return f"{results.run_date} on {', '.join(parts)}" + (f"; pushlab {pushlab}" if pushlab else "")
 
 
 def _seed_text(results: Results, arrivals: set[str]) -> str:
