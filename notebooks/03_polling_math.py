@@ -247,12 +247,12 @@ if not compare.empty:
 # over a run of λ·duration messages that one request is shared, so the ratio tends to 0.
 #
 # The hold τ is the one this run's long-poll clients asked for: `summary.csv` records it in
-# `longpoll_hold_s`, and the model reads it from there (a run that did not record it gets no
+# `hold_s`, and the model reads it from there (a run that did not record it gets no
 # long-poll curve, rather than one drawn with a guessed τ).
 
 # %%
 show(lambda: sweeps.plot_requests_per_message_vs_rate(summary).figure)
-holds = scenarios.get("longpoll_hold_s", pd.Series(dtype=float)).dropna().unique()
+holds = scenarios.get("hold_s", pd.Series(dtype=float)).dropna().unique()
 display(
     Markdown(
         f"This run's long-poll hold: τ = {', '.join(f'{hold:g} s' for hold in holds)}."

@@ -39,8 +39,8 @@ class ServerConfig:
     arrivals: str = "periodic"
     history_size: int = DEFAULT_HISTORY_SIZE
     max_text_bytes: int = 4096
-    longpoll_timeout_default_s: float = LONGPOLL_HOLD_S
-    longpoll_timeout_max_s: float = LONGPOLL_MAX_HOLD_S
+    hold_s: float = LONGPOLL_HOLD_S
+    max_hold_s: float = LONGPOLL_MAX_HOLD_S
     # Origins allowed to open a WebSocket: exact origins ("http://host:port"), "*" for any,
     # or "same-host" (the Origin's hostname equals the Host header's, any port).
     # Requests with no Origin header (non-browser clients) are always allowed.

@@ -158,7 +158,7 @@ async def page_config(request: web.Request) -> web.Response:
             "last_id": publisher.feed.last_id,
             "server_time": time.time(),
             "publish_rate": publisher.publish_rate,
-            "longpoll_timeout_s": config.longpoll_timeout_default_s,
+            "hold_s": config.hold_s,
             "poll_interval_s": POLL_INTERVAL_S,
             "max_text_bytes": config.max_text_bytes,
             "teacher_key_required": config.teacher_key is not None,

@@ -36,12 +36,11 @@ ANSWERS = web.AppKey("longpoll_answers", PollAnswers)
 async def long_poll(request: web.Request) -> web.Response:
     config, feed, meter = request.app[CONFIG], request.app[FEED], request.app[METER]
     cursor = parse_cursor(request)
-    timeout_s = parse_float(
-        request, "timeout", config.longpoll_timeout_default_s, 0.0, config.longpoll_timeout_max_s
-    )
+    # The hold travels as ``timeout`` on the wire (RFC 6202 §5.5's word), ``hold_s`` in code.
+    hold_s = parse_float(request, "timeout", config.hold_s, 0.0, config.max_hold_s)
     meter.clients_connected += 1  # one held request
     try:
-        await feed.wait_for_news(cursor, timeout_s)
+        await feed.wait_for_news(cursor, hold_s)
     finally:
         meter.clients_connected -= 1
     return request.app[ANSWERS].response(cursor, meter)  # one encoding for all woken together

@@ -166,7 +166,7 @@ async def test_config_carries_the_technique_table_the_plots_use(
         "sse": "#009E73",
     }
     assert config["table"]["longpoll"] == TABLE["longpoll"].as_json()
-    assert config["longpoll_timeout_s"] == LONGPOLL_HOLD_S
+    assert config["hold_s"] == LONGPOLL_HOLD_S
     assert config["poll_interval_s"] == POLL_INTERVAL_S
 
 

@@ -179,7 +179,7 @@ def test_push_techniques_have_no_request_target_or_hold(normal: Window) -> None:
     row = measure(normal).row
     assert row.requests_per_s == 0
     assert math.isnan(row.target_requests_per_s)
-    assert math.isnan(row.poll_interval) and math.isnan(row.longpoll_hold_s)
+    assert math.isnan(row.poll_interval) and math.isnan(row.hold_s)
 
 
 def test_samples_are_timed_from_the_window_start(normal: Window) -> None:
@@ -224,7 +224,7 @@ def test_the_long_poll_hold_is_recorded_in_the_row() -> None:
     assert default.hold_s == LONGPOLL_HOLD_S
     chosen = replace(default, hold_s=7.0)
     row = measure(window(chosen, snapshot(0), snapshot(0, uptime_s=3.0))).row
-    assert row.longpoll_hold_s == 7.0
+    assert row.hold_s == 7.0
 
 
 # --- Zero messages --------------------------------------------------------------------------
@@ -344,7 +344,7 @@ def test_a_failed_scenario_keeps_what_was_asked_and_no_figures() -> None:
     scenario = Scenario("longpoll", 10, 1.0, None, duration_s=3.0, warmup_s=0.0)
     row = failed_row(scenario, TimeoutError("no 'ready' in 30 s"))
     assert (row.scenario, row.technique, row.clients) == (scenario.id, "longpoll", 10)
-    assert row.longpoll_hold_s == LONGPOLL_HOLD_S
+    assert row.hold_s == LONGPOLL_HOLD_S
     assert row.clients_connected == 0
     assert math.isnan(row.latency_p50_ms) and math.isnan(row.messages_published)
     assert not row.load_achieved and not row.generator_saturated

@@ -28,7 +28,7 @@ def network_row(technique: str, rtt_ms: float, rate: float, mean_ms: float) -> d
         clients=100,
         publish_rate=rate,
         poll_interval=1.0 if technique == "polling" else float("nan"),
-        longpoll_hold_s=LONGPOLL_HOLD_S if technique == "longpoll" else float("nan"),
+        hold_s=LONGPOLL_HOLD_S if technique == "longpoll" else float("nan"),
         arrivals="poisson",
         messages_published=100,
         latency_mean_ms=mean_ms,

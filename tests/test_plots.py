@@ -265,7 +265,7 @@ def _longpoll_model_line(ax: Axes) -> Line2D:
 
 def test_rate_sweep_long_poll_model_uses_the_hold_of_the_rows(results: Results) -> None:
     summary = results.summary.copy()
-    summary.loc[summary["technique"] == "longpoll", "longpoll_hold_s"] = 20.0
+    summary.loc[summary["technique"] == "longpoll", "hold_s"] = 20.0
     curve = _longpoll_model_line(sweeps.plot_requests_per_message_vs_rate(summary))
     first = summary[(summary["sweep"] == "rate") & (summary["technique"] == "longpoll")]
     first = first.sort_values("publish_rate").iloc[0]
@@ -275,7 +275,7 @@ def test_rate_sweep_long_poll_model_uses_the_hold_of_the_rows(results: Results) 
 
 
 def test_rate_sweep_says_so_when_the_run_recorded_no_hold(results: Results) -> None:
-    summary = results.summary.assign(longpoll_hold_s=np.nan)
+    summary = results.summary.assign(hold_s=np.nan)
     ax = sweeps.plot_requests_per_message_vs_rate(summary)
     with pytest.raises(StopIteration):
         _longpoll_model_line(ax)

@@ -212,7 +212,7 @@ def _slow_rate_sweep_with_hold(hold_s: float):
     def edit(summary: pd.DataFrame) -> None:
         slowest = (summary["sweep"] == "rate") & np.isclose(summary["publish_rate"], min(RATES))
         summary.loc[slowest, "publish_rate"] = SLOW_RATE
-        summary.loc[summary["technique"] == "longpoll", "longpoll_hold_s"] = hold_s
+        summary.loc[summary["technique"] == "longpoll", "hold_s"] = hold_s
 
     return edit
 

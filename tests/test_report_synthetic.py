@@ -87,7 +87,7 @@ def _row(
         "publish_rate": rate,
         "arrivals": "poisson",
         "poll_interval": interval,
-        "longpoll_hold_s": hold_s,
+        "hold_s": hold_s,
         "duration_s": duration_s,
         "requests_per_s": requests_per_s,
         "target_requests_per_s": clients / interval if entry.polls and interval else None,
@@ -251,7 +251,7 @@ def write_synthetic_results(
         "matrix": {
             "arrivals": "poisson",
             "arrival_seed": 4242,
-            "longpoll_hold_s": LONGPOLL_HOLD_S,
+            "hold_s": LONGPOLL_HOLD_S,
         },
     }
     (out_dir / "environment.json").write_text(json.dumps(environment, indent=2))
@@ -274,8 +274,8 @@ def test_synthetic_longpoll_rows_record_their_hold(synthetic_dir: Path) -> None:
     summary = load_results(synthetic_dir).summary
     held = summary["technique"].map(lambda name: not technique(name).pushes)
     held &= ~summary["technique"].map(lambda name: technique(name).polls)
-    assert (summary.loc[held, "longpoll_hold_s"] == LONGPOLL_HOLD_S).all()
-    assert summary.loc[~held, "longpoll_hold_s"].isna().all()
+    assert (summary.loc[held, "hold_s"] == LONGPOLL_HOLD_S).all()
+    assert summary.loc[~held, "hold_s"].isna().all()
 
 
 def test_synthetic_results_say_they_are_synthetic(synthetic_dir: Path) -> None:

@@ -65,7 +65,7 @@ def test_the_csv_header_is_the_core_fields_then_each_sweeps_columns(tmp_path: Pa
 
 
 def test_every_column_has_a_unit_label_and_kind() -> None:
-    assert "longpoll_hold_s" in all_columns()
+    assert "hold_s" in all_columns()
     for column in all_columns().values():
         assert column.kind in (int, float, bool, str)
         assert column.label and column.description
@@ -155,3 +155,14 @@ def test_the_environment_records_the_reconnect_policy_the_users_ran() -> None:
     quick = settings_for("quick")
     environment = describe_environment("pushlab bench --quick", "quick", quick, affinity, 5)
     assert environment["reconnect_policy"] == RECONNECT_POLICY.as_json()
+
+
+def test_a_format_5_directory_reads_its_old_hold_column_under_the_new_name(
+    tmp_path: Path,
+) -> None:
+    """Format 6 renamed ``longpoll_hold_s`` to ``hold_s``: an older file still loads."""
+    write_run(tmp_path, {POLLING.id: MEASURED}, version=5)
+    csv = pd.read_csv(tmp_path / "summary.csv").rename(columns={"hold_s": "longpoll_hold_s"})
+    csv.to_csv(tmp_path / "summary.csv", index=False)
+    summary = results.load_results(tmp_path).summary
+    assert "hold_s" in summary and "longpoll_hold_s" not in summary

@@ -27,7 +27,7 @@ def modelled_mean_ms(row: pd.Series) -> float:
     rtt_ms = row["rtt_ms"]
     if pd.isna(rtt_ms) or row["technique"] not in TECHNIQUES:
         return math.nan
-    hold_s = row["longpoll_hold_s"]
+    hold_s = row["hold_s"]
     interval_s = row["poll_interval"]
     mean_s = model.network_mean_latency_s(
         row["technique"],

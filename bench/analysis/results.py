@@ -33,6 +33,7 @@ from pushlab.bench.analysis.row import (
     all_columns,
     column_names,
 )
+from pushlab.bench.core.columns import RENAMED_COLUMNS
 from pushlab.bench.core.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -152,6 +153,9 @@ def load_summary(csv_path: str | Path) -> pd.DataFrame:
     failed row left it empty.
     """
     summary = pd.read_csv(csv_path, keep_default_na=True)
+    summary = summary.rename(
+        columns={old: new for old, new in RENAMED_COLUMNS.items() if new not in summary}
+    )
     for name, column in all_columns().items():
         if name not in summary:
             continue

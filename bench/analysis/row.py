@@ -69,7 +69,7 @@ class ResultRow:
     clients: int = count("clients", "simulated clients asked for")
     publish_rate: float = number("msg/s", "publish rate", "messages published per second")
     poll_interval: float = number("s", "poll interval", "polling only; empty for the others")
-    longpoll_hold_s: float = number(
+    hold_s: float = number(
         "s", "long-poll hold", "the hold the long-poll clients asked for; empty for the others"
     )
     arrivals: str = text("arrivals", "poisson or periodic")

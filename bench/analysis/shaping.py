@@ -175,7 +175,7 @@ def recorded_hold_s(row: pd.Series) -> float | None:
     The long-poll model's timeouts depend on the hold; a model drawn with a guessed one would
     be wrong without saying so (the 20 s / 25 s mistake), so a missing hold means no model.
     """
-    hold_s = row.get("longpoll_hold_s", math.nan)
+    hold_s = row.get("hold_s", math.nan)
     return None if pd.isna(hold_s) else float(hold_s)
 
 

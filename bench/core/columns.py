@@ -16,17 +16,23 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 """Version 1: the first bench (no ``format_version`` key). Version 2: the typed row
 (``longpoll_hold_s`` added; ``environment.json`` carries ``format_version``). Version 3: the
 scale-out, network and fault, and peer columns (``feed`` … ``clock_uncertainty_ms``, ``rtt_ms`` …
 ``peak_reconnects_per_s``, ``family``, ``sustained``). Version 4: the slow-consumer columns
 (``slow_stall_s`` … ``slow_reconnects``). Version 5: the push servers' fan-out time
-(``server_fanout_ms``). Versions 4 and 5 only add columns, so version 3 still reads; a reader
-finds columns by name, so their order in the file is not part of the format."""
+(``server_fanout_ms``). Version 6: ``longpoll_hold_s`` is ``hold_s``, the hold's one name from
+the command line to the server (the loader renames it in older files). Versions 4 to 6 only add
+or rename columns, so version 3 still reads; a reader finds columns by name, so their order in
+the file is not part of the format."""
 
-READABLE_VERSIONS = (3, 4, FORMAT_VERSION)
-"""Versions the loader reads: a later one only added columns (they read as missing)."""
+READABLE_VERSIONS = (3, 4, 5, FORMAT_VERSION)
+"""Versions the loader reads: a later one only added columns (they read as missing) or renamed
+one (:data:`RENAMED_COLUMNS`)."""
+
+RENAMED_COLUMNS = {"longpoll_hold_s": "hold_s"}
+"""Old name → new name, for directories written before the rename (format 5 and older)."""
 
 MISSING = {int: 0, float: math.nan, bool: False, str: ""}
 """What a column holds in a row that did not measure it (a network column of a loopback row)."""

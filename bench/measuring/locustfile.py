@@ -374,7 +374,7 @@ def add_pushlab_options(parser: Any) -> None:
         help="PollingUser: seconds between polls (0: ask again as each answer arrives)",
     )
     parser.add_argument(
-        "--longpoll-hold",
+        "--hold",
         type=float,
         default=LONGPOLL_HOLD_S,
         help="LongPollUser: seconds the server may hold a poll",
@@ -386,4 +386,4 @@ def apply_pushlab_options(environment: Any, **_kwargs: Any) -> None:
     options = environment.parsed_options
     if options is not None:  # run by the locust command, not as a library
         PollingUser.poll_interval_s = options.poll_interval
-        LongPollUser.hold_s = options.longpoll_hold
+        LongPollUser.hold_s = options.hold

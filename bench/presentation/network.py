@@ -42,7 +42,7 @@ def _network(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def _model_ms(row: pd.Series, rtt_s: np.ndarray | float, rate: np.ndarray | float) -> np.ndarray:
-    hold_s, interval_s = row["longpoll_hold_s"], row["poll_interval"]
+    hold_s, interval_s = row["hold_s"], row["poll_interval"]
     mean_s = model.network_mean_latency_s(
         row["technique"],
         rtt_s,

@@ -36,7 +36,7 @@ SWEEP = Sweep(
             "Polling's requests per message fall as 1/(λT): each poll carries more news. Long "
             "polling stays near one request per message, above it at low rates (timeouts) and "
             "below it when messages pile up while the client re-asks. The long-poll model uses "
-            "the hold the run recorded (`longpoll_hold_s`).",
+            "the hold the run recorded (`hold_s`).",
             lambda results: figures.plot_rate_sweep(results.summary),
         ),
     ),

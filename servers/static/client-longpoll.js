@@ -1,5 +1,5 @@
 // Long polling's browser client: a fetch() loop. The server holds each request until there is
-// news or settings.longpollHoldS pass; the page asks again at once.
+// news or settings.holdS pass; the page asks again at once.
 
 import { Backoff } from "./backoff.js";
 import {
@@ -12,7 +12,7 @@ import {
 } from "./client-common.js";
 import { t } from "./i18n.js";
 
-/** settings.longpollHoldS: how long the server may hold each request (from /api/config). */
+/** settings.holdS: how long the server may hold each request (from /api/config). */
 export function longPollClient(panel, baseUrl, settings) {
   let generation = 0;
   let controller = null;
@@ -20,7 +20,7 @@ export function longPollClient(panel, baseUrl, settings) {
 
   async function loop(mine) {
     while (mine === generation) {
-      const path = `/poll?since=${panel.cursor}&timeout=${settings.longpollHoldS}`;
+      const path = `/poll?since=${panel.cursor}&timeout=${settings.holdS}`;
       panel.count("requests");
       panel.log("out", `→ GET ${path}`);
       const heldLine = panel.log("held", t("log.held"));

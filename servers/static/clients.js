@@ -1,7 +1,7 @@
 // The four techniques, each with the browser's own client: fetch on a timer, a fetch loop,
 // WebSocket and EventSource, one module each. Each factory takes (panel, baseUrl, settings),
 // returns {start, stop, send} and reports to its panel.
-// settings: pollIntervalMs, longpollHoldS and reconnect (the policy) from /api/config, and
+// settings: pollIntervalMs, holdS and reconnect (the policy) from /api/config, and
 // onUpgrade, called when the WebSocket's upgrade succeeded.
 
 import { eventSourceClient } from "./client-sse.js";

@@ -20,11 +20,11 @@ export function useConfig(config) {
     Object.fromEntries(entries.map((entry) => [`technique.${entry.name}`, shape(entry[field])]));
   addServerStrings(
     { en: labels("label", capitalised), zh: labels("label_zh", (text) => text) },
-    { hold: config.longpoll_timeout_s },
+    { hold: config.hold_s },
   );
   return {
     pollIntervalMs: Math.round(config.poll_interval_s * 1000),
-    longpollHoldS: config.longpoll_timeout_s,
+    holdS: config.hold_s,
     reconnect: config.reconnect,
   };
 }

@@ -3,7 +3,7 @@
 // A part is one module whose default export is { mount(page) } (mount may be async), where
 // page = { config, settings, panels, onStats }:
 //   config     /api/config: the techniques' URLs and table, the defaults, the reconnect policy
-//   settings   what the browser clients read (pollIntervalMs, longpollHoldS, reconnect, ...)
+//   settings   what the browser clients read (pollIntervalMs, holdS, reconnect, ...)
 //   panels     the four Panel objects (panel.js), in the table's order
 //   onStats(listener)   listener(current, previous) with every /api/stats snapshot
 // A part builds or wires its own elements, says everything through i18n.js, and places text
