@@ -2,7 +2,7 @@
 
 Everything here turns values into bytes or bytes into values, with no socket in sight, so it can
 be tested, printed and taught without a server. Every part of pushlab that touches WebSocket
-bytes uses it: the servers' broadcast (:func:`text_frame`) and their protocol rules
+bytes uses it: the servers' broadcast (:func:`frame_bytes`) and their protocol rules
 (``servers/rfc6455_rules.py``), the handshake explainer and its frame annotations
 (``clients/handshake.py``, ``clients/annotate.py``), the bench's raw-socket clients and notebook
 02. Like :mod:`pushlab.techniques` it imports only the standard library, so any layer may import it.
@@ -226,34 +226,38 @@ MASK = 0x80  # second byte: the payload is masked (§5.2 "Mask")
 LENGTH_16 = 126  # "Payload len" 126: the length follows in 16 bits
 LENGTH_64 = 127  # "Payload len" 127: the length follows in 64 bits
 
-_pack_7 = struct.Struct("!BB").pack  # compiled once: the broadcast path calls these per message
+_pack_7 = struct.Struct("!BB").pack  # compiled once: the broadcast calls these per message
 _pack_16 = struct.Struct("!BBH").pack
 _pack_64 = struct.Struct("!BBQ").pack
 
-
-def frame_header(first_byte: int, length: int, mask_bit: int = 0) -> bytes:
-    """The header before the masking key (§5.2), in the smallest length form, as §5.2 requires:
-    7 bits (0–125), 126 and 16 bits (up to 65,535), or 127 and 64 bits."""
-    if length < LENGTH_16:
-        return _pack_7(first_byte, mask_bit | length)
-    if length < 65536:
-        return _pack_16(first_byte, mask_bit | LENGTH_16, length)
-    return _pack_64(first_byte, mask_bit | LENGTH_64, length)
+TEXT_MESSAGE = FIN | Opcode.TEXT
+"""0x81, the first byte of a whole text message: FIN set, opcode 1 (§5.2)."""
+_SHORT_TEXT_HEADS = tuple(_pack_7(TEXT_MESSAGE, length) for length in range(LENGTH_16))
+"""The 2-byte headers of unmasked text messages under 126 bytes, packed once: most pushes."""
 
 
-_FIN_TEXT = FIN | Opcode.TEXT  # 0x81, the first byte of a whole text message
-_SHORT_TEXT_HEADERS = tuple(frame_header(_FIN_TEXT, length) for length in range(LENGTH_16))
-"""``frame_header``'s answers for the 7-bit lengths, looked up rather than packed per message."""
+def frame_bytes(payload: bytes, first_byte: int = TEXT_MESSAGE, masking_key: bytes = b"") -> bytes:
+    """A frame as it goes on the wire (§5.2): the header, the masking key if there is one, and
+    the payload, which the caller has already masked with that key (§5.3).
 
-
-def text_frame(payload: bytes) -> bytes:
-    """A whole text message as a server sends it: FIN, opcode 1, unmasked (§5.1: "A server
-    MUST NOT mask any frames"). Unmasked, the bytes are the same for every client, so a
-    broadcast builds them once and writes them to every socket."""
+    The header holds the payload length in the smallest form, as §5.2 requires: 7 bits
+    (0–125), or 126 then 16 bits (up to 65,535), or 127 then 64 bits. This is the one place
+    that writes it. With the defaults the frame is a whole unmasked text message, what a
+    server sends (§5.1: "A server MUST NOT mask any frames"): the same bytes for every client,
+    so the servers' broadcast calls this once per message and writes the result to every
+    socket.
+    """
     length = len(payload)
+    mask_bit = MASK if masking_key else 0
     if length < LENGTH_16:
-        return _SHORT_TEXT_HEADERS[length] + payload
-    return frame_header(_FIN_TEXT, length) + payload
+        if first_byte == TEXT_MESSAGE and not mask_bit:
+            return _SHORT_TEXT_HEADS[length] + payload
+        head = _pack_7(first_byte, mask_bit | length)
+    elif length < 65536:
+        head = _pack_16(first_byte, mask_bit | LENGTH_16, length)
+    else:
+        head = _pack_64(first_byte, mask_bit | LENGTH_64, length)
+    return head + masking_key + payload if masking_key else head + payload
 
 
 def apply_mask(data: bytes, masking_key: bytes) -> bytes:
@@ -289,10 +293,9 @@ def encode_frame(frame: Frame, *, mask: bool = False, masking_key: bytes | None 
         | frame.opcode
     )
     if not mask and masking_key is None:
-        return frame_header(first_byte, len(frame.payload)) + frame.payload
+        return frame_bytes(frame.payload, first_byte)
     masking_key = os.urandom(4) if masking_key is None else masking_key
-    head = frame_header(first_byte, len(frame.payload), MASK)
-    return head + masking_key + apply_mask(frame.payload, masking_key)
+    return frame_bytes(apply_mask(frame.payload, masking_key), first_byte, masking_key)
 
 
 @dataclass(frozen=True)

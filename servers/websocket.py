@@ -17,7 +17,7 @@ may send text frames (``{"text": ...}``) up the same connection at any time.
 aiohttp's ``WebSocketResponse`` does the handshake, reads the client's frames, pings and closes.
 Pushing is :mod:`pushlab.servers.broadcast`'s: a server's frames are unmasked (§5.1), so one
 message's frame (§5.2: ``0x81``, the payload length, the payload) is the same bytes for every
-client; it is built once per message (:func:`pushlab.rfc6455.text_frame`, the codec every part of
+client; it is built once per message (:func:`pushlab.rfc6455.frame_bytes`, the codec every part of
 pushlab shares) and written to every socket in one loop.
 
 We check the handshake ourselves first so a wrong request gets a clear answer: a plain
@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 from aiohttp import WSMsgType, web
 
 from pushlab.protocol import GAP_CLOSE_CODE, Gap
-from pushlab.rfc6455 import VERSION, is_valid_key, text_frame
+from pushlab.rfc6455 import VERSION, frame_bytes, is_valid_key
 from pushlab.servers.broadcast import Broadcast, Subscriber
 from pushlab.servers.common import (
     ClientError,
@@ -124,11 +124,11 @@ def record_handshake(request: web.Request, ws: web.WebSocketResponse) -> None:
 
 
 def message_frame(message: Message) -> bytes:
-    return text_frame(message.json_bytes)
+    return frame_bytes(message.json_bytes)
 
 
 def gap_frame(gap: Gap) -> bytes:
-    return text_frame(gap.frame_text().encode())
+    return frame_bytes(gap.frame_text().encode())
 
 
 class WebSocketSubscriber(Subscriber):

@@ -144,7 +144,7 @@ def test_no_module_but_the_codec_builds_frame_headers():
         for path in sources()
         if (problems := hand_built_frames(path.read_text()))
     }
-    assert found == {}, "use pushlab.rfc6455 (text_frame, encode_frame) instead"
+    assert found == {}, "use pushlab.rfc6455 (frame_bytes, encode_frame) instead"
 
 
 def test_no_module_but_the_codec_writes_an_upgrade_request():

@@ -28,13 +28,13 @@ from pushlab.rfc6455 import (
     decode_frame,
     encode_close_payload,
     encode_frame,
+    frame_bytes,
     generate_key,
     header_size,
     is_valid_key,
     parse_close_payload,
     parse_response_head,
     read_header,
-    text_frame,
 )
 
 RFC_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
@@ -282,9 +282,9 @@ def test_we_decode_what_websockets_encodes(frame, mask):
 
 
 @pytest.mark.parametrize("length", LENGTHS)
-def test_websockets_parses_the_servers_text_frame(length):
+def test_websockets_parses_the_servers_text_frame_from_frame_bytes(length):
     payload = b"x" * length
-    theirs = parse_with_websockets(text_frame(payload), mask=False)
+    theirs = parse_with_websockets(frame_bytes(payload), mask=False)
     assert (theirs.opcode, bytes(theirs.data), theirs.fin) == (WsOpcode.TEXT, payload, True)
 
 
@@ -349,9 +349,9 @@ def test_a_websockets_server_reads_our_masked_frames_and_refuses_unmasked_ones()
 
 
 @pytest.mark.parametrize("length", LENGTHS)
-def test_the_servers_text_frame_is_the_encoders_unmasked_text_frame(length):
+def test_frame_bytes_by_default_is_the_encoders_unmasked_text_frame(length):
     payload = os.urandom(length)
-    assert text_frame(payload) == encode_frame(Frame(Opcode.TEXT, payload))
+    assert frame_bytes(payload) == encode_frame(Frame(Opcode.TEXT, payload))
 
 
 @pytest.mark.parametrize(

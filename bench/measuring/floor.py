@@ -24,9 +24,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pushlab import rfc6455
 from pushlab.bench.measuring.processes import read_line, spawn, stop
 from pushlab.limits import raise_open_files_limit
-from pushlab.rfc6455 import text_frame
 from pushlab.servers.feed import encode_message
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def frame_bytes() -> bytes:
     servers' broadcast builds (a 2-byte header for a payload under 126, RFC 6455 §5.2, then the
     message's JSON)."""
     payload = encode_message(1000, time.time(), "message 1000 from the built-in publisher")
-    return text_frame(payload.json_bytes)
+    return rfc6455.frame_bytes(payload.json_bytes)
 
 
 def drain(port: int, sockets: int, cpus: list[int]) -> None:
