@@ -1,6 +1,6 @@
 """A WebSocket frame's bytes taken apart for a reader: every field, its bits, what it says.
 
-``clients.rfc6455`` is the protocol (bytes to frames and back); this module is the teaching
+``pushlab.rfc6455`` is the protocol (bytes to frames and back); this module is the teaching
 layer on top, used by ``python -m pushlab.clients handshake`` and notebook 02. It reads a
 frame with the protocol's own ``read_header``, so the explanation cannot drift from the
 parser (RFC 6455 §5.2 "Base Framing Protocol").
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pushlab.clients.rfc6455 import (
+from pushlab.rfc6455 import (
     CloseCode,
     FrameHeader,
     Opcode,

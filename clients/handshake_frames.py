@@ -10,13 +10,10 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from pushlab.clients import rfc6455
-from pushlab.clients.rfc6455 import Frame, Opcode
-
-if TYPE_CHECKING:  # the handshake module imports this one: its types only, for annotations
-    from pushlab.clients.handshake import Connection, HandshakeResult, Printer
+from pushlab import rfc6455
+from pushlab.clients.wire import Connection, HandshakeResult, Printer
+from pushlab.rfc6455 import Frame, Opcode
 
 MAX_FRAMES_SHOWN = 5
 

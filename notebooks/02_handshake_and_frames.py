@@ -16,7 +16,7 @@
 # %% [markdown]
 # # 02 · The WebSocket handshake and its frames, byte by byte
 #
-# > **中文摘要**：本笔记本在笔记本内部启动一个 WebSocket 服务器，用 `clients/rfc6455.py`
+# > **中文摘要**：本笔记本在笔记本内部启动一个 WebSocket 服务器，用 `pushlab/rfc6455.py`
 # > 里的纯函数亲手完成握手：一步一步算出 `Sec-WebSocket-Accept`（key + GUID → SHA-1 → base64），
 # > 再构造并解码数据帧（7 位、16 位、64 位三种长度写法，以及客户端必须做的掩码）。
 # > 最后用服务器的 TCP 连接计数器对比 keep-alive（复用一条连接）和每个请求新建一条连接，
@@ -27,7 +27,7 @@
 # If the server agrees (status `101`), the same TCP connection stops carrying HTTP and starts
 # carrying **frames**, in both directions, for as long as it stays open. This notebook does
 # that conversation by hand: no WebSocket library, only a TCP socket and the pure functions of
-# `clients/rfc6455.py` (each one names the section of
+# `pushlab/rfc6455.py` (each one names the section of
 # [RFC 6455](https://www.rfc-editor.org/rfc/rfc6455) it implements — keep the RFC open beside
 # it).
 #
@@ -46,11 +46,12 @@ import pandas as pd
 from IPython.display import Markdown, display
 from matplotlib.figure import Figure
 
+from pushlab import rfc6455
 from pushlab.bench.presentation.style import classroom_style
-from pushlab.clients import annotate, rfc6455
+from pushlab.clients import annotate
 from pushlab.clients.handshake import handshake
 from pushlab.clients.keepalive import keepalive
-from pushlab.clients.rfc6455 import Frame, Opcode
+from pushlab.rfc6455 import Frame, Opcode
 from pushlab.servers.app import FEED, METER, make_app
 from pushlab.servers.config import ServerConfig
 from pushlab.servers.runner import start

@@ -2,7 +2,8 @@
 
 The repository keeps one folder per part at its top (``servers/``, ``clients/``, ``bench/``);
 installed, they are the sub-packages ``pushlab.servers``, ``pushlab.clients`` and
-``pushlab.bench``. ``pushlab.techniques`` is the one table of facts about the four techniques.
+``pushlab.bench``. ``pushlab.techniques`` is the one table of facts about the four techniques;
+``pushlab.rfc6455`` is the one WebSocket codec (handshake and frames, sans-I/O).
 """
 
 from importlib.metadata import PackageNotFoundError, version

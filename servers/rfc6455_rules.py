@@ -13,37 +13,57 @@
   timer armed (holding the response, its buffers and its request) until the next heartbeat.
 
 ``FrameRules`` is sans-I/O: it reads only the frame headers (and a Close frame's code) from the
-raw bytes, before aiohttp's parser sees them. ``StrictWebSocketResponse`` puts it in front of
-that parser, so a violating frame is never parsed, never published, and the client gets 1002.
+raw bytes, with the codec's own :func:`pushlab.rfc6455.read_header`, before aiohttp's parser
+sees them. What the codec already knows of a header (a reserved opcode, §5.2; a long or
+fragmented control frame, §5.5) it checks too, though aiohttp would also catch those.
+``StrictWebSocketResponse`` puts it in front of that parser, so a violating frame is never
+parsed, never published, and the client gets 1002.
 """
 
 from __future__ import annotations
 
-import struct
-
 from aiohttp import web
 from aiohttp.http_websocket import WebSocketError, WSCloseCode
 
-CLOSE_OPCODE = 0x8
-VALID_CLOSE_CODES = frozenset({1000, 1001, 1002, 1003, *range(1007, 1015), *range(3000, 5000)})
-"""Codes a peer may send (§7.4.1, §7.4.2 and the IANA registry: 1012–1014 were added later)."""
+from pushlab.rfc6455 import (
+    Opcode,
+    ProtocolError,
+    apply_mask,
+    check_control,
+    close_code_may_be_sent,
+    header_size,
+    opcode_of,
+    parse_close_payload,
+    read_header,
+)
 
 
 class FrameRules:
     """Reads frame headers out of a byte stream; ``feed`` returns the first violation found.
 
     The answer is ``(offset, reason)``: the bytes before ``offset`` are frames that keep the
-    rules, the frame at ``offset`` breaks them. None means every frame so far is fine.
+    rules, the frame at ``offset`` breaks them. None means every frame so far is fine (or
+    that a violation was already reported: the connection is failed, and nothing after it is
+    read). The headers are read by the codec (:mod:`pushlab.rfc6455`), so these rules and
+    every other part of pushlab agree on what the bytes say.
     """
 
     def __init__(self) -> None:
         self._head = bytearray()  # the current frame's header, while it is incomplete
         self._payload_left = 0  # bytes of the current payload still to skip
-        self._close_code: bytearray | None = None  # a Close frame's code, unmasked
-        self._mask = b""
+        self._close_code: bytearray | None = None  # a Close frame's code, as sent (masked)
+        self._masking_key = b""
         self._frame_start = 0
+        self._failed = False
 
     def feed(self, data: bytes) -> tuple[int, str] | None:
+        if self._failed:
+            return None
+        problem = self._read(data)
+        self._failed = problem is not None
+        return problem
+
+    def _read(self, data: bytes) -> tuple[int, str] | None:
         position = 0
         self._frame_start = 0  # a frame still unfinished began before this chunk
         while position < len(data):
@@ -57,43 +77,42 @@ class FrameRules:
                 continue
             if not self._head:
                 self._frame_start = position
-            self._head.append(data[position])
-            position += 1
+            wanted = header_size(self._head[1]) if len(self._head) >= 2 else 2
+            taken = min(wanted - len(self._head), len(data) - position)
+            self._head += data[position : position + taken]
+            position += taken
             problem = self._header_done()
             if problem:
                 return self._frame_start, problem
         return None
 
     def _header_done(self) -> str | None:
-        head = self._head
-        if len(head) < 2:
-            return None
-        length_code = head[1] & 0x7F
-        extended = {126: 2, 127: 8}.get(length_code, 0)
-        if len(head) == 2 and not head[1] & 0x80:
-            return "an unmasked frame from a client (RFC 6455 §5.1: clients MUST mask)"
-        if len(head) < 2 + extended + 4:
-            return None
-        if extended:
-            (length,) = struct.unpack("!H" if extended == 2 else "!Q", head[2 : 2 + extended])
-        else:
-            length = length_code
-        self._mask = bytes(head[2 + extended :])
-        opcode = head[0] & 0x0F
-        self._close_code = bytearray() if opcode == CLOSE_OPCODE and length >= 2 else None
+        """The rules a header alone decides, once it is complete (§5.1, §5.2, §5.5)."""
+        try:
+            header = read_header(self._head)
+            if header is None:
+                return None
+            if not header.mask:
+                return "an unmasked frame from a client (RFC 6455 §5.1: clients MUST mask)"
+            opcode = opcode_of(header)
+            check_control(opcode, header.fin, header.length)
+        except ProtocolError as error:
+            return f"RFC 6455: {error}"
+        self._masking_key = header.masking_key or b""
+        self._close_code = bytearray() if opcode is Opcode.CLOSE and header.length >= 2 else None
         self._head = bytearray()
-        self._payload_left = length
+        self._payload_left = header.length
         return None
 
     def _read_close_code(self, chunk: bytes) -> str | None:
+        """§7.4: a Close frame's first two payload bytes are its code; some may not be sent."""
         if self._close_code is None or len(self._close_code) >= 2:
             return None
-        for byte in chunk[: 2 - len(self._close_code)]:
-            self._close_code.append(byte ^ self._mask[len(self._close_code)])
+        self._close_code += chunk[: 2 - len(self._close_code)]
         if len(self._close_code) < 2:
             return None
-        (code,) = struct.unpack("!H", self._close_code)
-        if code not in VALID_CLOSE_CODES:
+        code, _ = parse_close_payload(apply_mask(bytes(self._close_code), self._masking_key))
+        if not close_code_may_be_sent(code):
             return f"close code {code} must not be sent (RFC 6455 §7.4)"
         return None
 

@@ -17,7 +17,8 @@ may send text frames (``{"text": ...}``) up the same connection at any time.
 aiohttp's ``WebSocketResponse`` does the handshake, reads the client's frames, pings and closes.
 Pushing is :mod:`pushlab.servers.broadcast`'s: a server's frames are unmasked (§5.1), so one
 message's frame (§5.2: ``0x81``, the payload length, the payload) is the same bytes for every
-client; it is built once per message and written to every socket in one loop.
+client; it is built once per message (:func:`pushlab.rfc6455.frame_bytes`, the codec every part of
+pushlab shares) and written to every socket in one loop.
 
 We check the handshake ourselves first so a wrong request gets a clear answer: a plain
 GET → 426 saying a WebSocket client is required; a wrong version → 426 with
@@ -27,9 +28,6 @@ GET → 426 saying a WebSocket client is required; a wrong version → 426 with
 
 from __future__ import annotations
 
-import base64
-import binascii
-import struct
 import weakref
 from collections import OrderedDict
 from urllib.parse import urlsplit
@@ -37,6 +35,7 @@ from urllib.parse import urlsplit
 from aiohttp import WSMsgType, web
 
 from pushlab.protocol import GAP_CLOSE_CODE, Gap
+from pushlab.rfc6455 import VERSION, frame_bytes, is_valid_key
 from pushlab.servers.broadcast import Broadcast, Subscriber
 from pushlab.servers.common import (
     ClientError,
@@ -93,19 +92,14 @@ def handshake_problem(request: web.Request) -> web.Response | None:
     connection_tokens = {t.strip().lower() for t in headers.get("Connection", "").split(",")}
     if "upgrade" not in connection_tokens:
         return json_error(400, "a WebSocket handshake needs 'Connection: Upgrade'")
-    if headers.get("Sec-WebSocket-Version") != "13":
+    if headers.get("Sec-WebSocket-Version") != str(VERSION):
         response = upgrade_required(
             "unsupported Sec-WebSocket-Version"
-            f" {headers.get('Sec-WebSocket-Version')!r}: this server speaks version 13"
+            f" {headers.get('Sec-WebSocket-Version')!r}: this server speaks version {VERSION}"
         )
-        response.headers["Sec-WebSocket-Version"] = "13"  # the versions we do speak (§4.4)
+        response.headers["Sec-WebSocket-Version"] = str(VERSION)  # what we speak (§4.4)
         return response
-    key = headers.get("Sec-WebSocket-Key", "").strip()
-    try:
-        key_ok = len(base64.b64decode(key, validate=True)) == 16
-    except (binascii.Error, ValueError):  # ValueError: a key with non-ASCII characters
-        key_ok = False
-    if not key_ok:
+    if not is_valid_key(headers.get("Sec-WebSocket-Key", "")):
         return json_error(
             400, "Sec-WebSocket-Key must be the base64 encoding of 16 random bytes (§4.1)"
         )
@@ -129,22 +123,12 @@ def record_handshake(request: web.Request, ws: web.WebSocketResponse) -> None:
         handshakes.popitem(last=False)
 
 
-def text_frame(payload: bytes) -> bytes:
-    """A whole unmasked text frame (§5.2): FIN + opcode 1, the length in 7, 16 or 64 bits."""
-    length = len(payload)
-    if length < 126:
-        return struct.pack("!BB", 0x81, length) + payload
-    if length < 65536:
-        return struct.pack("!BBH", 0x81, 126, length) + payload
-    return struct.pack("!BBQ", 0x81, 127, length) + payload
-
-
 def message_frame(message: Message) -> bytes:
-    return text_frame(message.json_bytes)
+    return frame_bytes(message.json_bytes)
 
 
 def gap_frame(gap: Gap) -> bytes:
-    return text_frame(gap.frame_text().encode())
+    return frame_bytes(gap.frame_text().encode())
 
 
 class WebSocketSubscriber(Subscriber):

@@ -45,9 +45,13 @@ LISTENING = re.compile(r"listening on (http://\S+)")
 
 @contextmanager
 def server_process(technique: str, *args: str) -> Iterator[str]:
-    """Run ``python -m pushlab.servers TECHNIQUE --port 0 ...``; yield its URL, then stop it."""
+    """Run ``python -m pushlab.servers TECHNIQUE --port 0 ...``; yield its URL, then stop it.
+
+    The built-in publisher is off unless ``args`` names a ``--rate``: a test decides what is
+    published (the command's own default publishes for the live lesson)."""
+    quiet = [] if "--rate" in args else ["--rate", "0"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "pushlab.servers", technique, "--port", "0", *args],
+        [sys.executable, "-m", "pushlab.servers", technique, "--port", "0", *quiet, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

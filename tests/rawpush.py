@@ -1,15 +1,16 @@
 """Raw-socket push clients for the tests: every byte the server sent is read and counted here,
-with no client library in between (so a test can hold the bytes against the server's meter)."""
+with no client library in between (so a test can hold the bytes against the server's meter).
+The WebSocket bytes are the codec's (:mod:`pushlab.rfc6455`): its upgrade request, its header
+reader."""
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
-import os
 import socket
-import struct
 from dataclasses import dataclass
+
+from pushlab.rfc6455 import build_upgrade_request, header_size, read_header
 
 
 @dataclass
@@ -47,23 +48,17 @@ async def connect(port: int, request: bytes, receive_buffer_bytes: int | None = 
 
 
 async def open_websocket(port: int, query: str = "", **options: int) -> RawClient:
-    key = base64.b64encode(os.urandom(16)).decode()
-    request = (
-        f"GET /ws{query} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    )
-    return await connect(port, request.encode(), **options)
+    request = build_upgrade_request(f"127.0.0.1:{port}", f"/ws{query}")
+    return await connect(port, request, **options)
 
 
 async def read_frame(client: RawClient) -> tuple[int, bytes]:
     """(opcode, payload) of one unmasked server frame (RFC 6455 §5.2)."""
-    first, second = await client.read_exactly(2)
-    length = second & 0x7F
-    if length == 126:
-        (length,) = struct.unpack("!H", await client.read_exactly(2))
-    elif length == 127:
-        (length,) = struct.unpack("!Q", await client.read_exactly(8))
-    return first & 0x0F, await client.read_exactly(length)
+    head = await client.read_exactly(2)
+    head += await client.read_exactly(header_size(head[1]) - 2)
+    header = read_header(head)
+    assert header is not None and not header.mask  # §5.1: a server never masks
+    return header.opcode_value, await client.read_exactly(header.length)
 
 
 async def open_event_stream(

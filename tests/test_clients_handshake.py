@@ -13,8 +13,8 @@ from aiohttp import web
 
 from pushlab.clients.__main__ import main
 from pushlab.clients.handshake import DEFAULT_TEXT, handshake, verify
-from pushlab.clients.rfc6455 import CloseCode, Opcode, parse_close_payload
 from pushlab.clients.target import ClientFailure
+from pushlab.rfc6455 import CloseCode, Opcode, parse_close_payload
 from pushlab.servers.app import FEED
 
 RFC_KEY = "dGhlIHNhbXBsZSBub25jZQ=="

@@ -11,9 +11,9 @@ import struct
 
 import pytest
 
+from pushlab import rfc6455
 from pushlab.clients import handshake as explainer
-from pushlab.clients import rfc6455
-from pushlab.clients.rfc6455 import Frame, Opcode
+from pushlab.rfc6455 import Frame, Opcode
 from pushlab.servers.keys import FEED, METER, SOCKETS
 from pushlab.servers.rfc6455_rules import FrameRules
 from tests.conftest import until

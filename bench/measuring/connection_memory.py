@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import os
 import socket
 import subprocess
@@ -25,22 +24,23 @@ import pushlab
 import pushlab.servers
 from pushlab import techniques
 from pushlab.command_line import CommandParser
+from pushlab.rfc6455 import build_upgrade_request
 from pushlab.servers.app import make_app
 from pushlab.servers.config import ServerConfig
 from pushlab.servers.keys import METER
 from pushlab.servers.runner import start
 
 TECHNIQUES = (techniques.WEBSOCKET.name, techniques.SSE.name)
-KEY = base64.b64encode(b"0123456789abcdef").decode()
 
 
 def request_for(technique: str, port: int) -> bytes:
-    if technique == "websocket":
-        return (
-            f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        ).encode()
-    return f"GET /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode()
+    """What one idle client sends: the codec's opening handshake (RFC 6455 §4.1, a fresh key
+    each time), or a plain GET of the event stream."""
+    entry, host = techniques.technique(technique), f"127.0.0.1:{port}"
+    path = entry.path
+    if entry.full_duplex:  # the one that upgrades
+        return build_upgrade_request(host, path)
+    return f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
 
 
 def hold_clients(technique: str, port: int, clients: int) -> None:

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pushlab import rfc6455
 from pushlab.bench.measuring.processes import read_line, spawn, stop
 from pushlab.command_line import CommandParser
 from pushlab.limits import raise_open_files_limit
@@ -36,10 +37,11 @@ TIMEOUT_S = 120.0
 
 
 def frame_bytes() -> bytes:
-    """What a WebSocket server writes for one built-in publisher message: the frame header
-    (2 bytes for a payload under 126, RFC 6455 §5.2) and the message's JSON."""
+    """What a WebSocket server writes for one built-in publisher message: the frame the
+    servers' broadcast builds (a 2-byte header for a payload under 126, RFC 6455 §5.2, then the
+    message's JSON)."""
     payload = encode_message(1000, time.time(), "message 1000 from the built-in publisher")
-    return bytes([0x81, len(payload.json_bytes)]) + payload.json_bytes
+    return rfc6455.frame_bytes(payload.json_bytes)
 
 
 def drain(port: int, sockets: int, cpus: list[int]) -> None:

@@ -6,7 +6,7 @@ the high-water mark, takes it out of the loop, and lets it catch up from the his
 drains. Whether that works shows only with a real socket that really stops reading, so this
 module is one: a raw socket (not a Locust user, whose gevent loop would keep reading in the
 background), with a small receive buffer so that the kernel holds little and the server's own
-buffer fills soon. It speaks just enough WebSocket (``pushlab.clients.rfc6455``) and SSE
+buffer fills soon. It speaks just enough WebSocket (``pushlab.rfc6455``) and SSE
 (``http.client`` undoes the chunking, ``pushlab.clients.eventstream`` reads the events).
 
 After its pause it reads on. Whatever the server does, every message must be accounted for:
@@ -28,8 +28,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from pushlab import rfc6455
 from pushlab.bench.analysis.slow_window import Account
-from pushlab.clients import rfc6455
 from pushlab.clients.eventstream import Event, EventStreamDecoder
 from pushlab.protocol import GAP_CLOSE_CODE, GAP_EVENT, Gap, gap_from_json
 from pushlab.techniques import SSE, WEBSOCKET, technique

@@ -1,11 +1,15 @@
-"""The WebSocket protocol's bytes, as pure functions (RFC 6455): no sockets in this module.
+"""The WebSocket protocol's bytes, as pure functions (RFC 6455): pushlab's one codec.
 
-Everything here turns values into bytes or bytes into values, so it can be tested, printed
-and taught without a server; ``clients.handshake`` adds the socket, and ``clients.annotate``
-explains a frame's bytes field by field. Names follow the RFC
-(``Frame``, ``Opcode``, ``fin``, ``rsv1``..``rsv3``, ``mask``, close codes) so the RFC can sit
-beside the code. The ``websockets`` library's sans-I/O ``websockets.frames`` is the model and,
-in the tests, the independent check.
+Everything here turns values into bytes or bytes into values, with no socket in sight, so it can
+be tested, printed and taught without a server. Every part of pushlab that touches WebSocket
+bytes uses it: the servers' broadcast (:func:`frame_bytes`) and their protocol rules
+(``servers/rfc6455_rules.py``), the handshake explainer and its frame annotations
+(``clients/handshake.py``, ``clients/annotate.py``), the bench's raw-socket clients and notebook
+02. Like :mod:`pushlab.techniques` it imports only the standard library, so any layer may import it.
+
+Names follow the RFC (``Frame``, ``Opcode``, ``fin``, ``rsv1``..``rsv3``, ``mask``, close codes)
+so the RFC can sit beside the code. The ``websockets`` library's sans-I/O ``websockets/frames.py``
+is the model and, in the tests, the independent check.
 
 Base framing protocol (§5.2)::
 
@@ -28,6 +32,7 @@ Base framing protocol (§5.2)::
 from __future__ import annotations
 
 import base64
+import binascii
 import enum
 import hashlib
 import os
@@ -35,30 +40,11 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = [
-    "GUID",
-    "AcceptSteps",
-    "CloseCode",
-    "Frame",
-    "FrameHeader",
-    "Opcode",
-    "ProtocolError",
-    "ResponseHead",
-    "accept_key",
-    "accept_steps",
-    "apply_mask",
-    "build_upgrade_request",
-    "decode_frame",
-    "encode_close_payload",
-    "encode_frame",
-    "generate_key",
-    "parse_close_payload",
-    "parse_response_head",
-    "read_header",
-]
-
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 """The fixed string of §1.3 that the server appends to the client's key."""
+
+VERSION = 13
+"""``Sec-WebSocket-Version`` of RFC 6455 (§4.1; §4.4 for a server that speaks another)."""
 
 
 class ProtocolError(ValueError):
@@ -82,19 +68,23 @@ class Opcode(enum.IntEnum):
 
 
 class CloseCode(enum.IntEnum):
-    """§7.4.1 "Defined Status Codes" (1005 and 1006 are never sent on the wire)."""
+    """§7.4.1 "Defined Status Codes", and 1012–1014 that the IANA registry (§11.7) added."""
 
     NORMAL_CLOSURE = 1000
     GOING_AWAY = 1001
     PROTOCOL_ERROR = 1002
     UNSUPPORTED_DATA = 1003
-    NO_STATUS_RCVD = 1005
-    ABNORMAL_CLOSURE = 1006
+    NO_STATUS_RCVD = 1005  # never on the wire: "no code was present" (§7.1.5)
+    ABNORMAL_CLOSURE = 1006  # never on the wire: "closed without a Close frame" (§7.1.5)
     INVALID_FRAME_PAYLOAD_DATA = 1007
     POLICY_VIOLATION = 1008
     MESSAGE_TOO_BIG = 1009
     MANDATORY_EXTENSION = 1010
     INTERNAL_ERROR = 1011
+    SERVICE_RESTART = 1012
+    TRY_AGAIN_LATER = 1013
+    BAD_GATEWAY = 1014
+    TLS_HANDSHAKE = 1015  # never on the wire: the TLS handshake failed
 
 
 @dataclass(frozen=True)
@@ -123,6 +113,14 @@ class Frame:
 def generate_key() -> str:
     """§4.1: "a nonce consisting of a randomly selected 16-byte value ... base64-encoded"."""
     return base64.b64encode(os.urandom(16)).decode()
+
+
+def is_valid_key(key: str) -> bool:
+    """§4.2.1 item 5: a Sec-WebSocket-Key "that, when decoded, is 16 bytes in length"."""
+    try:
+        return len(base64.b64decode(key.strip(), validate=True)) == 16
+    except (binascii.Error, ValueError):  # ValueError: a key with non-ASCII characters
+        return False
 
 
 @dataclass(frozen=True)
@@ -161,7 +159,7 @@ def build_upgrade_request(
     key: str | None = None,
     *,
     origin: str | None = None,
-    version: int | str = 13,
+    version: int | str = VERSION,
     extra_headers: Iterable[tuple[str, str]] = (),
 ) -> bytes:
     """The client's opening handshake (§4.1): an HTTP/1.1 GET that asks to switch protocols.
@@ -200,13 +198,13 @@ class ResponseHead:
         return None
 
 
-def parse_response_head(data: bytes) -> tuple[ResponseHead, int] | None:
+def parse_response_head(data: bytes | bytearray) -> tuple[ResponseHead, int] | None:
     """Split an HTTP/1.1 response head off ``data``: ``(head, consumed)``, or None if the
     blank line that ends it has not arrived yet. Bytes after it are frames (or a body)."""
     end = data.find(b"\r\n\r\n")
     if end < 0:
         return None
-    raw = data[: end + 4]
+    raw = bytes(data[: end + 4])
     status_line, *header_lines = raw[:end].decode("latin-1").split("\r\n")
     parts = status_line.split(" ", 2)
     if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
@@ -223,6 +221,44 @@ def parse_response_head(data: bytes) -> tuple[ResponseHead, int] | None:
 
 # --- Framing (§5) ---------------------------------------------------------------------------
 
+FIN = 0x80  # first byte: the final fragment of a message (§5.2 "FIN")
+MASK = 0x80  # second byte: the payload is masked (§5.2 "Mask")
+LENGTH_16 = 126  # "Payload len" 126: the length follows in 16 bits
+LENGTH_64 = 127  # "Payload len" 127: the length follows in 64 bits
+
+_pack_7 = struct.Struct("!BB").pack  # compiled once: the broadcast calls these per message
+_pack_16 = struct.Struct("!BBH").pack
+_pack_64 = struct.Struct("!BBQ").pack
+
+TEXT_MESSAGE = FIN | Opcode.TEXT
+"""0x81, the first byte of a whole text message: FIN set, opcode 1 (§5.2)."""
+_SHORT_TEXT_HEADS = tuple(_pack_7(TEXT_MESSAGE, length) for length in range(LENGTH_16))
+"""The 2-byte headers of unmasked text messages under 126 bytes, packed once: most pushes."""
+
+
+def frame_bytes(payload: bytes, first_byte: int = TEXT_MESSAGE, masking_key: bytes = b"") -> bytes:
+    """A frame as it goes on the wire (§5.2): the header, the masking key if there is one, and
+    the payload, which the caller has already masked with that key (§5.3).
+
+    The header holds the payload length in the smallest form, as §5.2 requires: 7 bits
+    (0–125), or 126 then 16 bits (up to 65,535), or 127 then 64 bits. This is the one place
+    that writes it. With the defaults the frame is a whole unmasked text message, what a
+    server sends (§5.1: "A server MUST NOT mask any frames"): the same bytes for every client,
+    so the servers' broadcast calls this once per message and writes the result to every
+    socket.
+    """
+    length = len(payload)
+    mask_bit = MASK if masking_key else 0
+    if length < LENGTH_16:
+        if first_byte == TEXT_MESSAGE and not mask_bit:
+            return _SHORT_TEXT_HEADS[length] + payload
+        head = _pack_7(first_byte, mask_bit | length)
+    elif length < 65536:
+        head = _pack_16(first_byte, mask_bit | LENGTH_16, length)
+    else:
+        head = _pack_64(first_byte, mask_bit | LENGTH_64, length)
+    return head + masking_key + payload if masking_key else head + payload
+
 
 def apply_mask(data: bytes, masking_key: bytes) -> bytes:
     """§5.3: "octet i of the transformed data is the XOR of octet i of the original data
@@ -235,45 +271,31 @@ def apply_mask(data: bytes, masking_key: bytes) -> bytes:
     return masked.to_bytes(len(data), "big")
 
 
-def _check_control(frame: Frame) -> None:
-    """§5.5: control frames carry at most 125 payload bytes and are never fragmented."""
-    if frame.opcode.is_control:
-        if len(frame.payload) > 125:
+def check_control(opcode: Opcode, fin: bool, length: int) -> None:
+    """§5.5: "All control frames MUST have a payload length of 125 bytes or less and MUST NOT
+    be fragmented." Known from the header alone, before the payload arrives."""
+    if opcode.is_control:
+        if length > 125:
             raise ProtocolError("control frame payload must be 125 bytes or less (§5.5)")
-        if not frame.fin:
+        if not fin:
             raise ProtocolError("control frames must not be fragmented (§5.5)")
 
 
 def encode_frame(frame: Frame, *, mask: bool = False, masking_key: bytes | None = None) -> bytes:
     """Serialize ``frame`` (§5.2). Clients must mask (§5.3: ``mask=True``; a random key is
-    drawn unless ``masking_key`` is given); servers must not. The payload length uses the
-    smallest of the three forms, as §5.2 requires: 7 bits (0–125), 16 bits (126), 64 bits (127).
-    """
-    _check_control(frame)
-    if masking_key is not None:
-        mask = True
-    head = bytearray()
-    head.append(
-        (0x80 if frame.fin else 0)
+    drawn unless ``masking_key`` is given); servers must not (§5.1)."""
+    check_control(frame.opcode, frame.fin, len(frame.payload))
+    first_byte = (
+        (FIN if frame.fin else 0)
         | (0x40 if frame.rsv1 else 0)
         | (0x20 if frame.rsv2 else 0)
         | (0x10 if frame.rsv3 else 0)
-        | int(frame.opcode)
+        | frame.opcode
     )
-    length = len(frame.payload)
-    mask_bit = 0x80 if mask else 0
-    if length <= 125:
-        head.append(mask_bit | length)
-    elif length <= 0xFFFF:
-        head.append(mask_bit | 126)
-        head += struct.pack("!H", length)
-    else:
-        head.append(mask_bit | 127)
-        head += struct.pack("!Q", length)
-    if not mask:
-        return bytes(head) + frame.payload
+    if not mask and masking_key is None:
+        return frame_bytes(frame.payload, first_byte)
     masking_key = os.urandom(4) if masking_key is None else masking_key
-    return bytes(head) + masking_key + apply_mask(frame.payload, masking_key)
+    return frame_bytes(apply_mask(frame.payload, masking_key), first_byte, masking_key)
 
 
 @dataclass(frozen=True)
@@ -282,7 +304,7 @@ class FrameHeader:
 
     fin: bool
     rsv: tuple[bool, bool, bool]
-    opcode_value: int
+    opcode_value: int  # an int, not an Opcode: the reserved values must be reported too
     mask: bool
     length_field: int  # the 7-bit "Payload len" as sent (0–127)
     length: int
@@ -290,44 +312,50 @@ class FrameHeader:
     header_size: int
 
 
-def read_header(buf: bytes) -> FrameHeader | None:
-    """The fixed part of §5.2, or None while it is incomplete."""
-    if len(buf) < 2:
+def header_size(second_byte: int) -> int:
+    """How long a header is, read from its second byte (§5.2): 2 bytes, plus 2 or 8 for an
+    extended length, plus 4 for the masking key. A streaming reader knows what to wait for."""
+    length_field = second_byte & 0x7F
+    extended = 2 if length_field == LENGTH_16 else 8 if length_field == LENGTH_64 else 0
+    return 2 + extended + (4 if second_byte & MASK else 0)
+
+
+def read_header(buf: bytes | bytearray) -> FrameHeader | None:
+    """The fixed part of §5.2 at the start of ``buf``, or None while it is incomplete.
+
+    Raises ProtocolError for a 64-bit length whose most significant bit is set (§5.2)."""
+    if len(buf) < 2 or len(buf) < (size := header_size(buf[1])):
         return None
     first, second = buf[0], buf[1]
-    mask = bool(second & 0x80)
     length_field = second & 0x7F
-    offset = 2
-    if length_field == 126:
-        if len(buf) < offset + 2:
-            return None
-        (length,) = struct.unpack_from("!H", buf, offset)
-        offset += 2
-    elif length_field == 127:
-        if len(buf) < offset + 8:
-            return None
-        (length,) = struct.unpack_from("!Q", buf, offset)
+    if length_field == LENGTH_16:
+        (length,) = struct.unpack_from("!H", buf, 2)
+    elif length_field == LENGTH_64:
+        (length,) = struct.unpack_from("!Q", buf, 2)
         if length >> 63:
             raise ProtocolError("64-bit payload length must have its most significant bit 0 (§5.2)")
-        offset += 8
     else:
         length = length_field
-    masking_key = None
-    if mask:
-        if len(buf) < offset + 4:
-            return None
-        masking_key = bytes(buf[offset : offset + 4])
-        offset += 4
+    mask = bool(second & MASK)
     return FrameHeader(
-        fin=bool(first & 0x80),
+        fin=bool(first & FIN),
         rsv=(bool(first & 0x40), bool(first & 0x20), bool(first & 0x10)),
         opcode_value=first & 0x0F,
         mask=mask,
         length_field=length_field,
         length=length,
-        masking_key=masking_key,
-        header_size=offset,
+        masking_key=bytes(buf[size - 4 : size]) if mask else None,
+        header_size=size,
     )
+
+
+def opcode_of(header: FrameHeader) -> Opcode:
+    """§5.2: "If an unknown opcode is received, the receiving endpoint MUST _Fail the
+    WebSocket Connection_"."""
+    try:
+        return Opcode(header.opcode_value)
+    except ValueError:
+        raise ProtocolError(f"reserved opcode {header.opcode_value:#x} (§5.2)") from None
 
 
 def decode_frame(
@@ -336,18 +364,15 @@ def decode_frame(
     """Parse one frame from the start of ``buf``: ``(frame, bytes consumed)``, or None when
     more bytes are needed. Masked or not, the returned payload is the unmasked data (§5.3).
 
-    Raises ProtocolError for an unknown opcode (§5.2: "MUST _Fail the WebSocket
-    Connection_"), a malformed control frame (§5.5) or a payload over ``max_size``.
-    RSV bits are reported, not judged: whether they are allowed depends on the extensions
-    negotiated (§5.2), which is the caller's knowledge.
+    Raises ProtocolError for an unknown opcode (§5.2), a malformed control frame (§5.5) or a
+    payload over ``max_size``. RSV bits are reported, not judged: whether they are allowed
+    depends on the extensions negotiated (§5.2), which is the caller's knowledge.
     """
-    header = read_header(bytes(buf[:14]))
+    header = read_header(buf[:14])  # 14: the longest header (2 + 8 + 4)
     if header is None:
         return None
-    try:
-        opcode = Opcode(header.opcode_value)
-    except ValueError:
-        raise ProtocolError(f"reserved opcode {header.opcode_value:#x} (§5.2)") from None
+    opcode = opcode_of(header)
+    check_control(opcode, header.fin, header.length)
     if max_size is not None and header.length > max_size:
         raise ProtocolError(f"payload of {header.length} bytes exceeds max_size {max_size}")
     end = header.header_size + header.length
@@ -356,16 +381,29 @@ def decode_frame(
     payload = bytes(buf[header.header_size : end])
     if header.masking_key is not None:
         payload = apply_mask(payload, header.masking_key)
-    frame = Frame(opcode, payload, header.fin, *header.rsv)
-    _check_control(frame)
-    return frame, end
+    return Frame(opcode, payload, header.fin, *header.rsv), end
 
 
 # --- Closing (§5.5.1, §7) -----------------------------------------------------------------
 
 
+SENDABLE_CLOSE_CODES = frozenset({1000, 1001, 1002, 1003, *range(1007, 1015), *range(3000, 5000)})
+"""§7.4.1–§7.4.2: the codes an endpoint may put in a Close frame. 1004 is reserved; 1005, 1006
+and 1015 "MUST NOT be set as a status code in a Close control frame by an endpoint"; below 1000
+nothing is used, 1016–2999 are kept for the RFC and its extensions (the IANA registry assigned
+1012–1014), 3000–3999 are for libraries and frameworks, 4000–4999 for applications, and nothing
+from 5000 up."""
+
+
+def close_code_may_be_sent(code: int) -> bool:
+    """Whether ``code`` is one of :data:`SENDABLE_CLOSE_CODES` (§7.4)."""
+    return code in SENDABLE_CLOSE_CODES
+
+
 def encode_close_payload(code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> bytes:
     """§5.5.1: a close frame's body is a 2-byte status code (network order) then UTF-8 text."""
+    if not close_code_may_be_sent(code):
+        raise ProtocolError(f"close code {code} must not be sent in a Close frame (§7.4)")
     payload = struct.pack("!H", code) + reason.encode()
     if len(payload) > 125:
         raise ProtocolError("close reason too long: a control frame holds 125 bytes (§5.5)")
@@ -373,7 +411,10 @@ def encode_close_payload(code: int = CloseCode.NORMAL_CLOSURE, reason: str = "")
 
 
 def parse_close_payload(payload: bytes) -> tuple[int, str]:
-    """``(code, reason)`` of a close frame; an empty body means 1005 "no status" (§7.1.5)."""
+    """``(code, reason)`` of a close frame; an empty body means 1005 "no status" (§7.1.5).
+
+    The code is reported, not judged: :func:`close_code_may_be_sent` says whether the peer
+    was allowed to send it (a server fails the connection when not, §7.4)."""
     if not payload:
         return CloseCode.NO_STATUS_RCVD, ""
     if len(payload) == 1:

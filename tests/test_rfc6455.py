@@ -1,18 +1,21 @@
-"""clients.rfc6455: the handshake arithmetic and the framing, checked against RFC 6455's own
-examples and against an independent implementation (the ``websockets`` library's sans-I/O
-frame parser)."""
+"""pushlab.rfc6455, the one codec: the handshake arithmetic and the framing, checked against
+RFC 6455's own examples and against an independent implementation (the ``websockets``
+library's sans-I/O frame parser and protocol)."""
 
 from __future__ import annotations
 
 import os
 
 import pytest
+from websockets.exceptions import ProtocolError as WsProtocolError
+from websockets.frames import Close as WsClose
 from websockets.frames import Frame as WsFrame
 from websockets.frames import Opcode as WsOpcode
+from websockets.server import ServerProtocol
 from websockets.streams import StreamReader
 
-from pushlab.clients.annotate import annotate_frame
-from pushlab.clients.rfc6455 import (
+from pushlab.rfc6455 import (
+    SENDABLE_CLOSE_CODES,
     CloseCode,
     Frame,
     Opcode,
@@ -21,12 +24,17 @@ from pushlab.clients.rfc6455 import (
     accept_steps,
     apply_mask,
     build_upgrade_request,
+    close_code_may_be_sent,
     decode_frame,
     encode_close_payload,
     encode_frame,
+    frame_bytes,
     generate_key,
+    header_size,
+    is_valid_key,
     parse_close_payload,
     parse_response_head,
+    read_header,
 )
 
 RFC_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
@@ -273,48 +281,117 @@ def test_we_decode_what_websockets_encodes(frame, mask):
     assert decode_frame(wire) == (frame, len(wire))
 
 
-# --- Annotation ---------------------------------------------------------------------------
+@pytest.mark.parametrize("length", LENGTHS)
+def test_websockets_parses_the_servers_text_frame_from_frame_bytes(length):
+    payload = b"x" * length
+    theirs = parse_with_websockets(frame_bytes(payload), mask=False)
+    assert (theirs.opcode, bytes(theirs.data), theirs.fin) == (WsOpcode.TEXT, payload, True)
 
 
-def fields_by_name(wire: bytes) -> dict[str, str]:
-    return {field.name: field.meaning for field in annotate_frame(wire)}
+@pytest.mark.parametrize(
+    ("code", "reason"), [(1000, ""), (1001, "server shutting down"), (4001, '{"gap": 1}')]
+)
+def test_close_payloads_agree_with_websockets_both_ways(code, reason):
+    assert WsClose.parse(encode_close_payload(code, reason)) == WsClose(code, reason)
+    assert parse_close_payload(WsClose(code, reason).serialize()) == (code, reason)
 
 
-def test_annotation_of_the_masked_rfc_example_names_every_field():
-    fields = annotate_frame(bytes.fromhex("818537fa213d7f9f4d5158"))
-    assert [f.name for f in fields] == [
-        "FIN",
-        "RSV1-3",
-        "opcode",
-        "MASK",
-        "payload len",
-        "masking key",
-        "payload (masked)",
-        "payload (unmasked)",
-    ]
-    by_name = {f.name: f for f in fields}
-    assert by_name["opcode"].bits == "0001" and "TEXT" in by_name["opcode"].meaning
-    assert by_name["masking key"].hex == "37 fa 21 3d"
-    assert "'Hello'" in by_name["payload (unmasked)"].meaning
-    assert "7-bit" in by_name["payload len"].meaning
+def test_the_codes_that_may_be_sent_are_the_ones_websockets_accepts():
+    def websockets_accepts(code: int) -> bool:
+        try:
+            WsClose(code, "").check()
+        except WsProtocolError:
+            return False
+        return True
+
+    assert {code for code in range(65536) if websockets_accepts(code)} == SENDABLE_CLOSE_CODES
 
 
-def test_annotation_shows_the_16_and_64_bit_length_forms():
-    assert (
-        "300 bytes"
-        in fields_by_name(encode_frame(Frame(Opcode.BINARY, bytes(300))))["extended len (16-bit)"]
-    )
-    assert (
-        "65536 bytes"
-        in fields_by_name(encode_frame(Frame(Opcode.BINARY, bytes(65536))))["extended len (64-bit)"]
-    )
+def test_a_control_frame_over_125_bytes_is_refused_by_both_implementations():
+    with pytest.raises(WsProtocolError):
+        WsFrame(WsOpcode.PING, bytes(126)).serialize(mask=False)
+    with pytest.raises(ProtocolError):
+        encode_frame(Frame(Opcode.PING, bytes(126)))
 
 
-def test_annotation_explains_a_close_frame():
-    meaning = fields_by_name(encode_frame(Frame.close(1000)))["payload"]
-    assert "1000" in meaning and "NORMAL_CLOSURE" in meaning
+def test_a_server_speaking_websockets_accepts_our_upgrade_request_and_we_read_its_answer():
+    """The whole opening handshake against websockets' sans-I/O server: our request, its 101,
+    our parse of the head and our Accept arithmetic."""
+    key = generate_key()
+    server = ServerProtocol()
+    server.receive_data(build_upgrade_request("127.0.0.1:8003", "/ws?since=0", key))
+    [request] = server.events_received()
+    assert request.path == "/ws?since=0"
+    server.send_response(server.accept(request))
+    parsed = parse_response_head(b"".join(server.data_to_send()) + b"\x81\x00")
+    assert parsed is not None
+    head, _ = parsed
+    assert head.status == 101
+    assert head.header("Sec-WebSocket-Accept") == accept_key(key)
 
 
-def test_annotation_refuses_an_incomplete_frame():
-    with pytest.raises(ProtocolError, match="incomplete"):
-        annotate_frame(bytes.fromhex("8105486565"))
+def test_a_websockets_server_reads_our_masked_frames_and_refuses_unmasked_ones():
+    server = ServerProtocol()
+    server.receive_data(build_upgrade_request("h", "/", RFC_KEY))
+    server.send_response(server.accept(server.events_received()[0]))
+    server.data_to_send()
+    server.receive_data(encode_frame(Frame.text("up"), mask=True))
+    [received] = server.events_received()
+    assert (received.opcode, bytes(received.data)) == (WsOpcode.TEXT, b"up")
+    server.receive_data(encode_frame(Frame.text("up"), mask=False))
+    closing = decode_frame(b"".join(server.data_to_send()))
+    assert closing is not None
+    assert closing[0].opcode is Opcode.CLOSE
+    assert parse_close_payload(closing[0].payload)[0] == CloseCode.PROTOCOL_ERROR  # §5.1
+
+
+# --- The codec's own pieces ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("length", LENGTHS)
+def test_frame_bytes_by_default_is_the_encoders_unmasked_text_frame(length):
+    payload = os.urandom(length)
+    assert frame_bytes(payload) == encode_frame(Frame(Opcode.TEXT, payload))
+
+
+@pytest.mark.parametrize(
+    ("second_byte", "size"),
+    [(0x05, 2), (0x85, 6), (126, 4), (0x80 | 126, 8), (127, 10), (0x80 | 127, 14)],
+)
+def test_header_size_is_known_from_the_second_byte(second_byte, size):
+    assert header_size(second_byte) == size
+
+
+@pytest.mark.parametrize("length", LENGTHS)
+@pytest.mark.parametrize("mask", [False, True], ids=["unmasked", "masked"])
+def test_read_header_waits_for_exactly_the_header(length, mask):
+    wire = encode_frame(Frame(Opcode.BINARY, bytes(length)), mask=mask)
+    size = header_size(wire[1])
+    assert read_header(wire[: size - 1]) is None
+    header = read_header(wire[:size])
+    assert header is not None
+    assert (header.length, header.header_size, header.mask) == (length, size, mask)
+
+
+def test_a_long_control_frame_is_refused_before_its_payload_arrives():
+    with pytest.raises(ProtocolError, match="125"):
+        decode_frame(bytes([0x89, 126, 0, 126]))
+
+
+@pytest.mark.parametrize("code", [1005, 1006, 1015, 999, 1004, 2999, 5000])
+def test_a_close_code_that_must_not_be_sent_is_not_encoded(code):
+    assert not close_code_may_be_sent(code)
+    with pytest.raises(ProtocolError, match="must not be sent"):
+        encode_close_payload(code)
+
+
+def test_a_close_code_is_reported_as_received_even_when_it_should_not_have_been_sent():
+    assert parse_close_payload(b"\x03\xee") == (1006, "")
+
+
+@pytest.mark.parametrize(
+    ("key", "valid"),
+    [(RFC_KEY, True), ("  " + RFC_KEY + " ", True), ("abc", False), ("é" * 24, False), ("", False)],
+)
+def test_a_key_is_valid_when_it_decodes_to_16_bytes(key, valid):
+    assert is_valid_key(key) is valid
