@@ -407,3 +407,33 @@ def test_panels_are_painted_in_the_colours_of_the_technique_table(
             "panel => panel.style.getPropertyValue('--accent')"
         )
         assert accent == TABLE[technique].colour
+
+
+def test_each_panel_shows_its_latency_spread_and_polling_its_empty_share_beside_the_model(
+    demo_page: tuple[Any, PageWatch], demo: Demo, playwright_api: Any
+) -> None:
+    """The lesson a mean hides: polling's latencies spread over the interval, and its empty
+    answers follow the model (e^(−λT) for Poisson arrivals; 1 − λT for this fixture's periodic
+    ones) with λ the server's publish rate and T the page's poll interval."""
+    page, _ = demo_page
+    expect = playwright_api.expect
+    page.fill("#poll-interval", "250")
+    empty_share = page.locator("#panel-polling [data-counter=emptyShare]")
+    expect(empty_share).to_have_attribute("data-model", "1")  # nothing published: all empty
+    for number in range(3):
+        publish(demo, f"spread {number}")
+    for technique in TECHNIQUES:
+        expect(page.locator(f"#panel-{technique} [data-counter=spread]")).to_contain_text("–")
+        expect(page.locator(f"#panel-{technique} .spread-strip")).to_be_visible()
+    assert page.locator("#panel-websocket [data-counter=emptyShare]").count() == 0  # push
+    page.fill("#publish-rate", "2")
+    page.locator("#publish-rate").dispatch_event("change")
+    # λ = 2 msg/s, T = 0.25 s, periodic: the model moves to 1 − λT = 50% once the page sees it.
+    page.wait_for_function(
+        "Number(document.querySelector("
+        "'#panel-polling [data-counter=emptyShare]').dataset.model) === 0.5"
+    )
+    expect(empty_share).to_contain_text("(model: 50%)")
+    page.fill("#publish-rate", "0")  # the module's demo is shared: leave it quiet
+    page.locator("#publish-rate").dispatch_event("change")
+    expect(empty_share).to_have_attribute("data-model", "1")

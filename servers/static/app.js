@@ -14,11 +14,11 @@ import { watchStats } from "./stats.js";
 import { showTeacherNote } from "./teacher.js";
 import { setUpViewButtons } from "./view-buttons.js";
 
-function makePanels(config, firstStats) {
+function makePanels(config, settings, firstStats) {
   const template = document.getElementById("panel-template");
   const container = document.getElementById("panels");
   return Object.values(config.table).map((entry) => {
-    const panel = new Panel(entry, template, config);
+    const panel = new Panel(entry, template, config, settings);
     container.append(panel.root);
     panel.updateStats(firstStats.techniques[panel.technique]);
     return panel;
@@ -55,7 +55,7 @@ async function main() {
   onLanguageChange(showClockOffset);
   showTeacherNote(config.teacher_key_required);
 
-  const panels = makePanels(config, firstStats);
+  const panels = makePanels(config, settings, firstStats);
   const statsListeners = [
     (current) => panels.forEach((panel) => panel.updateStats(current.techniques[panel.technique])),
   ];

@@ -29,6 +29,9 @@ const STRINGS = {
     "counter.bytesReceived": "Bytes received ↓",
     "counter.lastLatency": "Last latency",
     "counter.meanLatency": "Mean latency",
+    "counter.emptyShare": "Empty share",
+    "counter.spread": "Latency spread",
+    "spread.emptyShare": "{measured} (model: {model})",
     bytesNote:
       "Bytes are not estimated: each technique's server counts every byte its sockets read and write (request lines, headers, bodies, frames). They are that server's totals for all its clients, so they are this tab's own only while one tab is open.",
     pause: "Pause",
@@ -147,6 +150,9 @@ const STRINGS = {
     "counter.bytesReceived": "接收字节 ↓",
     "counter.lastLatency": "最近延迟",
     "counter.meanLatency": "平均延迟",
+    "counter.emptyShare": "空响应比例",
+    "counter.spread": "延迟分布",
+    "spread.emptyShare": "{measured}（模型：{model}）",
     bytesNote:
       "字节数不是估算的：每种技术的服务器统计其套接字读写的每个字节（请求行、头部、正文、帧）。这是该服务器所有客户端的总数，只有一个标签页打开时才等于本页的字节数。",
     pause: "暂停",

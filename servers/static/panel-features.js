@@ -13,7 +13,8 @@
 import counters from "./panel-counters.js";
 import bytes from "./panel-bytes.js";
 import latency from "./panel-latency.js";
+import spread from "./panel-spread.js";
 import messages from "./panel-messages.js";
 import chat from "./panel-chat.js";
 
-export const PANEL_FEATURES = [counters, bytes, latency, messages, chat];
+export const PANEL_FEATURES = [counters, bytes, latency, spread, messages, chat];

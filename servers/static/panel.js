@@ -11,10 +11,12 @@ import { PANEL_FEATURES } from "./panel-features.js";
 const LOG_LINES_KEPT = 150;
 
 export class Panel {
-  /** entry: the technique's row of /api/config's table (name, colour, flags). */
-  constructor(entry, template, config) {
+  /** entry: the technique's row of /api/config's table (name, colour, flags); settings: what
+   * the page's controls change (the poll interval), read by the clients and the features. */
+  constructor(entry, template, config, settings) {
     const technique = entry.name;
     this.technique = technique;
+    this.settings = settings;
     this.root = template.content.firstElementChild.cloneNode(true);
     this.root.id = `panel-${technique}`;
     this.root.dataset.technique = technique;
