@@ -1,5 +1,7 @@
 // Small live line charts drawn by hand on a <canvas>: one line per technique, the last 60 samples.
 
+import { t } from "./i18n.js";
+
 export const HISTORY_LENGTH = 60;
 
 export class LineChart {
@@ -37,25 +39,34 @@ export class LineChart {
 
     const style = getComputedStyle(canvas);
     const fontSize = parseFloat(style.fontSize) || 12;
-    const top = fontSize + 4;
-    const plotHeight = height - top - 2;
+    const top = fontSize / 2 + 2;
+    const bottom = fontSize + 6; // room for the time axis' words
+    const plotHeight = height - top - bottom;
     const maximum = niceCeiling(Math.max(1, ...Object.values(this.series).flat()));
+    context.font = `${fontSize}px ${style.fontFamily}`;
+    const ticks = [0, 0.5, 1].map((fraction) => this.formatValue(maximum * fraction));
+    const left = Math.max(...ticks.map((tick) => context.measureText(tick).width)) + 8;
 
     context.strokeStyle = style.getPropertyValue("--grid").trim() || "#ccc";
+    context.fillStyle = style.color;
     context.lineWidth = 1;
-    for (const fraction of [0, 0.5, 1]) {
+    context.textBaseline = "middle";
+    context.textAlign = "right";
+    [0, 0.5, 1].forEach((fraction, i) => {
       const y = top + plotHeight * (1 - fraction) + 0.5;
       context.beginPath();
-      context.moveTo(0, y);
+      context.moveTo(left, y);
       context.lineTo(width, y);
       context.stroke();
-    }
-    context.fillStyle = style.color;
-    context.font = `${fontSize}px ${style.fontFamily}`;
-    context.textBaseline = "top";
-    context.fillText(`max ${this.formatValue(maximum)}`, 2, 0);
+      context.fillText(ticks[i], left - 4, y);
+    });
+    context.textBaseline = "bottom";
+    context.textAlign = "left";
+    context.fillText(t("chart.ago", { seconds: HISTORY_LENGTH }), left, height);
+    context.textAlign = "right";
+    context.fillText(t("chart.now"), width - 2, height);
 
-    const step = width / (HISTORY_LENGTH - 1);
+    const step = (width - left) / (HISTORY_LENGTH - 1);
     context.lineWidth = 2;
     for (const [name, points] of Object.entries(this.series)) {
       if (points.length === 0) continue;
@@ -63,7 +74,7 @@ export class LineChart {
       context.beginPath();
       const offset = HISTORY_LENGTH - points.length;
       points.forEach((value, i) => {
-        const x = (offset + i) * step;
+        const x = left + (offset + i) * step;
         const y = top + plotHeight * (1 - value / maximum);
         if (i === 0) context.moveTo(x, y);
         else context.lineTo(x, y);

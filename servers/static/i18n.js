@@ -6,7 +6,10 @@ const STRINGS = {
     title: "pushlab: four ways to get news to a browser",
     subtitle:
       "One server process, one shared feed of messages, four techniques side by side. Every panel uses the browser's own client.",
-    langButton: "中文",
+    langButton: "中文 / Chinese",
+    "chart.ago": "{seconds} s ago",
+    "chart.now": "now",
+    "network.about": "What do the network controls do?",
     largeType: "Large type",
     publishRate: "Publish rate (messages/s, whole server)",
     pollInterval: "Poll interval (ms)",
@@ -131,7 +134,10 @@ const STRINGS = {
   zh: {
     title: "pushlab：把新消息送到浏览器的四种方法",
     subtitle: "一个服务器进程，一条共享的消息流，四种技术并排演示。每个面板都使用浏览器自带的客户端。",
-    langButton: "English",
+    langButton: "English / 英文",
+    "chart.ago": "{seconds} 秒前",
+    "chart.now": "现在",
+    "network.about": "网络控制做什么？",
     largeType: "大字号",
     publishRate: "发布速率（条/秒，整个服务器）",
     pollInterval: "轮询间隔（毫秒）",
