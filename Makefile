@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 # constraints.txt the one release of each package that is installed. `make lock` refreshes it.
 LOCK := constraints.txt
 
-.PHONY: install test bench bench-quick bench-full serve demo notebooks lab clean redis stop-redis lock
+.PHONY: install test bench bench-quick bench-full serve demo notebooks lab clean redis stop-redis lock docs
 
 install: $(STAMP)
 
@@ -46,6 +46,13 @@ notebooks: install
 lab: install
 	$(PY) -m pip install --quiet -e '.[lab]' -c $(LOCK)
 	$(VENV)/bin/jupyter lab notebooks/
+
+# The measured figures README.md and docs/*.md quote, regenerated from the committed results
+# directory each block names (bench/presentation/quotes.py), and CONTRACT.md's column list.
+# `make docs FIGURES=results/NAME` first points every block at that directory.
+docs: install
+	$(PY) -m pushlab.bench.presentation.quotes $(if $(FIGURES),--source $(FIGURES)) README.md docs/*.md
+	$(PY) -m pushlab.bench.presentation.contract docs/CONTRACT.md
 
 # A local redis-server for --feed (free port, no persistence, pid file .redis.pid); prints its URL.
 redis: install

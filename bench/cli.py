@@ -111,7 +111,7 @@ def add_matrix_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--base-rate",
         type=one_number(float, MIN_PUBLISH_RATE, MAX_PUBLISH_RATE),
-        help="the publish rate the clients and interval sweeps run at (msg/s, default 1)",
+        help="the publish rate the clients and interval sweeps run at (msg/s, default: see below)",
     )
     parser.add_argument(
         "--clients", type=number_list(int, 1, MAX_CLIENTS), help="client counts, e.g. 10,100"
