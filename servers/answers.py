@@ -29,14 +29,15 @@ class PollAnswers:
 
     def __init__(self, feed: Feed) -> None:
         self.feed = feed
-        self._last_id = -1
+        self._version: tuple[str, int] = ("", -1)  # the feed and its newest id when encoded
         self._bodies: dict[int, tuple[bytes, int]] = {}  # cursor → (body, messages in it)
 
     def body(self, cursor: int) -> tuple[bytes, int]:
         feed = self.feed
-        if feed.last_id != self._last_id:
+        version = (feed.feed_id, feed.last_id)
+        if version != self._version:
             self._bodies.clear()
-            self._last_id = feed.last_id
+            self._version = version
         answer = self._bodies.get(cursor)
         if answer is None:
             answer = self.encode(cursor)
