@@ -174,3 +174,21 @@ def test_the_workers_registry_recovers_after_an_empty_restart(own_redis: RedisSe
         deadline = time.monotonic() + 20
         while stats_status(url) != 200:
             assert time.monotonic() < deadline, "/stats never answered for every worker again"
+
+
+async def test_a_feed_that_starts_anew_with_repeating_ids_ends_its_streams(
+    start_server: StartServer, http: aiohttp.ClientSession
+) -> None:
+    """The rare case where ids may repeat (another worker adopted the new feed knowing fewer
+    ids): the stream ends, as after a server restart, so the client re-reads ``feed_id``."""
+    server = await start_server("sse")
+    feed = server.app[FEED]
+    await feed.publish("old #1")
+    async with http.get(server.url + "/events?since=0") as stream:
+        assert (await stream.content.readline()).startswith(b"retry:")
+        feed.start_anew("a-new-feed", 0, continues=False)
+        with pytest.raises(aiohttp.ClientPayloadError):  # a break, as after a crash
+            async with asyncio.timeout(10):
+                await stream.content.read()
+    _, stats = await get(http, server.url + "/stats")
+    assert stats["feed_id"] == "a-new-feed" and stats["last_id"] == 0
