@@ -19,6 +19,24 @@ Faults, on command: :meth:`NetworkEmulator.drop` resets every connection through
 connections left open (a dead Wi-Fi link) until :meth:`NetworkEmulator.release`. A *server
 restart* is not the emulator's to make: the harness kills the server and starts it again.
 
+Limits, the same a server keeps (a classroom reaches the servers only through it):
+
+- **backpressure**: a direction holds at most ``MAX_QUEUED_BYTES``; past that the emulator
+  stops reading from the sender until the receiver takes some, so a client that does not read
+  fills the *server's* socket and meets the server's own slow-consumer bound, instead of
+  growing the emulator's memory. (A bandwidth-delay product above the bound is slowed, as a
+  TCP window would slow it.)
+- **closing**: when either side closes, what is queued is delivered, the other side gets a
+  FIN, and the whole connection closes at the latest ``HALF_CLOSE_LINGER_S`` later; no bytes
+  either way for ``idle_timeout_s`` closes it too (not while stalled);
+- **a ceiling**: given a ``budget`` (the demo's ``ConnectionBudget``), each connection counts
+  the emulator's two descriptors and its client address; one beyond the ceiling or beyond its
+  address's share is answered ``refusal`` (the servers' 503) and closed;
+- a listen backlog of ``LISTEN_BACKLOG``, as the servers have;
+- with ``proxy_protocol``, the first bytes to the server are a PROXY protocol v1 line naming
+  the client (:mod:`pushlab.proxy_protocol`), so the server's per-address limits and logs see
+  the student, not the emulator.
+
 What cannot be emulated above TCP: **packet loss**. The proxy sees a byte stream that the kernel
 has already made reliable; a lost segment shows up only as the delay of its retransmission,
 which this module does not pretend to model.
@@ -46,8 +64,26 @@ import struct
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from typing import Protocol
+
+from pushlab.limits import LISTEN_BACKLOG
+from pushlab.proxy_protocol import header_v1
 
 CHUNK_BYTES = 64 * 1024
+MAX_QUEUED_BYTES = 1024 * 1024  # per direction of a connection: past it, stop reading
+IDLE_TIMEOUT_S = 120.0  # above the servers' keep-alive (75 s) and the longest long-poll hold
+HALF_CLOSE_LINGER_S = 2.0  # after one side closed, the other's last bytes may take this long
+CONNECT_TIMEOUT_S = 10.0
+REFUSED_LINGER_S = 1.0  # a refused client reads its answer; then the socket closes
+DESCRIPTORS_PER_CONNECTION = 2  # the client's socket and the one to the server
+
+
+class Ceiling(Protocol):
+    """What the emulator needs of a connection budget (``servers.connections``)."""
+
+    def admit(self, address: str, descriptors: int = 1) -> bool: ...
+
+    def release(self, address: str, descriptors: int = 1) -> None: ...
 
 
 @dataclass
@@ -72,6 +108,9 @@ class Counters:
     connections_opened: int = 0
     connections_open: int = 0
     connections_reset: int = 0
+    connections_refused: int = 0  # beyond the ceiling (or an address's share)
+    connections_idle_closed: int = 0
+    reads_paused: int = 0  # times a side was not read because the other side's link was full
     bytes_up: int = 0  # client → server
     bytes_down: int = 0  # server → client
 
@@ -85,10 +124,17 @@ class Link:
     up: asyncio.Event  # cleared while the network is stalled
     queue: asyncio.Queue[tuple[float, bytes]] = field(default_factory=asyncio.Queue)
     last_due: float = 0.0
+    queued_bytes: int = 0
+    room: asyncio.Event = field(default_factory=asyncio.Event)  # set while under the bound
+    last_activity: float = field(default_factory=time.monotonic)
 
     def send(self, chunk: bytes) -> None:
         """Schedule a chunk: one-way delay + jitter, never before the chunk ahead of it."""
         now = time.monotonic()
+        self.last_activity = now
+        self.queued_bytes += len(chunk)
+        if self.queued_bytes > MAX_QUEUED_BYTES:
+            self.room.clear()
         delay_s = self.settings.rtt_ms / 2000 + self.rng.uniform(0, self.settings.jitter_ms) / 1000
         due = max(now + delay_s, self.last_due)
         if self.settings.bandwidth_bps:
@@ -108,6 +154,10 @@ class Link:
                 return
             writer.write(chunk)
             await writer.drain()
+            self.queued_bytes -= len(chunk)
+            self.last_activity = time.monotonic()
+            if self.queued_bytes <= MAX_QUEUED_BYTES:
+                self.room.set()
 
 
 class NetworkEmulator:
@@ -122,8 +172,15 @@ class NetworkEmulator:
         listen_host: str = "127.0.0.1",
         listen_port: int = 0,
         seed: int | None = None,
+        budget: Ceiling | None = None,
+        refusal: bytes = b"",
+        proxy_protocol: bool = False,
+        idle_timeout_s: float = IDLE_TIMEOUT_S,
     ) -> None:
         self.target = (target_host, target_port)
+        self.budget, self.refusal = budget, refusal
+        self.proxy_protocol = proxy_protocol
+        self.idle_timeout_s = idle_timeout_s
         self.listen = (listen_host, listen_port)
         self.settings = settings or LinkSettings()
         self.counters = Counters()
@@ -139,7 +196,9 @@ class NetworkEmulator:
         return self.server.sockets[0].getsockname()[1]
 
     async def start(self) -> NetworkEmulator:
-        self.server = await asyncio.start_server(self._connection, *self.listen)
+        self.server = await asyncio.start_server(
+            self._connection, *self.listen, backlog=LISTEN_BACKLOG
+        )
         return self
 
     async def stop(self) -> None:
@@ -172,34 +231,102 @@ class NetworkEmulator:
     async def _connection(
         self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter
     ) -> None:
+        peer = client_w.get_extra_info("peername") or ("", 0)
+        address = str(peer[0])
+        if self.budget is not None and not self.budget.admit(address, DESCRIPTORS_PER_CONNECTION):
+            await self._refuse(client_r, client_w)
+            return
         try:
-            server_r, server_w = await asyncio.open_connection(*self.target)
-        except OSError:
+            await self._forward(client_r, client_w, peer)
+        finally:
+            if self.budget is not None:
+                self.budget.release(address, DESCRIPTORS_PER_CONNECTION)
+
+    async def _refuse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """The servers' answer beyond the ceiling: the refusal, a FIN, then read (and drop) the
+        client's request until it leaves, so the close does not reset the answer away."""
+        self.counters.connections_refused += 1
+        with contextlib.suppress(OSError, TimeoutError):
+            writer.write(self.refusal)
+            writer.write_eof()
+            async with asyncio.timeout(REFUSED_LINGER_S):
+                while await reader.read(CHUNK_BYTES):
+                    pass
+        writer.close()
+
+    async def _forward(
+        self,
+        client_r: asyncio.StreamReader,
+        client_w: asyncio.StreamWriter,
+        peer: tuple[str, int],
+    ) -> None:
+        try:
+            async with asyncio.timeout(CONNECT_TIMEOUT_S):
+                server_r, server_w = await asyncio.open_connection(*self.target)
+        except (OSError, TimeoutError):
             client_w.transport.abort()
             return
+        if self.proxy_protocol:
+            server_w.write(header_v1(peer, client_w.get_extra_info("sockname")))
         self.counters.connections_opened += 1
         self.counters.connections_open += 1
         self.writers |= {client_w, server_w}
         up = Link(self.settings, self.rng, self.up)
         down = Link(self.settings, self.rng, self.up)
-        try:  # a reset on either side ends the other three tasks too
-            async with asyncio.TaskGroup() as tasks:
-                tasks.create_task(self._pump(client_r, up, "bytes_up"))
-                tasks.create_task(self._pump(server_r, down, "bytes_down"))
-                tasks.create_task(up.deliver(server_w))
-                tasks.create_task(down.deliver(client_w))
-        except* OSError:
-            pass
+        deliveries = [
+            asyncio.create_task(up.deliver(server_w)),
+            asyncio.create_task(down.deliver(client_w)),
+        ]
+        tasks = [
+            asyncio.create_task(self._pump(client_r, up, "bytes_up")),
+            asyncio.create_task(self._pump(server_r, down, "bytes_down")),
+            *deliveries,
+        ]
+        try:
+            await self._until_closed(tasks, deliveries, (up, down))
         finally:
             self.counters.connections_open -= 1
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             for writer in (client_w, server_w):
                 self.writers.discard(writer)
                 writer.close()
 
+    async def _until_closed(
+        self,
+        tasks: list[asyncio.Task[None]],
+        deliveries: list[asyncio.Task[None]],
+        links: tuple[Link, Link],
+    ) -> None:
+        """Return when the connection should close: a reset on either side; one side closed
+        (and the other had ``HALF_CLOSE_LINGER_S`` to finish); or no bytes for the idle time."""
+        timeout_s = self.idle_timeout_s
+        while True:
+            pending = [t for t in tasks if not t.done()]
+            await asyncio.wait(pending, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
+            if any(t.done() and not t.cancelled() and t.exception() for t in tasks):
+                return  # a reset: the other side is closed at once
+            if any(d.done() for d in deliveries):  # one side's FIN went through
+                await asyncio.wait(deliveries, timeout=HALF_CLOSE_LINGER_S)
+                return
+            idle_s = time.monotonic() - max(link.last_activity for link in links)
+            if not self.up.is_set():  # a stall is the network's silence, not the peers'
+                timeout_s = self.idle_timeout_s
+            elif idle_s >= self.idle_timeout_s:
+                self.counters.connections_idle_closed += 1
+                return
+            else:
+                timeout_s = self.idle_timeout_s - idle_s
+
     async def _pump(self, reader: asyncio.StreamReader, link: Link, counter: str) -> None:
+        """Read from one side into its link; while the link holds too much, stop reading."""
         while chunk := await reader.read(CHUNK_BYTES):
             setattr(self.counters, counter, getattr(self.counters, counter) + len(chunk))
             link.send(chunk)
+            if link.queued_bytes > MAX_QUEUED_BYTES:
+                self.counters.reads_paused += 1
+                await link.room.wait()
         link.send(b"")
 
 

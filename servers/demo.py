@@ -46,9 +46,19 @@ from pushlab.servers.common import (
     stats_snapshot,
 )
 from pushlab.servers.config import ServerConfig
-from pushlab.servers.connections import ConnectionBudget, default_max_connections
+from pushlab.servers.connections import (
+    ConnectionBudget,
+    address_share,
+    default_max_connections,
+)
 from pushlab.servers.cors import allow_same_host_pages, host_name, url_host
-from pushlab.servers.demonet import NETWORK, WILDCARD_HOSTS, DemoNetwork, add_network_routes
+from pushlab.servers.demonet import (
+    INNER_HOST,
+    NETWORK,
+    WILDCARD_HOSTS,
+    DemoNetwork,
+    add_network_routes,
+)
 from pushlab.servers.feed import Feed
 from pushlab.servers.guard import install_guards
 from pushlab.servers.keys import CONFIG, HANDSHAKES, METER, PUBLISHER, TECHNIQUE_SERVERS
@@ -256,13 +266,21 @@ async def start_technique(
 ) -> RunningServer:
     """One technique server of the demo, open to pages from the same host (the CORS headers
     for HTTP; ``allowed_origins`` for the WebSocket upgrade, the one request that the browser
-    sends without CORS)."""
-    same_host_config = dataclasses.replace(
-        config, allowed_origins=(*config.allowed_origins, "same-host")
+    sends without CORS).
+
+    It listens on loopback whatever ``--host`` says: the class reaches it only through its
+    emulator (its RTT, its cuts, its ceiling), which names each client in a PROXY protocol line
+    that the server trusts from loopback alone. It still answers to the names of ``--host``
+    (the ``Host`` header a student's browser sends names the public address).
+    """
+    demo_config = dataclasses.replace(
+        config,
+        allowed_origins=(*config.allowed_origins, "same-host"),
+        trusted_proxies=(*config.trusted_proxies, INNER_HOST),
     )
-    app = make_app(technique, same_host_config, feed=feed, publisher=publisher)
+    app = make_app(technique, demo_config, feed=feed, publisher=publisher)
     allow_same_host_pages(app)
-    return await start(app, config.host, port, budget=budget)
+    return await start(app, INNER_HOST, port, budget=budget)
 
 
 async def start_demo(config: ServerConfig | None = None) -> Demo:
@@ -272,8 +290,11 @@ async def start_demo(config: ServerConfig | None = None) -> Demo:
     ports = demo_ports(config)
     feed = Feed(config.history_size)
     publisher = Publisher(feed, config.publish_rate, config.arrivals)
-    # The five servers share one process, so one ceiling under its file-descriptor limit.
-    budget = ConnectionBudget(config.max_connections or default_max_connections())
+    # The five servers and the four emulators share one process, so one ceiling under its
+    # file-descriptor limit, and one share of it per client address.
+    ceiling = config.max_connections or default_max_connections()
+    share = address_share(config.host, ceiling, config.max_connections_per_address)
+    budget = ConnectionBudget(ceiling, share)
     started = await start_techniques(config, dict.fromkeys(NAMES, 0), feed, publisher, budget)
 
     async def restarter(technique: str, port: int) -> RunningServer:
@@ -281,7 +302,7 @@ async def start_demo(config: ServerConfig | None = None) -> Demo:
 
     network = DemoNetwork(started, restarter)
     try:
-        await network.start(config.host, ports)
+        await network.start(config.host, ports, budget)
         page_app = make_page_app(config, publisher, started)
         add_network_routes(page_app, network)
         page = await start(page_app, config.host, ports["demo"], budget=budget)
