@@ -17,6 +17,7 @@ from aiohttp import web
 
 from pushlab.servers.config import ARRIVALS, ServerConfig
 from pushlab.servers.connections import BUDGET
+from pushlab.servers.expect import expect_within_limit
 from pushlab.servers.feed import CursorAheadError
 from pushlab.servers.feeds import FeedUnavailableError
 from pushlab.servers.keys import CONFIG, FEED, METER, PUBLISHER, TECHNIQUE_PATHS
@@ -295,7 +296,9 @@ async def post_publisher(request: web.Request) -> web.Response:
 
 def add_common_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
-    app.router.add_post("/messages", post_message)
+    app.router.add_post("/messages", post_message, expect_handler=expect_within_limit)
     app.router.add_get("/stats", stats)
     app.router.add_get("/publisher", get_publisher)
-    app.router.add_post("/publisher", teacher_only(post_publisher))
+    app.router.add_post(
+        "/publisher", teacher_only(post_publisher), expect_handler=expect_within_limit
+    )

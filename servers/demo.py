@@ -59,6 +59,7 @@ from pushlab.servers.demonet import (
     DemoNetwork,
     add_network_routes,
 )
+from pushlab.servers.expect import expect_within_limit
 from pushlab.servers.feed import Feed
 from pushlab.servers.guard import install_guards
 from pushlab.servers.keys import CONFIG, HANDSHAKES, METER, PUBLISHER, TECHNIQUE_SERVERS
@@ -200,7 +201,9 @@ def make_page_app(
     app.router.add_get("/api/stats", page_stats)
     app.router.add_get("/api/handshake", page_handshake)
     app.router.add_get("/api/publisher", get_publisher)
-    app.router.add_post("/api/publisher", teacher_only(post_publisher))
+    app.router.add_post(
+        "/api/publisher", teacher_only(post_publisher), expect_handler=expect_within_limit
+    )
     return app
 
 

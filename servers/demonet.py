@@ -38,6 +38,7 @@ from aiohttp import web
 from pushlab.netem import LinkSettings, NetworkEmulator
 from pushlab.servers.common import ClientError, json_error, read_json_object
 from pushlab.servers.connections import REFUSAL, ConnectionBudget
+from pushlab.servers.expect import expect_within_limit
 from pushlab.servers.runner import RunningServer
 from pushlab.servers.teacher import teacher_only
 from pushlab.techniques import NAMES
@@ -185,6 +186,10 @@ async def post_restart(request: web.Request) -> web.Response:
 def add_network_routes(app: web.Application, network: DemoNetwork) -> None:
     app[NETWORK] = network
     app.router.add_get("/api/network", get_network)
-    app.router.add_post("/api/network", teacher_only(post_network))  # issue 16: beyond
-    app.router.add_post("/api/cut", teacher_only(post_cut))  # loopback these act for the
-    app.router.add_post("/api/restart", teacher_only(post_restart))  # class: teacher key
+    # Beyond loopback these act for the whole class: they need the teacher key.
+    for path, handler in (
+        ("/api/network", post_network),
+        ("/api/cut", post_cut),
+        ("/api/restart", post_restart),
+    ):
+        app.router.add_post(path, teacher_only(handler), expect_handler=expect_within_limit)

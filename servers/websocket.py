@@ -216,7 +216,7 @@ def setup(app: web.Application) -> None:
     )
     app[SOCKETS] = weakref.WeakSet()
     app[HANDSHAKES] = OrderedDict()
-    app.router.add_get(PATH, websocket)
+    app.router.add_get(PATH, websocket, allow_head=False)  # RFC 6455 §4.1: GET only
     app.on_shutdown.append(close_sockets)
     app.on_cleanup.append(stop_broadcast)
 
