@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from pushlab.servers.config import (
 )
 from pushlab.servers.feeds import MEMORY, FeedUnavailableError, feed_spec, shared
 from pushlab.servers.profiling import profiled
-from pushlab.servers.teacher import key_for
+from pushlab.servers.teacher import KEY_ENV, key_for
 from pushlab.techniques import DEMO_PORT, NAMES, TECHNIQUES
 
 
@@ -212,7 +213,7 @@ def config_from(args: argparse.Namespace) -> ServerConfig:
         workers=args.workers,
         **{field: getattr(args, option) for field, option in HARDENING_FIELDS.items()},
         allowed_hosts=tuple(args.allow_host),
-        teacher_key=args.teacher_key or key_for(args.host),
+        teacher_key=args.teacher_key or os.environ.get(KEY_ENV) or key_for(args.host),
     )
 
 
@@ -300,9 +301,7 @@ def main(
         from pushlab.servers.workers import run_workers
 
         port = TECHNIQUES[args.technique].port if args.port is None else args.port
-        if config.teacher_key is not None and args.teacher_key is None:  # one key for all
-            argv = [*argv, "--teacher-key", config.teacher_key]
-        return run_workers(args.technique, argv, config, port)
+        return run_workers(args.technique, argv, config, port)  # one key for all, by env
     try:
         with profiled(args.profile):
             if args.technique == "demo":

@@ -42,7 +42,7 @@ from redis.exceptions import RedisError
 from pushlab.servers.children import supervise
 from pushlab.servers.common import Handler, stats_snapshot
 from pushlab.servers.config import ServerConfig
-from pushlab.servers.teacher import KEY_HEADER
+from pushlab.servers.teacher import KEY_ENV, KEY_HEADER
 
 SUMMED = (
     "clients_connected",
@@ -256,16 +256,30 @@ def reserve_port(host: str, port: int) -> socket.socket:
     return holder
 
 
+def worker_commands(argv: list[str], port: int, count: int) -> list[list[str]]:
+    """Each worker's command line: ``argv``, then ``--port`` (the last one given wins) and its
+    ``--worker-index``. No teacher key: a command line is readable by every local user."""
+    command = [sys.executable, "-m", "pushlab.servers", *argv, "--port", str(port)]
+    return [[*command, "--worker-index", str(index)] for index in range(count)]
+
+
+def worker_environment(config: ServerConfig) -> dict[str, str]:
+    """The parent's environment, and the teacher key (one key for every worker)."""
+    environment = dict(os.environ)
+    if config.teacher_key is not None:
+        environment[KEY_ENV] = config.teacher_key
+    return environment
+
+
 def run_workers(technique: str, argv: list[str], config: ServerConfig, port: int) -> int:
-    """Start ``config.workers`` worker processes on ``port``, print the URL once all listen, and
-    stop them all on Ctrl-C or SIGTERM. Each worker gets ``argv`` and then ``--port`` (the last
-    one given wins) and its ``--worker-index``."""
+    """Start ``config.workers`` worker processes on ``port``, print the URL (and the teacher
+    key, once) when all listen, and stop them all on Ctrl-C or SIGTERM."""
     holder = reserve_port(config.host, port)
     port = holder.getsockname()[1]
-    command = [sys.executable, "-m", "pushlab.servers", *argv, "--port", str(port)]
+    environment = worker_environment(config)
     children = [
-        subprocess.Popen([*command, "--worker-index", str(index)], stdout=subprocess.PIPE)
-        for index in range(config.workers)
+        subprocess.Popen(command, stdout=subprocess.PIPE, env=environment)
+        for command in worker_commands(argv, port, config.workers)
     ]
 
     def started() -> None:
@@ -279,6 +293,8 @@ def run_workers(technique: str, argv: list[str], config: ServerConfig, port: int
         host = f"[{config.host}]" if ":" in config.host else config.host
         sys.stdout.write(f"pushlab {technique} listening on http://{host}:{port}\n")
         sys.stdout.write(f"pushlab {technique}: {config.workers} workers on {config.feed}\n")
+        if config.teacher_key is not None:
+            sys.stdout.write(f"teacher key (header X-Pushlab-Key): {config.teacher_key}\n")
         sys.stdout.flush()
 
     return supervise(children, started)
