@@ -169,6 +169,13 @@ def add_hardening_options(parser: argparse.ArgumentParser) -> None:
         " (default: the open-files limit less a reserve)",
     )
     group.add_argument(
+        "--max-connections-per-address",
+        type=positive_int,
+        metavar="N",
+        help="connections one client address may hold (default: a quarter of the ceiling when"
+        " binding beyond loopback, no limit on loopback)",
+    )
+    group.add_argument(
         "--publish-limit",
         type=number_in_range(float, 0, 10**6, "messages per second (0 = no limit)"),
         default=PUBLISH_LIMIT_PER_S,
@@ -222,6 +229,7 @@ HARDENING_FIELDS = {
     "body_timeout_s": "body_timeout",
     "keepalive_timeout_s": "keepalive_timeout",
     "max_connections": "max_connections",
+    "max_connections_per_address": "max_connections_per_address",
     "publish_limit_per_s": "publish_limit",
     "publish_burst": "publish_burst",
 }

@@ -240,6 +240,8 @@ def limits_snapshot(app: web.Application) -> dict[str, Any]:
         "keepalive_timeout_s": config.keepalive_timeout_s,
         "max_connections": budget.max_connections if budget else config.max_connections,
         "connections_refused": budget.refused if budget else 0,
+        "max_connections_per_address": budget.max_per_address if budget else None,
+        "connections_refused_per_address": budget.refused_per_address if budget else 0,
         "header_timeouts": budget.header_timeouts if budget else 0,
         "publish_limit_per_s": config.publish_limit_per_s,
         "publish_burst": config.publish_burst,

@@ -4,8 +4,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
+import aiohttp
+
+from pushlab.servers.answers import MAX_ANSWER_BYTES
 from pushlab.servers.connections import BUDGET
+from pushlab.servers.keys import FEED
 from tests.conftest import StartServer
 
 UPGRADE = (
@@ -89,3 +94,21 @@ async def test_a_body_within_the_limit_still_gets_100_continue(start_server: Sta
             assert (await reader.read()).startswith(b"HTTP/1.1 201 ")
     finally:
         writer.close()
+
+
+async def test_a_replay_from_zero_is_bounded_and_loses_nothing(start_server: StartServer) -> None:
+    """A full history of 4 KiB texts: each answer is at most MAX_ANSWER_BYTES of messages, and
+    a client that moves its cursor to the last id it got receives every message, in order."""
+    server = await start_server("polling", publish_limit_per_s=0)
+    feed = server.app[FEED]
+    for i in range(300):
+        await feed.publish(f"{i}".ljust(4096, "."))
+    received: list[int] = []
+    async with aiohttp.ClientSession() as session:
+        while not received or received[-1] < feed.last_id:
+            since = received[-1] if received else 0
+            async with session.get(f"{server.url}/poll?since={since}") as answer:
+                body = await answer.read()
+            assert len(body) <= MAX_ANSWER_BYTES + 1024  # the messages and the envelope
+            received += [m["id"] for m in json.loads(body)["messages"]]
+    assert received == list(range(1, 301))
