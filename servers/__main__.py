@@ -199,6 +199,14 @@ def add_hardening_options(parser: argparse.ArgumentParser) -> None:
         " addresses and this machine's names); repeatable",
     )
     group.add_argument(
+        "--trust-proxy",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="take the client's address from a PROXY protocol v1 line (nginx: proxy_protocol on)"
+        " on connections from ADDRESS; repeatable",
+    )
+    group.add_argument(
         "--teacher-key",
         metavar="KEY",
         help="the key that rate changes need when binding beyond loopback"
@@ -220,6 +228,7 @@ def config_from(args: argparse.Namespace) -> ServerConfig:
         workers=args.workers,
         **{field: getattr(args, option) for field, option in HARDENING_FIELDS.items()},
         allowed_hosts=tuple(args.allow_host),
+        trusted_proxies=tuple(args.trust_proxy),
         teacher_key=args.teacher_key or os.environ.get(KEY_ENV) or key_for(args.host),
     )
 
