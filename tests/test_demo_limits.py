@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from pushlab.servers.config import ServerConfig
+from pushlab.servers.connections import BUDGET
 from pushlab.servers.demo import Demo, start_demo
 from tests.conftest import until
 
@@ -87,4 +88,25 @@ async def test_concurrent_restarts_are_one_at_a_time_never_a_500() -> None:
         assert demo.network.restarts["sse"] == statuses.count(200)
         await until(lambda: not demo.network.restarting["sse"].locked())  # type: ignore[union-attr]
     finally:
+        await demo.stop()
+
+
+async def test_the_demos_ceiling_counts_the_emulators_descriptors_and_answers_503() -> None:
+    """A public connection costs three descriptors (two in the emulator, one in the server):
+    with a ceiling of six, the third connection is refused with the servers' 503."""
+    demo = await start_demo(ServerConfig(port=0, publish_rate=0, max_connections=6))
+    assert demo.network is not None
+    port = demo.network.port("polling")
+    held = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]
+    try:
+        await until(lambda: demo.techniques["polling"].app[BUDGET].open == 6)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        async with asyncio.timeout(10):
+            answer = await reader.read()
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 503 ") and b"Retry-After" in answer
+    finally:
+        for sock in held:
+            sock.close()
         await demo.stop()
