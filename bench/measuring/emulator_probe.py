@@ -6,7 +6,9 @@ ports, sets its publisher to ``--rate`` messages/s of ``--text-bytes``, opens ``
 SSE streams on the demo's public SSE port that never read, and prints the demo's RSS each
 ``--every-s`` seconds. ``… idle`` opens ``--clients`` connections to the public polling port that
 send nothing and are never closed, waits past the header timeout, and prints the demo's open
-descriptors. Loopback only.
+descriptors. ``… burst`` opens ``--clients`` connections at once through a standalone emulator
+to an echo server and counts those answered, and those that waited a second or more (a SYN
+dropped by a full backlog is sent again after one second). Loopback only.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import select
 import socket
 import subprocess
 import sys
@@ -62,16 +65,66 @@ def non_reader(port: int) -> socket.socket:
     return sock
 
 
+def burst(clients: int, emulator_command: list[str]) -> None:
+    """``clients`` non-blocking connects at once to an emulator process in front of a
+    listening socket that accepts nothing itself (the kernel completes its handshakes); each
+    connect's time is when its socket became writable. One thread, no event loop: the probe's
+    own scheduling does not delay what it times."""
+    target = socket.create_server(("127.0.0.1", 0), backlog=4096)
+    process = subprocess.Popen(
+        [*emulator_command, "--target", f"127.0.0.1:{target.getsockname()[1]}"],
+        stdout=subprocess.PIPE,
+        stdin=subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        match = re.search(rb":(\d+)\s*$", process.stdout.readline())
+        assert match, "the emulator did not start"
+        port = int(match.group(1))
+        poller, pending, took = select.epoll(), {}, []
+        started = time.monotonic()
+        for _ in range(clients):
+            sock = socket.socket()
+            sock.setblocking(False)
+            sock.connect_ex(("127.0.0.1", port))
+            poller.register(sock.fileno(), select.EPOLLOUT)
+            pending[sock.fileno()] = sock
+        while pending and time.monotonic() - started < 10:
+            for fileno, _ in poller.poll(0.1):
+                poller.unregister(fileno)
+                sock = pending.pop(fileno)
+                if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+                    took.append(time.monotonic() - started)
+                sock.close()
+        print(
+            f"{clients} connections at once: {len(took)} connected within 10 s,"
+            f" {sum(t >= 1.0 for t in took)} of them after 1 s or more"
+        )
+    finally:
+        process.kill()
+        process.wait()
+        target.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pushlab.bench.measuring.emulator_probe")
-    parser.add_argument("load", choices=("readers", "idle"))
+    parser.add_argument("load", choices=("readers", "idle", "burst"))
     parser.add_argument("--clients", type=int, default=10)
     parser.add_argument("--rate", type=float, default=200)
     parser.add_argument("--text-bytes", type=int, default=4096)
     parser.add_argument("--seconds", type=float, default=12)
     parser.add_argument("--every-s", type=float, default=2)
     parser.add_argument("--header-timeout", type=float, default=2)
+    parser.add_argument(
+        "--emulator", nargs="+", help="burst: the emulator to run (default: -m pushlab.netem)"
+    )
     args = parser.parse_args(argv)
+    if args.load == "burst":
+        from pushlab.limits import raise_open_files_limit
+
+        raise_open_files_limit()
+        burst(args.clients, [sys.executable, *(args.emulator or ["-m", "pushlab.netem"])])
+        return 0
     process, page, ports = start_demo(args.header_timeout)
     demo = psutil.Process(process.pid)
     held: list[socket.socket] = []
