@@ -51,6 +51,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from pushlab.servers.feed import (
     DEFAULT_HISTORY_SIZE,
@@ -172,6 +173,12 @@ class RedisFeed(Feed):
             if message_id == FEED_CHANGED:  # the store was reset: adopt its feed, number there
                 await self.check_identity()
                 message_id = int(await self._publish(keys, [limit, ts, text, self.feed_id]))
+        except RedisTimeoutError as error:
+            self._lost(error)
+            raise FeedUnavailableError(
+                f"the feed's Redis did not answer in time ({error}): the message may or may not"
+                " have been stored"
+            ) from None
         except (RedisError, OSError) as error:
             self._lost(error)
             raise FeedUnavailableError(f"the feed's Redis does not answer: {error}") from None
@@ -186,7 +193,8 @@ class RedisFeed(Feed):
                     await asyncio.shield(arrived)
             except TimeoutError:
                 raise FeedUnavailableError(
-                    f"message #{message_id} was not read back from Redis"
+                    f"message #{message_id} was stored but not read back from Redis in time:"
+                    " it may still be delivered"
                 ) from None
         return encode_message(message_id, ts, text)
 

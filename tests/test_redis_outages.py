@@ -20,6 +20,7 @@ import redis
 
 from pushlab.bench.measuring.redis_faults import redis_restart, redis_stalled
 from pushlab.bench.measuring.redis_server import RedisServer
+from pushlab.servers.feed_redis import REDIS_TIMEOUT_S
 from pushlab.servers.keys import FEED, PUBLISHER
 from tests.conftest import StartServer, server_process, until
 from tests.redis_fixture import own_redis  # noqa: F401 (fixture)
@@ -192,3 +193,23 @@ async def test_a_feed_that_starts_anew_with_repeating_ids_ends_its_streams(
                 await stream.content.read()
     _, stats = await get(http, server.url + "/stats")
     assert stats["feed_id"] == "a-new-feed" and stats["last_id"] == 0
+
+
+async def test_a_stalled_redis_makes_a_write_503_within_the_timeout_not_a_hang(
+    own_redis: RedisServer,  # noqa: F811
+    start_server: StartServer,
+    http: aiohttp.ClientSession,
+) -> None:
+    server = await start_server("polling", feed=own_redis.url)
+    assert (await post(http, server.url, "before"))[0] == 201
+    with redis_stalled(own_redis):
+        async with asyncio.timeout(REDIS_TIMEOUT_S + 10):  # a bound on the wait, not a claim
+            status, body, headers = await post(http, server.url, "during the stall")
+    assert status == 503 and "Retry-After" in headers
+    assert "may" in body["error"]  # a timeout cannot know: Redis may run the write on waking
+    async with asyncio.timeout(30):
+        while (answer := await post(http, server.url, "after"))[0] != 201:
+            assert answer[0] == 503
+    _, poll = await get(http, server.url + "/poll?since=0&timeout=5")
+    ids = [m["id"] for m in poll["messages"]]
+    assert ids == list(range(1, answer[1]["id"] + 1))  # dense, whatever the stall did
