@@ -189,6 +189,7 @@ class NetworkEmulator:
         self.up.set()
         self.server: asyncio.Server | None = None
         self.writers: set[asyncio.StreamWriter] = set()
+        self.connections: set[asyncio.Task[None]] = set()  # one task per client connection
 
     @property
     def port(self) -> int:
@@ -202,9 +203,13 @@ class NetworkEmulator:
         return self
 
     async def stop(self) -> None:
+        """Stop listening, reset every connection, and wait for their tasks to end (a task
+        still running when its event loop closes is reported as an error)."""
         if self.server is not None:
             self.server.close()
         self.drop()
+        if self.connections:
+            await asyncio.wait(self.connections, timeout=REFUSED_LINGER_S + HALF_CLOSE_LINGER_S)
         if self.server is not None:
             await self.server.wait_closed()
 
@@ -231,16 +236,24 @@ class NetworkEmulator:
     async def _connection(
         self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter
     ) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self.connections.add(task)
         peer = client_w.get_extra_info("peername") or ("", 0)
         address = str(peer[0])
-        if self.budget is not None and not self.budget.admit(address, DESCRIPTORS_PER_CONNECTION):
-            await self._refuse(client_r, client_w)
-            return
         try:
-            await self._forward(client_r, client_w, peer)
+            if self.budget is not None and not self.budget.admit(
+                address, DESCRIPTORS_PER_CONNECTION
+            ):
+                await self._refuse(client_r, client_w)
+                return
+            try:
+                await self._forward(client_r, client_w, peer)
+            finally:
+                if self.budget is not None:
+                    self.budget.release(address, DESCRIPTORS_PER_CONNECTION)
         finally:
-            if self.budget is not None:
-                self.budget.release(address, DESCRIPTORS_PER_CONNECTION)
+            self.connections.discard(task)
 
     async def _refuse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """The servers' answer beyond the ceiling: the refusal, a FIN, then read (and drop) the
@@ -285,13 +298,13 @@ class NetworkEmulator:
         try:
             await self._until_closed(tasks, deliveries, (up, down))
         finally:
-            self.counters.connections_open -= 1
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             for writer in (client_w, server_w):
                 self.writers.discard(writer)
                 writer.close()
+            self.counters.connections_open -= 1
 
     async def _until_closed(
         self,
