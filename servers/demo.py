@@ -10,8 +10,9 @@
   technique applications in-process, so watching adds nothing to what is watched;
 - polling on 8001, long polling on 8002, WebSocket on 8003 and SSE on 8004, each the ordinary
   technique application on a metered socket, all sharing one ``Feed`` and one ``Publisher``.
-  Each public port is a network emulator in front of its technique's server (on a free port),
-  so the page can add delay, cut connections or restart a server (``servers.demonet``).
+  Each public port is a network emulator in front of its technique's server (on a free port of
+  loopback, whatever ``--host`` says), so the page can add delay, cut connections or restart a
+  server (``servers.demonet``).
 
 Why a port per technique: each server meters its own sockets, so the page shows each
 technique's true bytes; and a browser's HTTP/1.1 limit of 6 connections is per scheme + host +
