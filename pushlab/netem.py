@@ -30,9 +30,11 @@ Limits, the same a server keeps (a classroom reaches the servers only through it
   FIN, and the whole connection closes at the latest ``HALF_CLOSE_LINGER_S`` later; no bytes
   either way for ``idle_timeout_s`` closes it too (not while stalled);
 - **a ceiling**: given a ``budget`` (the demo's ``ConnectionBudget``), each connection counts
-  the emulator's two descriptors and its client address; one beyond the ceiling or beyond its
+  the emulator's two descriptors (three when the server is in the same process: the demo) and
+  its client address; one beyond the ceiling or beyond its
   address's share is answered ``refusal`` (the servers' 503) and closed;
-- a listen backlog of ``LISTEN_BACKLOG``, as the servers have;
+- a listen backlog of ``LISTEN_BACKLOG``, as the servers have, and one accept at a time, so a
+  burst never takes more descriptors than the ceiling allows (the rest wait in the backlog);
 - with ``proxy_protocol``, the first bytes to the server are a PROXY protocol v1 line naming
   the client (:mod:`pushlab.proxy_protocol`), so the server's per-address limits and logs see
   the student, not the emulator.
@@ -76,6 +78,8 @@ HALF_CLOSE_LINGER_S = 2.0  # after one side closed, the other's last bytes may t
 CONNECT_TIMEOUT_S = 10.0
 REFUSED_LINGER_S = 1.0  # a refused client reads its answer; then the socket closes
 DESCRIPTORS_PER_CONNECTION = 2  # the client's socket and the one to the server
+REFUSALS_AT_ONCE = 8  # refused connections held at once (a share of the servers' reserve)
+ACCEPT_PAUSE_S = 0.05  # before accepting again, when refusing or out of descriptors
 
 
 class Ceiling(Protocol):
@@ -111,6 +115,7 @@ class Counters:
     connections_refused: int = 0  # beyond the ceiling (or an address's share)
     connections_idle_closed: int = 0
     reads_paused: int = 0  # times a side was not read because the other side's link was full
+    accept_failures: int = 0  # accept() failed (no descriptor left): the client waits
     bytes_up: int = 0  # client → server
     bytes_down: int = 0  # server → client
 
@@ -176,42 +181,75 @@ class NetworkEmulator:
         refusal: bytes = b"",
         proxy_protocol: bool = False,
         idle_timeout_s: float = IDLE_TIMEOUT_S,
+        descriptors_per_connection: int = DESCRIPTORS_PER_CONNECTION,
     ) -> None:
         self.target = (target_host, target_port)
         self.budget, self.refusal = budget, refusal
         self.proxy_protocol = proxy_protocol
         self.idle_timeout_s = idle_timeout_s
+        self.descriptors_per_connection = descriptors_per_connection  # + a server's, in-process
         self.listen = (listen_host, listen_port)
         self.settings = settings or LinkSettings()
         self.counters = Counters()
         self.rng = random.Random(seed)
         self.up = asyncio.Event()
         self.up.set()
-        self.server: asyncio.Server | None = None
+        self.listener: socket.socket | None = None
+        self.accepting: asyncio.Task[None] | None = None
+        self.refusing = 0  # refused connections still open (each holds a descriptor)
         self.writers: set[asyncio.StreamWriter] = set()
         self.connections: set[asyncio.Task[None]] = set()  # one task per client connection
 
     @property
     def port(self) -> int:
-        assert self.server is not None, "start() first"
-        return self.server.sockets[0].getsockname()[1]
+        assert self.listener is not None, "start() first"
+        return self.listener.getsockname()[1]
 
     async def start(self) -> NetworkEmulator:
-        self.server = await asyncio.start_server(
-            self._connection, *self.listen, backlog=LISTEN_BACKLOG
-        )
+        host, port = self.listen
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.listener = socket.create_server((host, port), family=family, backlog=LISTEN_BACKLOG)
+        self.listener.setblocking(False)
+        self.accepting = asyncio.create_task(self._accept(self.listener), name="netem accept")
         return self
 
     async def stop(self) -> None:
         """Stop listening, reset every connection, and wait for their tasks to end (a task
         still running when its event loop closes is reported as an error)."""
-        if self.server is not None:
-            self.server.close()
+        if self.accepting is not None:
+            self.accepting.cancel()
+            await asyncio.gather(self.accepting, return_exceptions=True)
+        if self.listener is not None:
+            self.listener.close()
         self.drop()
         if self.connections:
             await asyncio.wait(self.connections, timeout=REFUSED_LINGER_S + HALF_CLOSE_LINGER_S)
-        if self.server is not None:
-            await self.server.wait_closed()
+
+    async def _accept(self, listener: socket.socket) -> None:
+        """Accept one connection at a time, each counted against the ceiling the moment it is
+        accepted. Past the ceiling a few are refused at once (the 503, ``REFUSALS_AT_ONCE``
+        at most); beyond that, new clients wait in the backlog rather than take descriptors the
+        admitted ones need. A failed accept (no descriptor left) waits and tries again."""
+        loop = asyncio.get_running_loop()
+        while True:
+            if self.budget is not None and self.refusing >= REFUSALS_AT_ONCE:
+                await asyncio.sleep(ACCEPT_PAUSE_S)  # a pause, not a synchronisation
+                continue
+            try:
+                client, peer = await loop.sock_accept(listener)
+            except OSError:  # EMFILE and the like: the connection stays in the backlog
+                self.counters.accept_failures += 1
+                await asyncio.sleep(ACCEPT_PAUSE_S)
+                continue
+            address = str(peer[0])
+            admitted = self.budget is None or self.budget.admit(
+                address, self.descriptors_per_connection
+            )
+            if not admitted:
+                self.refusing += 1
+            task = asyncio.create_task(self._connection(client, peer, address, admitted))
+            self.connections.add(task)
+            task.add_done_callback(self.connections.discard)
 
     def drop(self) -> None:
         """Reset every connection through the emulator at once (each side gets an RST)."""
@@ -234,26 +272,20 @@ class NetworkEmulator:
         self.up.set()
 
     async def _connection(
-        self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter
+        self, client: socket.socket, peer: tuple[str, int], address: str, admitted: bool
     ) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self.connections.add(task)
-        peer = client_w.get_extra_info("peername") or ("", 0)
-        address = str(peer[0])
-        try:
-            if self.budget is not None and not self.budget.admit(
-                address, DESCRIPTORS_PER_CONNECTION
-            ):
-                await self._refuse(client_r, client_w)
-                return
+        client_r, client_w = await asyncio.open_connection(sock=client)
+        if not admitted:
             try:
-                await self._forward(client_r, client_w, peer)
+                await self._refuse(client_r, client_w)
             finally:
-                if self.budget is not None:
-                    self.budget.release(address, DESCRIPTORS_PER_CONNECTION)
+                self.refusing -= 1
+            return
+        try:
+            await self._forward(client_r, client_w, peer)
         finally:
-            self.connections.discard(task)
+            if self.budget is not None:
+                self.budget.release(address, self.descriptors_per_connection)
 
     async def _refuse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """The servers' answer beyond the ceiling: the refusal, a FIN, then read (and drop) the

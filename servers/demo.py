@@ -294,15 +294,17 @@ async def start_demo(config: ServerConfig | None = None) -> Demo:
     ports = demo_ports(config)
     feed = Feed(config.history_size)
     publisher = Publisher(feed, config.publish_rate, config.arrivals)
-    # The five servers and the four emulators share one process, so one ceiling under its
-    # file-descriptor limit, and one share of it per client address.
+    # The page and the four emulators share one process, so one ceiling under its file-
+    # descriptor limit, and one share of it per client address. An emulator counts its
+    # connection's three descriptors (its two, and the technique server's one) when it accepts
+    # it, so the technique servers behind it have a ceiling of their own (loopback only).
     ceiling = config.max_connections or default_max_connections()
     share = address_share(config.host, ceiling, config.max_connections_per_address)
-    budget = ConnectionBudget(ceiling, share)
-    started = await start_techniques(config, dict.fromkeys(NAMES, 0), feed, publisher, budget)
+    budget, inner_budget = ConnectionBudget(ceiling, share), ConnectionBudget(ceiling)
+    started = await start_techniques(config, dict.fromkeys(NAMES, 0), feed, publisher, inner_budget)
 
     async def restarter(technique: str, port: int) -> RunningServer:
-        return await start_technique(technique, config, port, feed, publisher, budget)
+        return await start_technique(technique, config, port, feed, publisher, inner_budget)
 
     network = DemoNetwork(started, restarter)
     try:

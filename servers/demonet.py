@@ -16,9 +16,10 @@ Routes of the page application (JSON bodies; bad input is a 400 ``{"error": ...}
   start a new one on the same port. Restarts of one technique run one at a time: a restart
   asked for while one runs is 409 (``Retry-After``), not a second stop of the same server.
 
-The emulators count their connections against the demo's ceiling (each costs two descriptors
-besides the server's one, and one connection of its client address's share) and answer 503
-beyond it, as the servers do; they name each client to its server in a PROXY protocol line.
+The emulators count their connections against the demo's ceiling (each costs three descriptors:
+the emulator's two and the server's one; and one connection of its client address's share) and
+answer 503 beyond it, as the servers do; they name each client to its server in a PROXY
+protocol line.
 
 What a restart here is, honestly: the demo's four applications share one feed that lives in
 the demo process, and that process keeps running. So a restarted application serves the same
@@ -49,6 +50,7 @@ RTT_CHOICES_MS = (0, 50, 200, 500)
 MAX_RTT_MS = 10_000
 WILDCARD_HOSTS = ("0.0.0.0", "", "::")
 INNER_HOST = "127.0.0.1"  # the technique servers listen here (servers.demo)
+DESCRIPTORS_PER_CONNECTION = 3  # the emulator's two sockets and the technique server's one
 RESTART_RETRY_AFTER_S = 1
 
 
@@ -84,6 +86,7 @@ class DemoNetwork:
                 budget=budget,
                 refusal=REFUSAL,
                 proxy_protocol=True,
+                descriptors_per_connection=DESCRIPTORS_PER_CONNECTION,
             )
             self.emulators[name] = await emulator.start()
 
@@ -126,6 +129,7 @@ class DemoNetwork:
                     "restarts": self.restarts[name],
                     "connections_open": emulator.counters.connections_open,
                     "connections_reset": emulator.counters.connections_reset,
+                    "connections_refused": emulator.counters.connections_refused,
                 }
                 for name, emulator in self.emulators.items()
             },

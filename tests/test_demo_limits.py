@@ -99,7 +99,7 @@ async def test_the_demos_ceiling_counts_the_emulators_descriptors_and_answers_50
     port = demo.network.port("polling")
     held = [socket.create_connection(("127.0.0.1", port)) for _ in range(2)]
     try:
-        await until(lambda: demo.techniques["polling"].app[BUDGET].open == 6)
+        await until(lambda: demo.page.app[BUDGET].open == 6)  # the page's: the shared one
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         async with asyncio.timeout(10):
