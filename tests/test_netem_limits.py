@@ -184,3 +184,32 @@ def test_a_proxy_line_round_trips() -> None:
     assert parse_v1(header_v1(("192.0.2.7", 51234), ("127.0.0.1", 8001))) == ("192.0.2.7", 51234)
     assert parse_v1(header_v1(("2001:db8::1", 5), ("::1", 8001))) == ("2001:db8::1", 5)
     assert parse_v1(b"PROXY UNKNOWN\r\n") is None
+
+
+async def test_a_burst_beyond_the_ceiling_gets_503s_and_no_resets(serve) -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()
+
+    budget = ConnectionBudget(max_connections=4)
+    emulator = await NetworkEmulator(
+        "127.0.0.1", await serve(silent), budget=budget, refusal=REFUSAL
+    ).start()
+
+    async def one() -> bytes | None:
+        """The answer (b"" if closed without one), or None while admitted and silent."""
+        reader, writer = await asyncio.open_connection("127.0.0.1", emulator.port)
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        try:
+            async with asyncio.timeout(3):  # the admitted ones: their server never answers
+                return await reader.read()
+        except TimeoutError:
+            return None
+        finally:
+            writer.close()
+
+    try:
+        answers = await asyncio.gather(*(one() for _ in range(30)))
+    finally:
+        await emulator.stop()
+    assert answers.count(None) == 2  # admitted: the ceiling holds two connections
+    assert all(a.startswith(b"HTTP/1.1 503 ") for a in answers if a is not None)
