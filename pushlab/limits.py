@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import resource
 
+LISTEN_BACKLOG = 4096
+"""Every listening socket's backlog (servers and emulator): a bench ramp or a class opening the
+page at once sends thousands of connections in a moment; the usual default (100 in asyncio's
+``start_server``) makes the rest wait a second for a SYN retransmission."""
+
 
 def raise_open_files_limit() -> int:
     """Raise this process's soft ``RLIMIT_NOFILE`` to its hard limit; return the new soft limit.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from pushlab.servers.config import (
 )
 from pushlab.servers.feeds import MEMORY, FeedUnavailableError, feed_spec, shared
 from pushlab.servers.profiling import profiled
-from pushlab.servers.teacher import key_for
+from pushlab.servers.teacher import KEY_ENV, key_for
 from pushlab.techniques import DEMO_PORT, NAMES, POLL_INTERVAL_S, TECHNIQUES
 
 
@@ -189,6 +190,13 @@ def add_hardening_options(parser: argparse.ArgumentParser) -> None:
         " (default: the open-files limit less a reserve)",
     )
     group.add_argument(
+        "--max-connections-per-address",
+        type=positive_int,
+        metavar="N",
+        help="connections one client address may hold (default: a quarter of the ceiling when"
+        " binding beyond loopback, no limit on loopback)",
+    )
+    group.add_argument(
         "--publish-limit",
         type=number_in_range(float, 0, 10**6, "messages per second (0 = no limit)"),
         default=PUBLISH_LIMIT_PER_S,
@@ -212,6 +220,14 @@ def add_hardening_options(parser: argparse.ArgumentParser) -> None:
         " addresses and this machine's names); repeatable",
     )
     group.add_argument(
+        "--trust-proxy",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="take the client's address from a PROXY protocol v1 line (nginx: proxy_protocol on)"
+        " on connections from ADDRESS; repeatable",
+    )
+    group.add_argument(
         "--teacher-key",
         metavar="KEY",
         help="the key that rate changes need when binding beyond loopback"
@@ -233,7 +249,8 @@ def config_from(args: argparse.Namespace) -> ServerConfig:
         workers=args.workers,
         **{field: getattr(args, option) for field, option in HARDENING_FIELDS.items()},
         allowed_hosts=tuple(args.allow_host),
-        teacher_key=args.teacher_key or key_for(args.host),
+        trusted_proxies=tuple(args.trust_proxy),
+        teacher_key=args.teacher_key or os.environ.get(KEY_ENV) or key_for(args.host),
     )
 
 
@@ -242,6 +259,7 @@ HARDENING_FIELDS = {
     "body_timeout_s": "body_timeout",
     "keepalive_timeout_s": "keepalive_timeout",
     "max_connections": "max_connections",
+    "max_connections_per_address": "max_connections_per_address",
     "publish_limit_per_s": "publish_limit",
     "publish_burst": "publish_burst",
 }
@@ -331,9 +349,7 @@ def main(
         from pushlab.servers.workers import run_workers
 
         port = TECHNIQUES[args.technique].port if args.port is None else args.port
-        if config.teacher_key is not None and args.teacher_key is None:  # one key for all
-            argv = [*argv, "--teacher-key", config.teacher_key]
-        return run_workers(args.technique, argv, config, port)
+        return run_workers(args.technique, argv, config, port)  # one key for all, by env
     try:
         with profiled(args.profile):
             if args.technique == "demo":

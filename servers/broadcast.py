@@ -67,11 +67,21 @@ class Broadcast:
         self.wire_bytes, self.gap_bytes = wire_bytes, gap_bytes
         self.high_water_bytes = high_water_bytes
         self.live: set[Subscriber] = set()
+        self.joined: set[Subscriber] = set()  # live or catching up: every open subscriber
         self.tasks: set[asyncio.Task[None]] = set()  # catch-ups that are ending a subscriber
         feed.add_listener(self.send)
+        feed.add_reset_listener(self.end_all)
 
     def close(self) -> None:
         self.feed.remove_listener(self.send)
+        self.feed.remove_reset_listener(self.end_all)
+
+    def end_all(self) -> None:
+        """The feed started anew and its ids may repeat old ones: close every subscriber's
+        connection, as a restarted server would; each client reconnects, reads the new
+        ``feed_id`` and starts again from 0 (``Feed.start_anew``)."""
+        for subscriber in list(self.joined):
+            subscriber.transport.close()
 
     def send(self, message: Message) -> None:
         """Write ``message`` to every live subscriber: the one loop of this module."""
@@ -112,6 +122,7 @@ class Broadcast:
         """A new subscriber that has seen ``cursor``: announce a gap (a late resume; ``since=0``
         is a fresh start, never late), replay the history, then join the loop."""
         subscriber.transport.set_write_buffer_limits(high=self.high_water_bytes)
+        self.joined.add(subscriber)
         gap = self.feed.gap_before(cursor)
         if gap is not None:
             if cursor > 0:
@@ -151,6 +162,7 @@ class Broadcast:
     def leave(self, subscriber: Subscriber) -> None:
         """The subscriber is gone (its handler ends): out of the loop, its catch-up stopped."""
         self.live.discard(subscriber)
+        self.joined.discard(subscriber)
         if subscriber.catching_up is not None:
             subscriber.catching_up.cancel()
             subscriber.catching_up = None

@@ -17,7 +17,9 @@ from aiohttp import web
 
 from pushlab.servers.config import ARRIVALS, ServerConfig
 from pushlab.servers.connections import BUDGET
+from pushlab.servers.expect import expect_within_limit
 from pushlab.servers.feed import CursorAheadError
+from pushlab.servers.feeds import FeedUnavailableError
 from pushlab.servers.keys import CONFIG, FEED, METER, PUBLISHER, TECHNIQUE_PATHS
 from pushlab.servers.ratelimit import LIMITER, too_many
 from pushlab.servers.teacher import teacher_only
@@ -27,6 +29,7 @@ log = logging.getLogger("pushlab")
 PLAIN_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+FEED_RETRY_AFTER_S = 1  # a write refused because the shared feed does not answer
 
 
 def json_error(status: int, message: str, **extra: Any) -> web.Response:
@@ -62,6 +65,10 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
         )
     except web.HTTPRequestEntityTooLarge:
         return json_error(413, "request body too large")
+    except FeedUnavailableError as error:  # the feed logs the outage once; no traceback here
+        response = json_error(503, f"the message was not stored: {error}")
+        response.headers["Retry-After"] = str(FEED_RETRY_AFTER_S)
+        return response
     except web.HTTPException as error:
         if error.content_type == "application/json" or error.status < 400:
             raise
@@ -213,6 +220,8 @@ def stats_snapshot(app: web.Application) -> dict[str, Any]:
         "feed_id": feed.feed_id,
         "last_id": feed.last_id,
         "publish_rate": publisher.publish_rate,
+        "publisher_state": publisher.state,
+        "publisher_errors": publisher.errors,
         "arrivals": publisher.arrivals,
         "process_cpu_s": round(usage.ru_utime + usage.ru_stime, 6),
         "process_max_rss_kb": usage.ru_maxrss,
@@ -231,6 +240,8 @@ def limits_snapshot(app: web.Application) -> dict[str, Any]:
         "keepalive_timeout_s": config.keepalive_timeout_s,
         "max_connections": budget.max_connections if budget else config.max_connections,
         "connections_refused": budget.refused if budget else 0,
+        "max_connections_per_address": budget.max_per_address if budget else None,
+        "connections_refused_per_address": budget.refused_per_address if budget else 0,
         "header_timeouts": budget.header_timeouts if budget else 0,
         "publish_limit_per_s": config.publish_limit_per_s,
         "publish_burst": config.publish_burst,
@@ -287,7 +298,9 @@ async def post_publisher(request: web.Request) -> web.Response:
 
 def add_common_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
-    app.router.add_post("/messages", post_message)
+    app.router.add_post("/messages", post_message, expect_handler=expect_within_limit)
     app.router.add_get("/stats", stats)
     app.router.add_get("/publisher", get_publisher)
-    app.router.add_post("/publisher", teacher_only(post_publisher))
+    app.router.add_post(
+        "/publisher", teacher_only(post_publisher), expect_handler=expect_within_limit
+    )

@@ -62,6 +62,10 @@ class ServerConfig:
     publish_limit_per_s: float = PUBLISH_LIMIT_PER_S
     publish_burst: int = PUBLISH_BURST
     allowed_hosts: tuple[str, ...] = ()  # Host names accepted besides the bound addresses
+    # Connections one client address may hold; None: a quarter of the ceiling when bound beyond
+    # loopback, no share on loopback (a bench's thousands of clients share 127.0.0.1).
+    max_connections_per_address: int | None = None
+    trusted_proxies: tuple[str, ...] = ()  # peers whose PROXY protocol line names the client
     teacher_key: str | None = None  # set when the server binds beyond loopback
     # Fan-out (issue 15): a push subscriber whose write buffer passes this leaves the broadcast
     # loop and catches up from the history in its own task.

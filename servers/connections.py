@@ -15,6 +15,15 @@ asyncio logs one traceback per failed accept. So:
   listening socket stays healthy and the next client (or ``/healthz``) is served.
 - ``quiet_accept_failures`` logs failed accepts at most once a second, with a count, and
   ``OneLineBadRequests`` turns aiohttp's traceback for a malformed request into one WARNING.
+
+Two more, for servers shared by a class:
+
+- an address may hold at most ``max_per_address`` connections (a share of the ceiling), so one
+  client cannot take the ceiling from everyone else; connections from a trusted proxy are
+  counted by the proxy against the client's address, not here against the proxy's;
+- from a trusted proxy (``trusted_proxies``), a PROXY protocol v1 line before the request names
+  the real client (:mod:`pushlab.proxy_protocol`): ``request.remote``, the per-address publish
+  limit and the logs see it.
 """
 
 from __future__ import annotations
@@ -23,12 +32,14 @@ import asyncio
 import logging
 import resource
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from pushlab.proxy_protocol import MAX_V1_BYTES, SIGNATURE, ProxyHeaderError, parse_v1
 from pushlab.servers.metering import Meter, MeteredProtocol
 
 log = logging.getLogger("pushlab")
@@ -38,6 +49,19 @@ RETRY_AFTER_S = 1
 REFUSED_LINGER_S = 1.0
 ACCEPT_LOG_INTERVAL_S = 1.0
 END_OF_HEADERS = b"\r\n\r\n"
+
+
+ADDRESS_SHARE = 0.25  # of the ceiling, per client address, on a server bound beyond loopback
+
+
+def address_share(host: str, max_connections: int, configured: int | None) -> int | None:
+    """Connections one address may hold: ``configured``, else a quarter of the ceiling for a
+    server others reach (``host`` beyond loopback), else no share (loopback: one user)."""
+    from pushlab.servers.teacher import is_loopback
+
+    if configured is not None:
+        return configured
+    return None if is_loopback(host) else max(1, int(max_connections * ADDRESS_SHARE))
 
 
 def default_max_connections() -> int:
@@ -50,12 +74,41 @@ def default_max_connections() -> int:
 
 @dataclass
 class ConnectionBudget:
-    """The open connections of the whole process (the demo runs five servers in one)."""
+    """The open connections of the whole process (the demo runs five servers in one), and of
+    each client address.
+
+    ``open`` counts descriptors: a connection the server accepted is one, one through the
+    demo's emulator two more (its sockets to the client and to the server).
+    """
 
     max_connections: int
+    max_per_address: int | None = None  # None: no share per address
     open: int = 0
     refused: int = 0
+    refused_per_address: int = 0
     header_timeouts: int = 0
+    per_address: Counter[str] = field(default_factory=Counter)
+
+    def admit(self, address: str, descriptors: int = 1) -> bool:
+        """Count a new connection from ``address`` ("": not counted per address), or refuse it."""
+        if self.open + descriptors > self.max_connections:
+            self.refused += 1
+            return False
+        if address and self.max_per_address is not None:
+            if self.per_address[address] >= self.max_per_address:
+                self.refused += 1
+                self.refused_per_address += 1
+                return False
+            self.per_address[address] += 1
+        self.open += descriptors
+        return True
+
+    def release(self, address: str, descriptors: int = 1) -> None:
+        self.open -= descriptors
+        if address and self.max_per_address is not None:
+            self.per_address[address] -= 1
+            if self.per_address[address] <= 0:
+                del self.per_address[address]
 
 
 BUDGET = web.AppKey("connection_budget", ConnectionBudget)
@@ -89,24 +142,32 @@ class GuardedProtocol(MeteredProtocol):
         meter: Meter,
         budget: ConnectionBudget,
         header_timeout_s: float,
+        trusted_proxies: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(inner, meter)
         self._budget = budget
         self._header_timeout_s = header_timeout_s
+        self._trusted_proxies = trusted_proxies
         self._transport: asyncio.Transport | None = None
         self._deadline: asyncio.TimerHandle | None = None
         self._head = b""  # the bytes so far of the first request's head, until it ends
+        self._proxy_line: bytes | None = None  # a trusted proxy's PROXY line so far, if any
+        self._address = ""  # the address counted against its share ("" if none)
         self._received_any = False
         self._admitted = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
-        if self._budget.open >= self._budget.max_connections:
+        peer = transport.get_extra_info("peername")
+        address = str(peer[0]) if isinstance(peer, tuple) else ""
+        if address in self._trusted_proxies:
+            self._proxy_line, address = b"", ""  # the proxy counts its clients' shares
+        if not self._budget.admit(address):
             self._refuse(transport)
             return
         self._admitted = True
-        self._budget.open += 1
+        self._address = address
         self._deadline = asyncio.get_running_loop().call_later(
             self._header_timeout_s, self._headers_too_slow
         )
@@ -116,7 +177,6 @@ class GuardedProtocol(MeteredProtocol):
         """503, then a half close: a close with the client's request still unread would be a
         reset that may destroy the 503 before it is read. The client's FIN (or, at the latest,
         ``REFUSED_LINGER_S``) ends it."""
-        self._budget.refused += 1
         transport.write(REFUSAL)
         if transport.can_write_eof():
             transport.write_eof()
@@ -130,19 +190,51 @@ class GuardedProtocol(MeteredProtocol):
     def data_received(self, data: bytes) -> None:
         if not self._admitted:
             return  # a refused client's request: read and dropped
+        if self._proxy_line is not None:
+            data = self._take_proxy_line(data)
+            if not data:
+                return
         if self._deadline is not None:
             self._received_any = True
-            self._head = (self._head + data)[-(len(data) + 3) :]
+            # Empty lines before a request line may be ignored (RFC 9112 §2.2), but they do not
+            # end its head: a client that sends only CRLFs is still timed.
+            tracked = data if self._head else data.lstrip(b"\r\n")
+            if tracked:
+                self._head = (self._head + tracked)[-(len(tracked) + 3) :]
             if END_OF_HEADERS in self._head:
                 self._deadline.cancel()
                 self._deadline, self._head = None, b""
         super().data_received(data)
 
+    def _take_proxy_line(self, data: bytes) -> bytes:
+        """From a trusted proxy: consume a PROXY v1 line, if one comes first, and make its
+        client address this connection's; return the bytes after it (b"" until it ends)."""
+        assert self._proxy_line is not None
+        line = self._proxy_line + data
+        if not line.startswith(SIGNATURE[: len(line)]):  # no PROXY line: plain HTTP
+            self._proxy_line = None
+            return line
+        end = line.find(b"\r\n")
+        if end < 0 and len(line) < MAX_V1_BYTES:
+            self._proxy_line = line
+            return b""
+        self._proxy_line = None
+        try:
+            client = parse_v1(line[: end + 2] if end >= 0 else line)
+        except ProxyHeaderError as error:
+            log.warning("malformed PROXY line from a trusted proxy: %s", error)
+            if self._transport is not None:
+                self._transport.close()
+            return b""
+        if client is not None:
+            self.client_address = client
+        return line[end + 2 :]
+
     def connection_lost(self, exc: Exception | None) -> None:
         if not self._admitted:
             return
         self._admitted = False
-        self._budget.open -= 1
+        self._budget.release(self._address)
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None

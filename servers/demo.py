@@ -10,8 +10,9 @@
   app reads the technique applications in-process, so watching adds nothing to what is watched;
 - polling on 8001, long polling on 8002, WebSocket on 8003 and SSE on 8004, each the ordinary
   technique application on a metered socket, all sharing one ``Feed`` and one ``Publisher``.
-  Each public port is a network emulator in front of its technique's server (on a free port),
-  so the page can add delay, cut connections or restart a server (``servers.demonet``).
+  Each public port is a network emulator in front of its technique's server (on a free port of
+  loopback, whatever ``--host`` says), so the page can add delay, cut connections or restart a
+  server (``servers.demonet``).
 
 Why a port per technique: each server meters its own sockets, so the page shows each
 technique's true bytes; and a browser's HTTP/1.1 limit of 6 connections is per scheme + host +
@@ -47,9 +48,20 @@ from pushlab.servers.common import (
     stats_snapshot,
 )
 from pushlab.servers.config import ServerConfig
-from pushlab.servers.connections import ConnectionBudget, default_max_connections
+from pushlab.servers.connections import (
+    ConnectionBudget,
+    address_share,
+    default_max_connections,
+)
 from pushlab.servers.cors import allow_same_host_pages, host_name, url_host
-from pushlab.servers.demonet import NETWORK, WILDCARD_HOSTS, DemoNetwork, add_network_routes
+from pushlab.servers.demonet import (
+    INNER_HOST,
+    NETWORK,
+    WILDCARD_HOSTS,
+    DemoNetwork,
+    add_network_routes,
+)
+from pushlab.servers.expect import expect_within_limit
 from pushlab.servers.feed import Feed
 from pushlab.servers.guard import install_guards
 from pushlab.servers.keys import CONFIG, HANDSHAKES, METER, PUBLISHER, TECHNIQUE_SERVERS
@@ -193,7 +205,9 @@ def make_page_app(
     app.router.add_get("/api/stats", page_stats)
     app.router.add_get("/api/handshake", page_handshake)
     app.router.add_get("/api/publisher", get_publisher)
-    app.router.add_post("/api/publisher", teacher_only(post_publisher))
+    app.router.add_post(
+        "/api/publisher", teacher_only(post_publisher), expect_handler=expect_within_limit
+    )
     return app
 
 
@@ -259,13 +273,21 @@ async def start_technique(
 ) -> RunningServer:
     """One technique server of the demo, open to pages from the same host (the CORS headers
     for HTTP; ``allowed_origins`` for the WebSocket upgrade, the one request that the browser
-    sends without CORS)."""
-    same_host_config = dataclasses.replace(
-        config, allowed_origins=(*config.allowed_origins, "same-host")
+    sends without CORS).
+
+    It listens on loopback whatever ``--host`` says: the class reaches it only through its
+    emulator (its RTT, its cuts, its ceiling), which names each client in a PROXY protocol line
+    that the server trusts from loopback alone. It still answers to the names of ``--host``
+    (the ``Host`` header a student's browser sends names the public address).
+    """
+    demo_config = dataclasses.replace(
+        config,
+        allowed_origins=(*config.allowed_origins, "same-host"),
+        trusted_proxies=(*config.trusted_proxies, INNER_HOST),
     )
-    app = make_app(technique, same_host_config, feed=feed, publisher=publisher)
+    app = make_app(technique, demo_config, feed=feed, publisher=publisher)
     allow_same_host_pages(app)
-    return await start(app, config.host, port, budget=budget)
+    return await start(app, INNER_HOST, port, budget=budget)
 
 
 async def start_demo(config: ServerConfig | None = None) -> Demo:
@@ -275,16 +297,21 @@ async def start_demo(config: ServerConfig | None = None) -> Demo:
     ports = demo_ports(config)
     feed = Feed(config.history_size)
     publisher = Publisher(feed, config.publish_rate, config.arrivals)
-    # The five servers share one process, so one ceiling under its file-descriptor limit.
-    budget = ConnectionBudget(config.max_connections or default_max_connections())
-    started = await start_techniques(config, dict.fromkeys(NAMES, 0), feed, publisher, budget)
+    # The page and the four emulators share one process, so one ceiling under its file-
+    # descriptor limit, and one share of it per client address. An emulator counts its
+    # connection's three descriptors (its two, and the technique server's one) when it accepts
+    # it, so the technique servers behind it have a ceiling of their own (loopback only).
+    ceiling = config.max_connections or default_max_connections()
+    share = address_share(config.host, ceiling, config.max_connections_per_address)
+    budget, inner_budget = ConnectionBudget(ceiling, share), ConnectionBudget(ceiling)
+    started = await start_techniques(config, dict.fromkeys(NAMES, 0), feed, publisher, inner_budget)
 
     async def restarter(technique: str, port: int) -> RunningServer:
-        return await start_technique(technique, config, port, feed, publisher, budget)
+        return await start_technique(technique, config, port, feed, publisher, inner_budget)
 
     network = DemoNetwork(started, restarter)
     try:
-        await network.start(config.host, ports)
+        await network.start(config.host, ports, budget)
         page_app = make_page_app(config, publisher, started)
         add_network_routes(page_app, network)
         page = await start(page_app, config.host, ports["demo"], budget=budget)

@@ -13,7 +13,13 @@ Routes of the page application (JSON bodies; bad input is a 400 ``{"error": ...}
 - ``POST /api/cut {"technique": ...}``: reset every connection through that emulator at once
   (RST, as when a phone changes networks);
 - ``POST /api/restart {"technique": ...}``: cut, stop that technique's server application and
-  start a new one on the same port.
+  start a new one on the same port. Restarts of one technique run one at a time: a restart
+  asked for while one runs is 409 (``Retry-After``), not a second stop of the same server.
+
+The emulators count their connections against the demo's ceiling (each costs three descriptors:
+the emulator's two and the server's one; and one connection of its client address's share) and
+answer 503 beyond it, as the servers do; they name each client to its server in a PROXY
+protocol line.
 
 What a restart here is, honestly: the demo's four applications share one feed that lives in
 the demo process, and that process keeps running. So a restarted application serves the same
@@ -24,13 +30,16 @@ memory loses it on restart: the terminal clients and the bench's fault sweep sho
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
 from pushlab.netem import LinkSettings, NetworkEmulator
-from pushlab.servers.common import ClientError, read_json_object
+from pushlab.servers.common import ClientError, json_error, read_json_object
+from pushlab.servers.connections import REFUSAL, ConnectionBudget
+from pushlab.servers.expect import expect_within_limit
 from pushlab.servers.runner import RunningServer
 from pushlab.servers.teacher import teacher_only
 from pushlab.techniques import NAMES
@@ -40,6 +49,14 @@ RTT_CHOICES_MS = (0, 50, 200, 500)
 
 MAX_RTT_MS = 10_000
 WILDCARD_HOSTS = ("0.0.0.0", "", "::")
+INNER_HOST = "127.0.0.1"  # the technique servers listen here (servers.demo)
+DESCRIPTORS_PER_CONNECTION = 3  # the emulator's two sockets and the technique server's one
+RESTART_RETRY_AFTER_S = 1
+
+
+class RestartRunningError(Exception):
+    """A restart of this technique is already under way."""
+
 
 Restarter = Callable[[str, int], Awaitable[RunningServer]]
 """Start technique ``name``'s application again on ``port`` (the demo knows how)."""
@@ -53,13 +70,23 @@ class DemoNetwork:
         self.restarter = restarter
         self.emulators: dict[str, NetworkEmulator] = {}
         self.restarts: dict[str, int] = dict.fromkeys(servers, 0)
+        self.restarting: dict[str, asyncio.Lock] = {name: asyncio.Lock() for name in servers}
 
-    async def start(self, host: str, ports: dict[str, int]) -> None:
-        """Listen on each technique's public port; forward to its server."""
-        target_host = "127.0.0.1" if host in WILDCARD_HOSTS else host
+    async def start(
+        self, host: str, ports: dict[str, int], budget: ConnectionBudget | None = None
+    ) -> None:
+        """Listen on each technique's public port; forward to its server on loopback."""
         for name, server in self.servers.items():
             emulator = NetworkEmulator(
-                target_host, server.port, LinkSettings(), listen_host=host, listen_port=ports[name]
+                INNER_HOST,
+                server.port,
+                LinkSettings(),
+                listen_host=host,
+                listen_port=ports[name],
+                budget=budget,
+                refusal=REFUSAL,
+                proxy_protocol=True,
+                descriptors_per_connection=DESCRIPTORS_PER_CONNECTION,
             )
             self.emulators[name] = await emulator.start()
 
@@ -80,13 +107,18 @@ class DemoNetwork:
 
     async def restart(self, names: list[str]) -> None:
         """Cut first (the clients see a break, as after a crash, not a polite close), then
-        replace the application on the same port."""
+        replace the application on the same port; :class:`RestartRunningError` if any of
+        ``names`` is restarting already (nothing is done then)."""
+        busy = [name for name in names if self.restarting[name].locked()]
+        if busy:
+            raise RestartRunningError(f"a restart of {', '.join(busy)} is under way")
         for name in names:
-            self.emulators[name].drop()
-            old = self.servers[name]
-            await old.stop()
-            self.servers[name] = await self.restarter(name, old.port)
-            self.restarts[name] += 1
+            async with self.restarting[name]:
+                self.emulators[name].drop()
+                old = self.servers[name]
+                await old.stop()
+                self.servers[name] = await self.restarter(name, old.port)
+                self.restarts[name] += 1
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -97,6 +129,7 @@ class DemoNetwork:
                     "restarts": self.restarts[name],
                     "connections_open": emulator.counters.connections_open,
                     "connections_reset": emulator.counters.connections_reset,
+                    "connections_refused": emulator.counters.connections_refused,
                 }
                 for name, emulator in self.emulators.items()
             },
@@ -145,13 +178,22 @@ async def post_cut(request: web.Request) -> web.Response:
 async def post_restart(request: web.Request) -> web.Response:
     """Restart one technique's server application (or all four) on the same port."""
     network, _, names = await network_request(request)
-    await network.restart(names)
+    try:
+        await network.restart(names)
+    except RestartRunningError as error:
+        response = json_error(409, f"{error}: try again when it has finished")
+        response.headers["Retry-After"] = str(RESTART_RETRY_AFTER_S)
+        return response
     return web.json_response(network.snapshot())
 
 
 def add_network_routes(app: web.Application, network: DemoNetwork) -> None:
     app[NETWORK] = network
     app.router.add_get("/api/network", get_network)
-    app.router.add_post("/api/network", teacher_only(post_network))  # issue 16: beyond
-    app.router.add_post("/api/cut", teacher_only(post_cut))  # loopback these act for the
-    app.router.add_post("/api/restart", teacher_only(post_restart))  # class: teacher key
+    # Beyond loopback these act for the whole class: they need the teacher key.
+    for path, handler in (
+        ("/api/network", post_network),
+        ("/api/cut", post_cut),
+        ("/api/restart", post_restart),
+    ):
+        app.router.add_post(path, teacher_only(handler), expect_handler=expect_within_limit)

@@ -59,8 +59,10 @@ class Feed:
         self.history: deque[Message] = deque(maxlen=history_size)
         self.last_id = 0
         self.closed = False
+        self.resets = 0  # times this feed started anew in place (its store was reset)
         self._news = asyncio.Event()
         self._listeners: list[Callable[[Message], None]] = []
+        self._reset_listeners: list[Callable[[], None]] = []
 
     def add_listener(self, listener: Callable[[Message], None]) -> None:
         """Call ``listener(message)`` on every append, synchronously (the push servers' broadcast
@@ -72,6 +74,35 @@ class Feed:
         may be cleaned up twice)."""
         if listener in self._listeners:
             self._listeners.remove(listener)
+
+    def add_reset_listener(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` when the feed starts anew and its ids no longer continue the old
+        ones (:meth:`start_anew`): a push server ends its streams, as a restarted server would."""
+        self._reset_listeners.append(listener)
+
+    def remove_reset_listener(self, listener: Callable[[], None]) -> None:
+        if listener in self._reset_listeners:
+            self._reset_listeners.remove(listener)
+
+    def start_anew(self, feed_id: str, last_id: int, continues: bool) -> None:
+        """Become feed ``feed_id``, whose newest id is ``last_id``.
+
+        A feed whose store was reset under it (a Redis that restarted empty) cannot pretend to
+        be the old one. If the new feed's ids ``continues`` after this one's, the history stays
+        valid and every cursor keeps its meaning: only ``feed_id`` changes, so a client that
+        checks it starts again from ``since=0`` and loses nothing. Otherwise ids may repeat:
+        the history is dropped, the waiters are woken and the reset listeners end their streams,
+        so every client reconnects, reads the new ``feed_id`` and starts again from 0.
+        """
+        self.feed_id = feed_id
+        self.resets += 1
+        if continues:
+            return  # the store's next ids follow ours (a jump is a gap, as after trimming)
+        self.history.clear()
+        self.last_id = last_id
+        self._wake_waiters()
+        for listener in list(self._reset_listeners):
+            listener()
 
     async def publish(self, text: str) -> Message:
         """Number, stamp and store a message, and wake everyone waiting for news.
@@ -132,9 +163,10 @@ class Feed:
 
     async def wait_for_news(self, cursor: int, timeout_s: float) -> list[Message]:
         """Long-poll primitive: messages newer than ``cursor``, or [] after ``timeout_s``."""
+        resets = self.resets
         try:
             async with asyncio.timeout(timeout_s):
-                while self.last_id <= cursor and not self.closed:
+                while self.last_id <= cursor and not self.closed and self.resets == resets:
                     await self._news.wait()
         except TimeoutError:
             return []

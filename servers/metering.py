@@ -47,11 +47,18 @@ class Meter:
 class CountingTransport:
     """Stands in for the real transport so that every byte aiohttp writes is counted."""
 
-    __slots__ = ("_meter", "_transport")
+    __slots__ = ("_meter", "_transport", "client_address")
 
     def __init__(self, transport: asyncio.Transport, meter: Meter) -> None:
         self._transport = transport
         self._meter = meter
+        self.client_address: tuple[str, int] | None = None  # named by a trusted proxy
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """The socket's, except ``peername`` when a trusted proxy named the real client."""
+        if name == "peername" and self.client_address is not None:
+            return self.client_address
+        return self._transport.get_extra_info(name, default)
 
     @property
     def raw(self) -> asyncio.Transport:
@@ -83,16 +90,28 @@ def raw_transport(transport: asyncio.BaseTransport) -> asyncio.Transport:
 class MeteredProtocol(asyncio.Protocol):
     """Wraps aiohttp's per-connection protocol and counts the connection and its bytes."""
 
-    __slots__ = ("_inner", "_meter")
+    __slots__ = ("_counting", "_inner", "_meter")
 
     def __init__(self, inner: asyncio.Protocol, meter: Meter) -> None:
         self._inner = inner
         self._meter = meter
+        self._counting: CountingTransport | None = None
+
+    @property
+    def client_address(self) -> tuple[str, int] | None:
+        return None if self._counting is None else self._counting.client_address
+
+    @client_address.setter
+    def client_address(self, address: tuple[str, int]) -> None:
+        """The real client's address (from a trusted proxy), before the first request."""
+        assert self._counting is not None, "after connection_made"
+        self._counting.client_address = address
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._meter.tcp_connections_opened += 1
         self._meter.tcp_connections_open += 1
-        self._inner.connection_made(CountingTransport(transport, self._meter))  # type: ignore[arg-type]
+        self._counting = CountingTransport(transport, self._meter)  # type: ignore[arg-type]
+        self._inner.connection_made(self._counting)  # type: ignore[arg-type]
 
     def data_received(self, data: bytes) -> None:
         self._meter.bytes_in += len(data)

@@ -8,15 +8,27 @@ compared on the same arrivals rather than on different luck of the draw (common 
 A message's text is short ("message 42 from the built-in publisher") unless ``text_bytes`` asks
 for more: the text is then padded to that many bytes, so that the bench can push big messages
 (the slow-consumer scenario sends 4 KiB texts) through the same path as small ones.
+
+A publish can fail (the shared feed's Redis restarts, stalls, or is gone). The publisher then
+keeps its schedule rather than dying: it logs the first failure of a run of failures and, when
+publishing works again, how many there were; it waits a capped, doubling back-off before the
+next attempt, and skips the slots that passed meanwhile (no burst to catch up). ``/stats``
+says ``publisher_state``: ``off``, ``publishing`` or ``failing``, and counts ``publisher_errors``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 
 from pushlab.servers.feed import Feed
+
+log = logging.getLogger("pushlab.publisher")
+
+BACKOFF_FIRST_S = 0.1  # after a failed publish, wait this long before the next attempt…
+BACKOFF_CAP_S = 5.0  # …doubling after each further failure, up to this
 
 
 class Publisher:
@@ -30,6 +42,8 @@ class Publisher:
         self.publish_rate = publish_rate
         self.arrivals = arrivals
         self.published = 0
+        self.errors = 0  # failed publishes, over the publisher's life
+        self.failing = 0  # failed publishes in a row now (0: the last one worked)
         self.text_bytes = 0  # 0: the short text; more: padded to this many bytes
         self.seed: int | None = None  # None: gaps from an unseeded generator
         self._rng = random.Random()
@@ -38,6 +52,13 @@ class Publisher:
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
+
+    @property
+    def state(self) -> str:
+        """``off``, ``publishing``, or ``failing`` (its last attempt failed)."""
+        if not self.running:
+            return "off"
+        return "failing" if self.failing else "publishing"
 
     def start(self) -> None:
         self.stop()
@@ -87,9 +108,26 @@ class Publisher:
         next_at = loop.time() + self._next_gap_s()
         while True:
             await asyncio.sleep(max(next_at - loop.time(), 0.0))
-            self.published += 1
-            await self.feed.publish(self.text(self.feed.last_id + 1))
             next_at += self._next_gap_s()
+            try:
+                await self.feed.publish(self.text(self.feed.last_id + 1))
+            except Exception as error:  # any failure: the schedule goes on
+                self._failed(error)
+                backoff_s = min(BACKOFF_FIRST_S * 2 ** (self.failing - 1), BACKOFF_CAP_S)
+                await asyncio.sleep(backoff_s)  # the back-off is the point: a deliberate wait
+                while next_at < loop.time():  # the slots that passed meanwhile are skipped
+                    next_at += self._next_gap_s()
+                continue
+            self.published += 1
+            if self.failing:
+                log.warning("publisher: publishing again after %d failed attempts", self.failing)
+                self.failing = 0
+
+    def _failed(self, error: Exception) -> None:
+        self.errors += 1
+        self.failing += 1
+        if self.failing == 1:
+            log.warning("publisher: a publish failed (%s); retrying with back-off", error)
 
     def text(self, message_id: int) -> str:
         """The text of message ``message_id``, padded with dots to ``text_bytes`` if asked."""

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from pushlab.limits import LISTEN_BACKLOG
 from pushlab.servers.allocator import raise_mmap_threshold
 from pushlab.servers.config import HEADER_TIMEOUT_S
 from pushlab.servers.connections import (
     BUDGET,
     ConnectionBudget,
     GuardedProtocol,
+    address_share,
     default_max_connections,
     install_log_filter,
     quiet_accept_failures,
@@ -29,7 +31,7 @@ from pushlab.servers.connections import (
 from pushlab.servers.keys import CONFIG, METER
 from pushlab.servers.metering import Meter
 
-BACKLOG = 4096  # a bench ramp opens thousands of connections at once
+BACKLOG = LISTEN_BACKLOG  # a bench ramp opens thousands of connections at once
 LINGERING_S = 2.0  # aiohttp's default is 10 s: a client that stopped sending keeps its socket
 
 
@@ -44,6 +46,7 @@ class MeteredSite(web.BaseSite):
         "_meter",
         "_port",
         "_reuse_port",
+        "_trusted_proxies",
     )
 
     def __init__(
@@ -57,8 +60,10 @@ class MeteredSite(web.BaseSite):
         budget: ConnectionBudget | None = None,
         header_timeout_s: float = HEADER_TIMEOUT_S,
         reuse_port: bool = False,
+        trusted_proxies: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(runner, backlog=backlog)
+        self._trusted_proxies = trusted_proxies
         self._host, self._port, self._meter = host, port, meter
         self._reuse_port = reuse_port  # several worker processes on one port (servers/workers.py)
         self._bound_port: int | None = None
@@ -80,7 +85,9 @@ class MeteredSite(web.BaseSite):
         factory = self._runner.server
         assert factory is not None  # BaseSite checked that the runner is set up
         self._server = await asyncio.get_running_loop().create_server(
-            lambda: GuardedProtocol(factory(), self._meter, self._budget, self._header_timeout_s),
+            lambda: GuardedProtocol(
+                factory(), self._meter, self._budget, self._header_timeout_s, self._trusted_proxies
+            ),
             self._host,
             self._port,
             backlog=self._backlog,
@@ -128,7 +135,10 @@ async def start(
     ``budget`` lets several servers of one process share one ceiling (the demo).
     """
     config = app[CONFIG]
-    budget = budget or ConnectionBudget(config.max_connections or default_max_connections())
+    if budget is None:
+        ceiling = config.max_connections or default_max_connections()
+        share = address_share(host, ceiling, config.max_connections_per_address)
+        budget = ConnectionBudget(ceiling, share)
     app[BUDGET] = budget
     raise_mmap_threshold()  # no mmap + mremap + munmap per socket read (servers/allocator.py)
     quiet_accept_failures(asyncio.get_running_loop())
@@ -153,6 +163,7 @@ async def start(
         budget=budget,
         header_timeout_s=config.header_timeout_s,
         reuse_port=reuse_port,
+        trusted_proxies=frozenset(config.trusted_proxies),
     )
     try:
         await site.start()

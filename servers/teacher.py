@@ -25,6 +25,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 KEY_HEADER = "X-Pushlab-Key"
 KEY_BYTES = 12
+KEY_ENV = "PUSHLAB_TEACHER_KEY"
+"""How a parent hands its key to its worker processes: the environment, which only the same
+user can read (``/proc/PID/environ`` is 0400), not the command line, which every user can."""
 
 
 def is_loopback(host: str) -> bool:

@@ -45,6 +45,7 @@ from pushlab.servers.common import (
     validate_text,
 )
 from pushlab.servers.feed import Message
+from pushlab.servers.feeds import FeedUnavailableError
 from pushlab.servers.keys import CONFIG, FEED, HANDSHAKES, METER, SOCKETS
 from pushlab.servers.ratelimit import LIMITER, refusal
 from pushlab.servers.rfc6455_rules import StrictWebSocketResponse, upgrade_problem
@@ -153,7 +154,7 @@ async def publish_client_frame(ws: web.WebSocketResponse, request: web.Request, 
     try:
         payload = parse_json_object(data, what="a frame")
         await request.app[FEED].publish(validate_text(payload, request.app[CONFIG]))
-    except ClientError as error:
+    except (ClientError, FeedUnavailableError) as error:
         await ws.send_json({"error": str(error)})
 
 
@@ -199,7 +200,7 @@ def setup(app: web.Application) -> None:
     )
     app[SOCKETS] = weakref.WeakSet()
     app[HANDSHAKES] = OrderedDict()
-    app.router.add_get(PATH, websocket)
+    app.router.add_get(PATH, websocket, allow_head=False)  # RFC 6455 §4.1: GET only
     app.on_shutdown.append(close_sockets)
     app.on_cleanup.append(stop_broadcast)
 

@@ -15,6 +15,10 @@ What the workers share besides the feed:
   instead of each opening a Redis connection and N − 1 requests of its own.
 - the built-in publisher runs in worker 0 only (one publisher, not N); ``/publisher`` on
   another worker is forwarded to worker 0, so the bench's rate changes reach it.
+
+The registry lives in Redis, so a Redis that restarts empty loses it: each worker writes its
+entry again every ``REGISTER_INTERVAL_S`` (an idempotent ``HSET``), and ``/stats`` answers for
+every worker again within that time, without a restart.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from redis.exceptions import RedisError
 from pushlab.servers.children import supervise
 from pushlab.servers.common import Handler, stats_snapshot
 from pushlab.servers.config import ServerConfig
-from pushlab.servers.teacher import KEY_HEADER
+from pushlab.servers.teacher import KEY_ENV, KEY_HEADER
 
 SUMMED = (
     "clients_connected",
@@ -59,6 +63,7 @@ SUMMED = (
 
 LEADER = 0  # the worker that runs the publisher
 REDIS_TIMEOUT_S = 5.0  # the registry's Redis: a /stats answer waits no longer for it
+REGISTER_INTERVAL_S = 2.0  # how often a worker writes its registry entry again
 
 
 class StatsGathering:
@@ -174,7 +179,12 @@ async def cluster_routes(request: web.Request, handler: Handler) -> web.StreamRe
             )
         return web.json_response(combine(snapshots))
     if request.path == "/publisher" and cluster.index != LEADER:
-        leader = await cluster.redis.hget(cluster.registry_key, str(LEADER))
+        try:
+            leader = await cluster.redis.hget(cluster.registry_key, str(LEADER))
+        except RedisError as error:
+            return web.json_response(
+                {"error": f"the feed's Redis does not answer: {error}"}, status=503
+            )
         if leader is None:
             return web.json_response({"error": "worker 0 is not registered yet"}, status=503)
         return await forward(request, leader.decode())
@@ -212,16 +222,29 @@ async def serve_worker(technique: str, config: ServerConfig, index: int, port: i
     private_port = private_socket.getsockname()[1]
     await web.SockSite(server.runner, private_socket).start()
     cluster.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
-    await cluster.redis.hset(cluster.registry_key, str(index), f"http://127.0.0.1:{private_port}")
+    private_url = f"http://127.0.0.1:{private_port}"
+    await cluster.redis.hset(cluster.registry_key, str(index), private_url)
+    registering = asyncio.create_task(keep_registered(cluster, private_url))
     sys.stdout.write(f"pushlab {technique} worker {index} listening on {server.url}\n")
     sys.stdout.flush()
     try:
         await wait_for_stop_signal()
     finally:
-        await cluster.redis.hdel(cluster.registry_key, str(index))
+        registering.cancel()
+        with contextlib.suppress(RedisError, OSError):
+            await cluster.redis.hdel(cluster.registry_key, str(index))
         await server.stop()
         await cluster.session.close()
         await cluster.redis.aclose()
+
+
+async def keep_registered(cluster: Cluster, private_url: str) -> None:
+    """Write this worker's registry entry again and again: a Redis that restarted empty has
+    forgotten it (a Redis that does not answer is the feed's to report; this loop just waits)."""
+    while True:
+        await asyncio.sleep(REGISTER_INTERVAL_S)  # a period, not a synchronisation
+        with contextlib.suppress(RedisError, OSError):
+            await cluster.redis.hset(cluster.registry_key, str(cluster.index), private_url)
 
 
 def reserve_port(host: str, port: int) -> socket.socket:
@@ -233,16 +256,30 @@ def reserve_port(host: str, port: int) -> socket.socket:
     return holder
 
 
+def worker_commands(argv: list[str], port: int, count: int) -> list[list[str]]:
+    """Each worker's command line: ``argv``, then ``--port`` (the last one given wins) and its
+    ``--worker-index``. No teacher key: a command line is readable by every local user."""
+    command = [sys.executable, "-m", "pushlab.servers", *argv, "--port", str(port)]
+    return [[*command, "--worker-index", str(index)] for index in range(count)]
+
+
+def worker_environment(config: ServerConfig) -> dict[str, str]:
+    """The parent's environment, and the teacher key (one key for every worker)."""
+    environment = dict(os.environ)
+    if config.teacher_key is not None:
+        environment[KEY_ENV] = config.teacher_key
+    return environment
+
+
 def run_workers(technique: str, argv: list[str], config: ServerConfig, port: int) -> int:
-    """Start ``config.workers`` worker processes on ``port``, print the URL once all listen, and
-    stop them all on Ctrl-C or SIGTERM. Each worker gets ``argv`` and then ``--port`` (the last
-    one given wins) and its ``--worker-index``."""
+    """Start ``config.workers`` worker processes on ``port``, print the URL (and the teacher
+    key, once) when all listen, and stop them all on Ctrl-C or SIGTERM."""
     holder = reserve_port(config.host, port)
     port = holder.getsockname()[1]
-    command = [sys.executable, "-m", "pushlab.servers", *argv, "--port", str(port)]
+    environment = worker_environment(config)
     children = [
-        subprocess.Popen([*command, "--worker-index", str(index)], stdout=subprocess.PIPE)
-        for index in range(config.workers)
+        subprocess.Popen(command, stdout=subprocess.PIPE, env=environment)
+        for command in worker_commands(argv, port, config.workers)
     ]
 
     def started() -> None:
@@ -256,6 +293,8 @@ def run_workers(technique: str, argv: list[str], config: ServerConfig, port: int
         host = f"[{config.host}]" if ":" in config.host else config.host
         sys.stdout.write(f"pushlab {technique} listening on http://{host}:{port}\n")
         sys.stdout.write(f"pushlab {technique}: {config.workers} workers on {config.feed}\n")
+        if config.teacher_key is not None:
+            sys.stdout.write(f"teacher key (header X-Pushlab-Key): {config.teacher_key}\n")
         sys.stdout.flush()
 
     return supervise(children, started)

@@ -12,8 +12,7 @@ import redis
 from pushlab.bench.measuring.redis_server import RedisMissingError, RedisServer, running_redis
 
 
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
+def redis_or_skip() -> Iterator[RedisServer]:
     try:
         with running_redis() as server:
             yield server
@@ -21,6 +20,17 @@ def redis_server() -> Iterator[RedisServer]:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true but the Redis tests cannot run: {error}", pytrace=False)
         pytest.skip(str(error))
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[RedisServer]:
+    yield from redis_or_skip()
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    """A Redis of this test's own: for tests that restart or stall it."""
+    yield from redis_or_skip()
 
 
 @pytest.fixture

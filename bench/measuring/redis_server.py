@@ -2,7 +2,9 @@
 bench run that asks for ``--feed redis`` without a URL, and for the tests.
 
 It listens on 127.0.0.1 on a free port, with no persistence (``--save "" --appendonly no``):
-the Redis feed must outlive a *pushlab* server restart, which needs only Redis to stay up.
+the Redis feed must outlive a *pushlab* server restart, which needs only Redis to stay up. Its
+working directory is a temporary one of its own, so an explicit ``SAVE`` (the fault sweep's
+"restart with its data", ``redis_faults.py``) writes there and never into the current directory.
 
 ``python -m pushlab.bench.measuring.redis_server start|stop [--pidfile PATH]`` is what the
 Makefile runs: ``start`` prints the feed URL to pass as ``--feed``.
@@ -17,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -58,9 +61,13 @@ def ping(port: int) -> bool:
         return False
 
 
-def redis_command(port: int, *, daemonize: bool, pidfile: Path | None = None) -> list[str]:
+def redis_command(
+    port: int, *, daemonize: bool, pidfile: Path | None = None, data_dir: Path | None = None
+) -> list[str]:
     command = [redis_binary(), "--bind", "127.0.0.1", "--port", str(port), "--save", ""]
     command += ["--appendonly", "no", "--daemonize", "yes" if daemonize else "no"]
+    if data_dir is not None:
+        command += ["--dir", str(data_dir.resolve())]
     if pidfile is not None:
         command += ["--pidfile", str(pidfile.resolve())]
     return command
@@ -80,6 +87,7 @@ def wait_until_up(port: int, process: subprocess.Popen[bytes] | None = None) -> 
 class RedisServer:
     process: subprocess.Popen[bytes]
     port: int
+    data_dir: Path  # where a SAVE writes its dump.rdb, and a restart reads it back
 
     @property
     def url(self) -> str:
@@ -95,11 +103,16 @@ class RedisServer:
                 self.process.wait()
 
 
-def start_redis(port: int | None = None) -> RedisServer:
-    """A foreground ``redis-server`` child; call ``stop()`` (or use :func:`running_redis`)."""
+def start_redis(port: int | None = None, data_dir: Path | None = None) -> RedisServer:
+    """A foreground ``redis-server`` child; call ``stop()`` (or use :func:`running_redis`).
+
+    ``data_dir`` is its working directory (default: a new temporary one)."""
     port = port or free_port()
+    data_dir = data_dir or Path(tempfile.mkdtemp(prefix="pushlab-redis-"))
     process = subprocess.Popen(
-        redis_command(port, daemonize=False), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        redis_command(port, daemonize=False, data_dir=data_dir),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
     )
     try:
         wait_until_up(port, process)
@@ -107,7 +120,7 @@ def start_redis(port: int | None = None) -> RedisServer:
         process.kill()
         process.wait()
         raise
-    return RedisServer(process, port)
+    return RedisServer(process, port, data_dir)
 
 
 @contextlib.contextmanager
@@ -117,6 +130,7 @@ def running_redis(port: int | None = None) -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+        shutil.rmtree(server.data_dir, ignore_errors=True)
 
 
 def start_daemon(pidfile: Path) -> str:
