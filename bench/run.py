@@ -267,8 +267,8 @@ def run_bench(
     interrupted = False
     try:
         profiled = frozenset(getattr(args, "profile", None) or ())
-        with redis_for_run(settings, scenarios, affinity.server) as feed_url:
-            scale = ScaleOut(feed_url, remote_workers(settings))
+        with redis_for_run(settings, scenarios, affinity.server) as (feed_url, redis):
+            scale = ScaleOut(feed_url, remote_workers(settings), redis)
             measure_all(scenarios, matrix, affinity, run_dir, rows, scale, profiled)
             for sweep in chosen(settings):
                 if sweep.search is not None:

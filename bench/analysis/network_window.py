@@ -20,6 +20,9 @@ from pushlab.bench.core.window import Reduced, Window
 DELIVERY_KEYS = ("user", "feed", "message_id", "ts", "received_at")
 NETWORK_KEYS = ("feed", "reconnect_user", "reconnect_at", "gap_user", "gap_feed", "gap_from")
 ACCOUNT_COLUMNS = ("messages_lost", "gaps_signalled", "reconnects", "peak_reconnects_per_s")
+ONE_ID_SEQUENCE = ("redis-restart", "redis-restart-empty", "redis-stall")
+"""Faults after which ids never repeat, even across a new ``feed_id`` (an emptied Redis is
+adopted as a new feed whose ids go on after the old one's): the window is one sequence."""
 """The core's share of ``recovery.fault_figures``: every window accounts for its messages."""
 
 
@@ -57,6 +60,12 @@ def network_columns(
     emulator (``part``: the scenario's ``NetworkPart``)."""
     window, expected = reduced.original, reduced.expected_users
     raw = with_network_arrays(window.deliveries)
+    if record is not None and record.fault in ONE_ID_SEQUENCE:
+        raw = {
+            **raw,
+            "feed": np.zeros_like(raw["feed"]),
+            "gap_feed": np.zeros_like(raw["gap_feed"]),
+        }
     old_feed_last_id = int(reduced.narrowed.after["last_id"])
     messages = recovery.window_messages(window.before, window.after, record, old_feed_last_id)
     figures = recovery.fault_figures(raw, expected, messages, record, window.opened_at)

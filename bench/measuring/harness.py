@@ -164,6 +164,7 @@ class ScaleOutPlan:
     feed_url: str | None = None
     cores_short: bool = False
     remote: RemoteWorkers | None = None
+    redis: Any = None  # the run's own RedisServer, for a fault of the feed's Redis
 
 
 @contextlib.contextmanager
@@ -202,6 +203,7 @@ class Running:
     log: IO[bytes]
     feed_url: str | None
     url: str = ""
+    redis: Any = None
 
     def server_pid(self) -> int:
         return self.server.pid
@@ -232,6 +234,9 @@ class Running:
     def harness_cpus(self) -> frozenset[int]:
         return self.affinity.harness
 
+    def redis_server(self) -> Any:
+        return self.redis
+
 
 def run_scenario(
     scenario: Scenario,
@@ -260,7 +265,9 @@ def run_scenario(
         contextlib.ExitStack() as paths,
     ):
         connection = ServerConnection(server.host, server.port)
-        run = Running(scenario, server, connection, affinity, log, plan.feed_url, server.url)
+        run = Running(
+            scenario, server, connection, affinity, log, plan.feed_url, server.url, plan.redis
+        )
         sessions: list[Session] = [part.session(run) for part in scenario.parts]
         for session in sessions:
             run.url = paths.enter_context(session.path(run.url))

@@ -31,6 +31,7 @@ from pushlab.bench.analysis import metrics
 from pushlab.bench.analysis.network_window import network_columns, old_feed_window
 from pushlab.bench.analysis.recovery import NetworkRecord
 from pushlab.bench.core.scenario import Part, ScenarioRun, Session
+from pushlab.bench.measuring import redis_faults
 from pushlab.bench.measuring.processes import read_line, spawn, stop
 from pushlab.bench.measuring.sampling import cpu_seconds
 
@@ -47,7 +48,7 @@ class NetworkPart(Part):
 
     rtt_ms: float = 0.0
     jitter_ms: float = 0.0
-    fault: str = ""  # "", "drop", "stall" or "restart"
+    fault: str = ""  # "", "drop", "stall", "restart", or a fault of the feed's Redis
     stall_s: float = 0.0  # stall only
     resume: bool = True  # False: after a reconnect, the clients start from the feed's present
 
@@ -61,7 +62,7 @@ class NetworkPart(Part):
         if self.jitter_ms:
             named.append((f"-j{self.jitter_ms:g}", f" + 0–{self.jitter_ms:g} ms jitter"))
         if self.fault:
-            stall = f"{self.stall_s:g}" if self.fault == "stall" else ""
+            stall = f"{self.stall_s:g}" if self.fault.endswith("stall") else ""
             words = f", {self.fault}" + (f" {stall} s" if stall else "")
             named.append((f"-{self.fault}{stall}", words))
         if not self.resume:
@@ -191,6 +192,8 @@ class NetworkSession(Session):
             at = self.emulator.command("stall")["at"]
             time.sleep(self.part.stall_s)
             return {"fault_at": at, "fault_ended_at": self.emulator.command("release")["at"]}
+        if self.part.fault.startswith("redis-"):
+            return self.fault_redis()
         crash = self.run.stats()  # restart: SIGKILL, no goodbye to any client, as in a crash
         at = time.time()
         self.run.restart_server(signal.SIGKILL)
@@ -202,3 +205,20 @@ class NetworkSession(Session):
             "crash_stats": crash,
             "reborn_stats": reborn,
         }
+
+    def fault_redis(self) -> dict[str, Any]:
+        """A fault of the feed's Redis (``redis_faults.py``), while the server and the clients
+        go on: a crash with or without its data, or a stall. The server's ``/stats`` before and
+        after say which feed the window's messages belong to."""
+        server = self.run.redis_server()
+        if server is None:
+            raise RuntimeError(f"{self.part.fault}: the run has no redis-server of its own")
+        crash = self.run.stats()
+        at = time.time()
+        if self.part.fault == "redis-stall":
+            with redis_faults.redis_stalled(server):
+                time.sleep(self.part.stall_s)  # the stall's length is the fault itself
+        else:
+            redis_faults.redis_restart(server, keep_data=self.part.fault == "redis-restart")
+        ended = time.time()
+        return {"fault_at": at, "fault_ended_at": ended, "crash_stats": crash}

@@ -106,14 +106,15 @@ def scenario_affinity(base: Affinity, scenario: Scenario) -> tuple[Affinity, boo
 @contextlib.contextmanager
 def redis_for_run(
     settings: MatrixSettings, scenarios: list[Scenario], cpus: frozenset[int]
-) -> Iterator[str | None]:
-    """The Redis URL of the run's Redis scenarios: the one given, or one started here (pinned
-    to the server's CPU: it is part of the server side) and stopped at the end."""
+) -> Iterator[tuple[str | None, Any]]:
+    """The Redis URL of the run's Redis scenarios, and the ``RedisServer`` when it was started
+    here (pinned to the server's CPU: it is part of the server side; stopped at the end) — a
+    fault of the feed's Redis needs the process. A Redis given by URL is not ours to fault."""
     if not any(item.feed == "redis" for item in scenarios):
-        yield None
+        yield None, None
         return
     if settings.redis_url is not None:
-        yield settings.redis_url
+        yield settings.redis_url, None
         return
     from pushlab.bench.measuring.redis_server import running_redis
 
@@ -121,7 +122,7 @@ def redis_for_run(
         with contextlib.suppress(OSError):
             os.sched_setaffinity(server.process.pid, cpus)
         print(f"Redis for the run: {server.url} (stopped at the end)", flush=True)
-        yield server.url
+        yield server.url, server
 
 
 def reset_feed(url: str) -> None:
@@ -147,6 +148,7 @@ class ScaleOut:
 
     feed_url: str | None = None
     remote: RemoteWorkers | None = None
+    redis: Any = None  # the run's own RedisServer (None: none, or one given by URL)
 
     def plan(self, scenario: Scenario, base: Affinity) -> tuple[Affinity, ScaleOutPlan]:
         """One scenario's CPUs and set-up; its Redis feed emptied first."""
@@ -155,4 +157,5 @@ class ScaleOut:
                 raise RuntimeError("a Redis scenario, and no Redis for the run")
             reset_feed(self.feed_url)
         affinity, cores_short = scenario_affinity(base, scenario)
-        return affinity, ScaleOutPlan(self.feed_url, cores_short, self.remote)
+        redis = self.redis if scenario.feed == "redis" else None
+        return affinity, ScaleOutPlan(self.feed_url, cores_short, self.remote, redis)

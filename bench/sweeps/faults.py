@@ -31,7 +31,13 @@ from pushlab.bench.measuring.network import FAULT_AT_FRACTION, NetworkPart
 from pushlab.techniques import behaviour
 
 NAME = "faults"
-FAULTS = ("drop", "stall", "restart")
+SERVER_FAULTS = ("drop", "stall", "restart")
+"""Of the network (a drop, a stall in the emulator) and of the server process (a crash)."""
+REDIS_FAULTS = ("redis-restart", "redis-restart-empty", "redis-stall")
+"""Of the feed's Redis (``measuring/redis_faults.py``), on the Redis feed: a crash with its data
+(persistence), without it (none), a stall. The server must lose nothing silently: a write it
+cannot store is a 503 the publisher retries, an emptied Redis is adopted as a new feed."""
+FAULTS = (*SERVER_FAULTS, *REDIS_FAULTS)
 MIN_FAULT_WINDOW_S = 6.0
 """A fault window is at least this long, and long enough for the fault, a stall included, to
 end with twice its length still to go."""
@@ -39,14 +45,19 @@ end with twice its length still to go."""
 
 @dataclass(frozen=True)
 class FaultSettings:
-    faults: tuple[str, ...] = FAULTS
+    faults: tuple[str, ...] = SERVER_FAULTS
     fault_rate: float = 10.0  # msg/s: several messages fall in an outage
     stall_s: float = 2.0
     no_resume: bool = False  # also run each held technique without resume
 
 
 def options(group: argparse._ArgumentGroup) -> None:
-    group.add_argument("--faults", type=name_list(FAULTS), help="drop,stall,restart")
+    group.add_argument(
+        "--faults",
+        type=name_list(FAULTS),
+        help=f"{','.join(FAULTS)} (the redis ones on the Redis feed; default: "
+        f"{','.join(SERVER_FAULTS)})",
+    )
     group.add_argument(
         "--fault-rate",
         type=number_list(float, MIN_PUBLISH_RATE, MAX_PUBLISH_RATE),
@@ -70,7 +81,7 @@ def from_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def fault_window_s(duration_s: float, fault: str, stall_s: float) -> float:
-    held_s = stall_s if fault == "stall" else 0.0
+    held_s = stall_s if fault.endswith("stall") else 0.0
     return max(duration_s, MIN_FAULT_WINDOW_S, math.ceil(3 * held_s / (1 - FAULT_AT_FRACTION)))
 
 
@@ -80,12 +91,16 @@ def scenarios(settings: MatrixSettings) -> list[Scenario]:
     for technique in settings.techniques:
         base = at_base(settings, technique, own.fault_rate)
         for fault in own.faults:
-            stall_s = own.stall_s if fault == "stall" else 0.0
+            stall_s = own.stall_s if fault.endswith("stall") else 0.0
             window = fault_window_s(base.duration_s, fault, stall_s)
             part = NetworkPart(rtt_ms=0.0, fault=fault, stall_s=stall_s)
-            rows.append(replace(base, duration_s=window, parts=(part,)))
-            if own.no_resume and behaviour(technique).holds_request:
-                rows.append(replace(base, duration_s=window, parts=(replace(part, resume=False),)))
+            # A fault of the server's own: on each feed of the run; of Redis: on Redis only.
+            feeds = ("redis",) if fault in REDIS_FAULTS else settings.feeds
+            for feed in feeds:
+                faulty = replace(base, duration_s=window, parts=(part,), feed=feed)
+                rows.append(faulty)
+                if own.no_resume and behaviour(technique).holds_request:
+                    rows.append(replace(faulty, parts=(replace(part, resume=False),)))
     return rows
 
 
@@ -95,10 +110,9 @@ SWEEP = Sweep(
     scenarios=scenarios,
     settings=FaultSettings(),
     quick={"faults": ("drop",), "stall_s": 1.0},
-    full={"no_resume": True},
+    full={"no_resume": True, "faults": FAULTS},
     options=options,
     from_options=from_options,
-    on_feeds=True,
     columns=(
         c.text(
             "fault", "fault", "drop, stall or restart, injected once in the window; empty: none"
