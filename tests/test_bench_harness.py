@@ -27,6 +27,7 @@ from pushlab.bench.core.scenario import Scenario, window_s
 from pushlab.bench.measuring.network import NetworkPart
 from pushlab.bench.measuring.stats_connection import ServerConnection
 from pushlab.bench.measuring.window import close_window
+from pushlab.bench.sweeps.faults import FAULTS
 from pushlab.techniques import LONGPOLL_HOLD_S, LONGPOLL_MAX_HOLD_S
 from tests.conftest import server_process
 
@@ -101,7 +102,7 @@ def test_full_matrix_sweeps_the_rtt_and_every_rate_at_one_rtt_and_every_fault() 
             for sweep, s in build_matrix(FULL)
             if sweep == "faults" and s.technique == technique
         }
-        assert mine == {(f, r) for f in ("drop", "stall", "restart") for r in (True, False)}
+        assert mine == {(f, r) for f in FAULTS for r in (True, False)}
     polling = [
         s for sweep, s in build_matrix(FULL) if sweep == "faults" and s.technique == "polling"
     ]

@@ -32,6 +32,7 @@ import pytest
 from pushlab.bench.core.matrix import settings_for
 from pushlab.bench.measuring.capacity import DELIVERED_FRACTION, P99_LIMIT_MS
 from pushlab.bench.presentation import contract, quotes
+from pushlab.servers.answers import MAX_ANSWER_BYTES
 from pushlab.servers.broadcast import DEFAULT_HIGH_WATER_BYTES
 from pushlab.servers.config import LESSON_PUBLISH_RATE
 from pushlab.techniques import POLL_INTERVAL_S
@@ -63,6 +64,8 @@ FACTS_FROM_CODE: dict[str, Callable[[], set[str]]] = {
     # The slow sweep's texts, and the broadcast's high-water mark.
     "4 KiB": lambda: {_kib(settings_for("default").of("slow").text_bytes)},
     "64 KiB": lambda: {_kib(DEFAULT_HIGH_WATER_BYTES)},
+    # The most messages' JSON one poll answer holds (servers/answers.py).
+    "256 KiB": lambda: {_kib(MAX_ANSWER_BYTES)},
 }
 """Unit-bearing phrases the docs may use outside blocks: each is a setting of the code, and the
 function gives the phrase(s) the code's constant spells today."""
