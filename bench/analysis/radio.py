@@ -15,12 +15,12 @@ In DRX and idle the radio wakes briefly every cycle: each state's power is its c
 Bytes add ARO's throughput term, α × bits (``alpha_*_mw_per_mbps``); ARO spreads it over 0.5 s
 windows of continuous reception, which sums to the same energy.
 
-**3G** is a simplified ARO ``create3G``: IDLE → DCH promotion ending at the packet, DCH for
-``dch_fach_timer_s`` after the last packet, FACH for ``fach_idle_timer_s`` more, then IDLE. A
-write during FACH small enough for FACH's shared channel (``fach_*_limit_bytes``) keeps the
-radio in FACH; a larger one promotes it to DCH. Left out of ARO's model: its simulation of the
-RLC buffer (several small writes that add up), the DCH timer not reset by tiny packets, and
-the min/max spread of promotion delays (the average is used).
+**3G** is a simplified ARO ``create3G``: IDLE → DCH promotion ending at the packet; DCH until
+``dch_fach_timer_s`` after the last *burst* (ARO's ``DchDemotionQueue``: sparse small packets do
+not restart the timer); FACH for ``fach_idle_timer_s`` more, then IDLE. Writes during FACH fill
+its RLC buffers (ARO's ``FachQueue``); one that overflows them promotes the radio to DCH.
+Left out of ARO's model: the min/max spread of promotion delays (the average is used) and its
+special cases for packets that arrive during a promotion.
 
 Two approximations of ARO's LTE code, both said here: idle paging is its average power over a
 cycle (ARO charges a partial cycle at paging power throughout), and the promotion of the first
@@ -31,6 +31,7 @@ Pure functions over numpy arrays, with no clock and no I/O.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -207,12 +208,13 @@ def _lte_spans(at: np.ndarray, p: RadioProfile, end_s: float) -> list[Span]:
 def _three_g_spans(
     at: np.ndarray, up: np.ndarray, down: np.ndarray, p: RadioProfile, end_s: float
 ) -> list[Span]:
-    """IDLE → (promotion) → DCH → FACH → IDLE, a large write in FACH promoting it to DCH."""
+    """ARO's ``create3G``, simplified: IDLE → (promotion) → DCH → FACH → IDLE."""
     if len(at) == 0:
         return [Span(end_s, end_s, IDLE)]
     out: list[Span] = []
     state, since = IDLE, float(at[0]) - p["idle_dch_promotion_s"]
     until = float("inf")  # when the present state's timer runs out
+    dch, fach = _DchBursts(p), _FachBuffers(p)
 
     def add(start: float, end: float, name: str) -> None:
         if end > start:
@@ -225,29 +227,86 @@ def _three_g_spans(
             add(since, until, state)
             if state == DCH:
                 state, since, until = FACH, until, until + p["fach_idle_timer_s"]
+                fach.empty()
             else:
                 state, since, until = IDLE, until, float("inf")
 
-    def promote(packet_s: float, length_s: float, name: str) -> None:
+    def promote(packet_s: float, length_s: float, name: str, sent: int, received: int) -> None:
         nonlocal state, since, until
         start = max(since, packet_s - length_s)
         add(since, start, state)
         out.append(Span(start, packet_s, name))
         state, since, until = DCH, packet_s, packet_s + p["dch_fach_timer_s"]
+        dch.start(packet_s, sent, received)
 
-    for packet_s, up_bytes, down_bytes in zip(map(float, at), up, down, strict=True):
+    for packet_s, sent, received in zip(map(float, at), map(int, up), map(int, down), strict=True):
         advance(packet_s)
         if state == IDLE:
-            promote(packet_s, p["idle_dch_promotion_s"], PROMOTION)
+            promote(packet_s, p["idle_dch_promotion_s"], PROMOTION, sent, received)
         elif state == DCH:
-            until = packet_s + p["dch_fach_timer_s"]
-        elif up_bytes <= p["fach_up_limit_bytes"] and down_bytes <= p["fach_down_limit_bytes"]:
-            until = packet_s + p["fach_idle_timer_s"]  # FACH carries it
+            if dch.restarts_timer(packet_s, sent, received):
+                until = packet_s + p["dch_fach_timer_s"]
+        elif fach.overflows(packet_s, sent, received):
+            promote(packet_s, p["fach_dch_promotion_s"], FACH_PROMOTION, sent, received)
         else:
-            promote(packet_s, p["fach_dch_promotion_s"], FACH_PROMOTION)
+            until = packet_s + p["fach_idle_timer_s"]  # FACH carries it
     advance(end_s)
     add(since, end_s, state)
     return out
+
+
+class _DchBursts:
+    """ARO's ``DchDemotionQueue``: in DCH, only a burst of ``dch_reset_bytes`` in one
+    direction within ``dch_reset_window_s`` restarts the DCH timer; sparse small packets do
+    not, so a trickle of them lets the radio fall back to FACH."""
+
+    def __init__(self, p: RadioProfile) -> None:
+        self.p = p
+        self.queued = [0, 0]  # up, down
+        self.last_s = [-math.inf, -math.inf]
+
+    def start(self, at_s: float, sent: int, received: int) -> None:
+        way = 0 if sent else 1
+        self.queued = [sent, 0] if way == 0 else [0, received]
+        self.last_s = [at_s, -math.inf] if way == 0 else [-math.inf, at_s]
+
+    def restarts_timer(self, at_s: float, sent: int, received: int) -> bool:
+        way, size = (0, sent) if sent else (1, received)
+        window_s = self.p["dch_reset_window_s"]
+        self.queued[way] = size if at_s > self.last_s[way] + window_s else self.queued[way] + size
+        if at_s > self.last_s[1 - way] + window_s:
+            self.queued[1 - way] = 0
+        self.last_s[way] = at_s
+        return max(self.queued) >= self.p["dch_reset_bytes"]
+
+
+class _FachBuffers:
+    """ARO's ``FachQueue``: FACH's RLC buffers fill with each write and drain in a time that
+    grows with what they hold; past ``fach_*_limit_bytes`` the radio is promoted to DCH."""
+
+    def __init__(self, p: RadioProfile) -> None:
+        self.p = p
+        self.empty()
+
+    def empty(self) -> None:
+        self.queued = [0, 0]
+        self.last_s = [-math.inf, -math.inf]
+
+    def overflows(self, at_s: float, sent: int, received: int) -> bool:
+        way, size = (0, sent) if sent else (1, received)
+        name = ("rlc_up_drain", "rlc_down_drain")[way]
+        q = self.queued[way]
+        drain_s = (
+            q * q * self.p[f"{name}_ms_per_b2"]
+            + q * self.p[f"{name}_ms_per_b"]
+            + self.p[f"{name}_ms"]
+        ) / 1000
+        self.queued[way] = (0 if at_s - self.last_s[way] > drain_s else q) + size
+        self.last_s[way] = at_s
+        return (
+            self.queued[0] > self.p["fach_up_limit_bytes"]
+            or self.queued[1] > self.p["fach_down_limit_bytes"]
+        )
 
 
 def throughput_j(profile: RadioProfile, up_bytes: int, down_bytes: int) -> float:

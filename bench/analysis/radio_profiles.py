@@ -29,7 +29,7 @@ The module imports nothing from pushlab and nothing outside the standard library
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 ARO_REPOSITORY = "attdevsupport/VideoOptimizer"
@@ -58,7 +58,7 @@ class RadioProfile:
     label: str
     kind: str  # which state machine ``radio.py`` runs: "lte" or "3g"
     source: str  # the file the values were read from (in ARO_REPOSITORY at ARO_COMMIT)
-    parameters: Mapping[str, Parameter]
+    parameters: Mapping[str, Parameter] = field(hash=False)  # hashed by its name
 
     def __getitem__(self, name: str) -> float:
         return self.parameters[name].value
@@ -130,8 +130,24 @@ THREE_G = RadioProfile(
         "dch_w": _p(0.7, "W", "power in DCH", "POWER_DCH"),
         "fach_w": _p(0.35, "W", "power in FACH", "POWER_FACH"),
         "idle_w": _p(0.0, "W", "power in IDLE", "POWER_IDLE"),
-        "fach_up_limit_bytes": _p(543, "B", "largest uplink write FACH carries", "RLC_UL_TH"),
-        "fach_down_limit_bytes": _p(475, "B", "largest downlink write FACH carries", "RLC_DL_TH"),
+        "fach_up_limit_bytes": _p(543, "B", "uplink RLC buffer FACH carries", "RLC_UL_TH"),
+        "fach_down_limit_bytes": _p(475, "B", "downlink RLC buffer FACH carries", "RLC_DL_TH"),
+        "rlc_up_drain_ms": _p(20.0, "ms", "uplink buffer drain time, constant", "RLC_UL_RATE_P0"),
+        "rlc_up_drain_ms_per_b": _p(1.6, "ms/B", "… per byte", "RLC_UL_RATE_P1"),
+        "rlc_up_drain_ms_per_b2": _p(0.0014, "ms/B²", "… per byte squared", "RLC_UL_RATE_P2"),
+        "rlc_down_drain_ms": _p(
+            10.0, "ms", "downlink buffer drain time, constant", "RLC_DL_RATE_P0"
+        ),
+        "rlc_down_drain_ms_per_b": _p(0.1, "ms/B", "… per byte", "RLC_DL_RATE_P1"),
+        "rlc_down_drain_ms_per_b2": _p(
+            0.0, "ms/B²", "… per byte squared (unset: 0)", "RLC_DL_RATE_P2"
+        ),
+        "dch_reset_bytes": _p(
+            320, "B", "bytes in one window that restart DCH's timer", "DCH_TIMER_RESET_SIZE"
+        ),
+        "dch_reset_window_s": _p(
+            0.3, "s", "the window those bytes are counted in", "DCH_TIMER_RESET_WIN"
+        ),
     },
 )
 

@@ -202,6 +202,8 @@ class Running:
     log: IO[bytes]
     feed_url: str | None
     url: str = ""
+    results_dir: Path = Path()
+    raw_path: Path = Path()
 
     def server_pid(self) -> int:
         return self.server.pid
@@ -260,7 +262,17 @@ def run_scenario(
         contextlib.ExitStack() as paths,
     ):
         connection = ServerConnection(server.host, server.port)
-        run = Running(scenario, server, connection, affinity, log, plan.feed_url, server.url)
+        run = Running(
+            scenario,
+            server,
+            connection,
+            affinity,
+            log,
+            plan.feed_url,
+            server.url,
+            work_dir,
+            raw_path,
+        )
         sessions: list[Session] = [part.session(run) for part in scenario.parts]
         for session in sessions:
             run.url = paths.enter_context(session.path(run.url))
