@@ -48,6 +48,27 @@ class RecordedRun:
     clients: dict[int, Timeline]
 
 
+def save_timelines(
+    folder: Path, scenario_id: str, arrays: dict[str, np.ndarray], run: RecordedRun
+) -> Path:
+    """Write one scenario's ``timelines/<scenario>.npz``: the recorder's ``radio_*`` arrays
+    (``radio_user``, ``radio_at`` in epoch s, ``radio_bytes``: + sent, − received), the window
+    and the scenario's technique, rate and poll interval (NaN if it does not poll). ``run``'s
+    ``clients`` are not written: they are in the arrays."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{scenario_id}.npz"
+    np.savez(
+        path,
+        **arrays,
+        window_start=np.float64(run.window_start),
+        window_end=np.float64(run.window_end),
+        technique=np.str_(run.technique),
+        publish_rate=np.float64(run.publish_rate),
+        poll_interval=np.float64(math.nan if run.poll_interval is None else run.poll_interval),
+    )
+    return path
+
+
 def load_timelines(path: Path) -> RecordedRun:
     with np.load(path) as raw:
         users, at, size = raw["radio_user"], raw["radio_at"], raw["radio_bytes"]

@@ -3,10 +3,9 @@
 The generator records every write of every k-th user where its bytes pass, its sockets
 (``radio_recorder.py``, switched on by ``--radio-sample-every``). This part asks for that, notes
 when the window's wait began and ended (on the wall clock the recorder uses), and after the
-drain keeps the timelines in the results directory, ``timelines/<scenario>.npz``: the arrays
-``radio_user``, ``radio_at`` (epoch s), ``radio_bytes`` (+ sent, − received), the window's
-``window_start`` and ``window_end``, and the scenario's ``technique``, ``publish_rate`` and
-``poll_interval`` (NaN if it does not poll). The columns come from ``analysis/radio_window.py``.
+drain keeps the timelines in the results directory, ``timelines/<scenario>.npz``
+(``analysis/radio_curves.py``'s ``save_timelines`` says what the file holds). The columns come
+from ``analysis/radio_window.py``.
 """
 
 from __future__ import annotations
@@ -20,10 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from pushlab.bench.analysis.radio_curves import TIMELINES_DIR, RecordedRun, save_timelines
 from pushlab.bench.analysis.radio_window import RadioRecord, radio_columns
 from pushlab.bench.core.scenario import Part, ScenarioRun, Session
-
-TIMELINES_DIR = "timelines"
 
 
 @dataclass(frozen=True)
@@ -68,17 +66,13 @@ class RadioSession(Session):
         scenario = self.run.scenario
         with np.load(self.run.raw_path) as raw:
             arrays = {key: raw[key] for key in raw.files if key.startswith("radio_")}
-        folder = self.run.results_dir / TIMELINES_DIR
-        folder.mkdir(parents=True, exist_ok=True)
-        np.savez(
-            folder / f"{scenario.id}.npz",
-            **arrays,
-            window_start=np.float64(self.window_start),
-            window_end=np.float64(self.window_end),
-            technique=np.str_(scenario.technique),
-            publish_rate=np.float64(scenario.publish_rate),
-            poll_interval=np.float64(
-                math.nan if scenario.poll_interval is None else scenario.poll_interval
-            ),
+        window = RecordedRun(
+            scenario.technique,
+            scenario.publish_rate,
+            scenario.poll_interval,
+            self.window_start,
+            self.window_end,
+            {},
         )
+        save_timelines(self.run.results_dir / TIMELINES_DIR, scenario.id, arrays, window)
         return RadioRecord(self.window_start, self.window_end, self.part.sample_every)

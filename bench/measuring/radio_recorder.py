@@ -38,6 +38,7 @@ class RadioRecorder:
             raise ValueError("sample_every must be at least 1")
         self.sample_every = sample_every
         self.by_greenlet: dict[Any, tuple[int, array, array] | None] = {}
+        self.originals: dict[str, Any] = {}  # gevent's own methods, once installed
 
     def timeline_of(self, greenlet: Any) -> tuple[int, array, array] | None:
         """The (user number, times, signed bytes) of the greenlet's user, if it is sampled."""
@@ -100,4 +101,11 @@ def install(sample_every: int) -> RadioRecorder:
     socket_class.send = recorded_send
     socket_class.recv = recorded_recv
     socket_class.recv_into = recorded_recv_into
+    recorder.originals = {"send": send, "recv": recv, "recv_into": recv_into}
     return recorder
+
+
+def uninstall(recorder: RadioRecorder) -> None:
+    """Put gevent's own methods back (the generator never needs to; a test does)."""
+    for name, method in recorder.originals.items():
+        setattr(gevent_socket.socket, name, method)

@@ -14,7 +14,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from pushlab.bench.analysis.radio import tail_s
+from pushlab.bench.analysis import radio
+from pushlab.bench.analysis.radio import Span, Timeline, state_power_w, tail_s
 from pushlab.bench.analysis.radio_curves import (
     INTERVALS_S,
     RATES,
@@ -154,4 +155,73 @@ def plot_polling_vs_interval(results: Results, *, ax: Axes | None = None) -> Fig
     ax.set_ylabel("radio energy per client-hour (J)")
     ax.set_title(f"Polling's radio energy against its interval, at {rate:g} msg/s")
     legend(ax, fontsize=11)
+    return figure  # type: ignore[return-value]
+
+
+STATE_COLOURS = {
+    radio.IDLE: "#F0F0F0",
+    radio.PROMOTION: "#E69F00",
+    radio.FACH_PROMOTION: "#E69F00",
+    radio.CONTINUOUS: "#D55E00",
+    radio.DCH: "#D55E00",
+    radio.TAIL: "#CC79A7",
+    radio.SHORT_DRX: "#0072B2",
+    radio.LONG_DRX: "#56B4E9",
+    radio.FACH: "#56B4E9",
+}
+"""One colour per state (Okabe–Ito), hottest states warmest."""
+
+
+def states_between(
+    timeline: Timeline, profile: RadioProfile, start_s: float, end_s: float
+) -> list[Span]:
+    """The radio's states over ``[start_s, end_s]`` (idle before the first packet's promotion)."""
+    drawn = radio.spans(timeline, profile, end_s)
+    if drawn and start_s < drawn[0].start_s:
+        drawn.insert(0, Span(start_s, drawn[0].start_s, radio.IDLE))
+    return [
+        Span(max(span.start_s, start_s), min(span.end_s, end_s), span.state)
+        for span in drawn
+        if span.end_s > start_s and span.start_s < end_s
+    ]
+
+
+@classroom
+def plot_radio_states(
+    timeline: Timeline,
+    profile: RadioProfile,
+    start_s: float,
+    end_s: float,
+    *,
+    ax: Axes | None = None,
+    title: str = "",
+) -> Figure:
+    """One client's radio over time: each state's power as a band, each write as a tick
+    (up above the axis, down below), times from ``start_s``."""
+    if ax is None:
+        ax = Figure(figsize=(16, 5), layout="constrained").add_subplot()
+    figure = ax.get_figure(root=True)
+    seen: set[str] = set()
+    for span in states_between(timeline, profile, start_s, end_s):
+        power_w = state_power_w(profile, span.state)
+        ax.fill_between(
+            [span.start_s - start_s, span.end_s - start_s],
+            0,
+            max(power_w, 0.01),
+            color=STATE_COLOURS[span.state],
+            label=None if span.state in seen else f"{span.state} ({power_w:.2g} W)",
+            linewidth=0,
+        )
+        seen.add(span.state)
+    inside = (timeline.at_s >= start_s) & (timeline.at_s <= end_s)
+    at = timeline.at_s[inside] - start_s
+    sent = timeline.up_bytes[inside] > 0
+    ax.vlines(at[sent], -0.25, -0.05, color="black", linewidth=1.5, label="a write sent")
+    ax.vlines(at[~sent], -0.5, -0.3, color="grey", linewidth=1.5, label="a write received")
+    ax.set_xlim(0, end_s - start_s)
+    ax.set_ylim(-0.55, None)
+    ax.set_xlabel("time in the window (s)")
+    ax.set_ylabel("modelled radio power (W)")
+    ax.set_title(title or f"{profile.label}: the radio's states over one client's traffic")
+    legend(ax, fontsize=10, loc="upper right", ncol=2)
     return figure  # type: ignore[return-value]
