@@ -167,6 +167,8 @@ def _lte_spans(at: np.ndarray, p: RadioProfile, end_s: float) -> list[Span]:
     """ARO's ``createLTE``: promote before a packet that finds the radio idle, then a tail."""
     if len(at) == 0:
         return [Span(end_s, end_s, IDLE)]
+    promotion_s, inactivity_s = p["promotion_s"], p["inactivity_s"]
+    tail_steps = ((TAIL, inactivity_s), (SHORT_DRX, p["short_drx_s"]), (LONG_DRX, p["long_drx_s"]))
     out: list[Span] = []
 
     def add(start: float, end: float, state: str) -> None:
@@ -174,7 +176,7 @@ def _lte_spans(at: np.ndarray, p: RadioProfile, end_s: float) -> list[Span]:
             out.append(Span(start, end, state))
 
     def promote(timer: float, packet_s: float) -> float:
-        start = max(timer, packet_s - p["promotion_s"])
+        start = max(timer, packet_s - promotion_s)
         add(timer, start, IDLE)
         out.append(Span(start, packet_s, PROMOTION))  # kept even if empty: it is counted
         return packet_s
@@ -182,20 +184,17 @@ def _lte_spans(at: np.ndarray, p: RadioProfile, end_s: float) -> list[Span]:
     def tail(timer: float, last: float, stop: float) -> float:
         add(timer, last, CONTINUOUS)
         start = last
-        for state, length in (
-            (TAIL, p["inactivity_s"]),
-            (SHORT_DRX, p["short_drx_s"]),
-            (LONG_DRX, p["long_drx_s"]),
-        ):
+        for state, length in tail_steps:
             end = min(start + length, stop)
             add(start, end, state)
             start = max(start, end)
         return start
 
-    timer = promote(float(at[0]) - p["promotion_s"], float(at[0]))
-    last = float(at[0])
-    for packet_s in map(float, at[1:]):
-        if packet_s - last > p["inactivity_s"]:
+    times = at.tolist()
+    timer = promote(times[0] - promotion_s, times[0])
+    last = times[0]
+    for packet_s in times[1:]:
+        if packet_s - last > inactivity_s:
             timer = tail(timer, last, packet_s)
             if timer < packet_s:
                 timer = promote(timer, packet_s)
@@ -329,6 +328,7 @@ def radio_use(timeline: Timeline, profile: RadioProfile, start_s: float, end_s: 
     state_s = dict.fromkeys(STATES[profile.kind], 0.0)
     promotions = 0
     energy_j = 0.0
+    power_w = {state: state_power_w(profile, state) for state in STATES[profile.kind]}
     drawn = spans(timeline, profile, end_s)
     covered_from = drawn[0].start_s
     if start_s < covered_from:  # before the first packet's promotion, the radio idled
@@ -339,7 +339,7 @@ def radio_use(timeline: Timeline, profile: RadioProfile, start_s: float, end_s: 
         length = min(span.end_s, end_s) - max(span.start_s, start_s)
         if length > 0:
             state_s[span.state] += length
-            energy_j += length * state_power_w(profile, span.state)
+            energy_j += length * power_w[span.state]
     inside = (timeline.at_s >= start_s) & (timeline.at_s < end_s)
     energy_j += throughput_j(
         profile, int(timeline.up_bytes[inside].sum()), int(timeline.down_bytes[inside].sum())

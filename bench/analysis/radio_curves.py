@@ -112,7 +112,6 @@ def sizes_by_technique(runs: dict[str, RecordedRun]) -> dict[str, WriteSizes]:
     }
 
 
-@functools.lru_cache(maxsize=4096)
 def modelled_j_per_hour(
     technique: str,
     publish_rate: float,
@@ -122,10 +121,25 @@ def modelled_j_per_hour(
     sizes: WriteSizes = NO_SIZES,
     heartbeats: Heartbeats = SERVER_HEARTBEATS,
 ) -> float:
-    """The model's energy per client-hour for one technique at one rate (J/h)."""
+    """The model's energy per client-hour for one technique at one rate (J/h). A polling
+    client's traffic does not depend on the rate here (its answers are taken as one size)."""
+    if technique == "polling":
+        publish_rate = 0.0
+    return _modelled(technique, publish_rate, profile, poll_interval_s, sizes, heartbeats)
+
+
+@functools.lru_cache(maxsize=4096)
+def _modelled(
+    technique: str,
+    publish_rate: float,
+    profile: RadioProfile,
+    poll_interval_s: float | None,
+    sizes: WriteSizes,
+    heartbeats: Heartbeats,
+) -> float:
     period_s = max(heartbeats.of(technique, poll_interval_s)[0], tail_s(profile))
     hour_s = 3600.0
-    duration_s = max(hour_s / 2, 20 * period_s, 200 / max(publish_rate, 1e-9))
+    duration_s = max(hour_s / 2, 20 * period_s, 200 / publish_rate if publish_rate > 0 else 0)
     duration_s = min(duration_s, 4 * hour_s)
     timeline = traffic(
         technique,
