@@ -37,6 +37,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from pushlab.bench.analysis.radio_profiles import PROFILES as RADIO_PROFILES
 from pushlab.servers.app import make_app
 from pushlab.servers.common import (
     errors_as_json,
@@ -160,6 +161,8 @@ async def page_config(request: web.Request) -> web.Response:
             "poll_interval_s": POLL_INTERVAL_S,
             "max_text_bytes": config.max_text_bytes,
             "teacher_key_required": config.teacher_key is not None,
+            # The radio gauge's numbers (``static/radio.js``): ARO's LTE and 3G defaults.
+            "radio_profiles": {name: p.as_json() for name, p in RADIO_PROFILES.items()},
         }
     )
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from pushlab.bench.analysis.radio_profiles import PROFILES as RADIO_PROFILES
 from pushlab.servers.config import ServerConfig
 from pushlab.servers.demo import STATIC_DIR, Demo, demo_ports, share_urls, start_demo
 from pushlab.techniques import LONGPOLL_HOLD_S, POLL_INTERVAL_S
@@ -156,6 +157,18 @@ async def test_config_carries_the_technique_table_the_plots_use(
     assert config["table"]["longpoll"] == TABLE["longpoll"].as_json()
     assert config["longpoll_timeout_s"] == LONGPOLL_HOLD_S
     assert config["poll_interval_s"] == POLL_INTERVAL_S
+
+
+async def test_config_carries_the_radio_profiles_the_gauge_models(
+    demo: Demo, http: aiohttp.ClientSession
+) -> None:
+    async with http.get(f"{demo.page.url}/api/config") as response:
+        config = await response.json()
+    assert config["radio_profiles"]["lte"] == RADIO_PROFILES["lte"].as_json()
+    assert (
+        config["radio_profiles"]["3g"]["parameters"]["dch_fach_timer_s"]
+        == (RADIO_PROFILES["3g"]["dch_fach_timer_s"])
+    )
 
 
 async def test_stats_of_all_four_are_read_without_counting_as_requests(
