@@ -24,7 +24,13 @@ from pushlab.bench.analysis.radio_curves import (
     save_timelines,
 )
 from pushlab.bench.analysis.radio_profiles import LTE, THREE_G
-from pushlab.bench.analysis.radio_traffic import Heartbeats, WriteSizes, traffic
+from pushlab.bench.analysis.radio_traffic import (
+    Heartbeats,
+    WriteSizes,
+    poisson_times,
+    traffic,
+    write_sizes,
+)
 from pushlab.bench.analysis.radio_window import RadioRecord, column_name, radio_columns
 from pushlab.bench.analysis.results import Results
 from pushlab.bench.analysis.row import ResultRow
@@ -107,6 +113,26 @@ def test_a_row_without_timelines_says_so() -> None:
 def test_made_up_polling_asks_every_interval_news_or_not() -> None:
     quiet = traffic("polling", 0.0, 10.0, poll_interval_s=2.0, sizes=WriteSizes(100, 200))
     assert (quiet.up_bytes > 0).sum() == 5 and (quiet.down_bytes > 0).sum() == 5
+
+
+def test_a_polling_answer_grows_with_the_messages_it_carries() -> None:
+    sizes = WriteSizes(100, 200, message_bytes=80)
+    busy = traffic("polling", 5.0, 10.0, poll_interval_s=2.0, sizes=sizes, seed=2)
+    answers = busy.down_bytes[busy.down_bytes > 0]
+    carried = (answers - 200) // 80
+    assert carried.sum() == (poisson_times(5.0, 10.0, seed=2) <= 8.0).sum()  # the last poll: 8 s
+    assert ((answers - 200) % 80 == 0).all()
+
+
+def test_measured_answers_give_the_empty_answer_and_what_a_message_adds() -> None:
+    answers = Timeline.of([(k, 0, size) for k, size in enumerate([290, 291, 290, 371, 372, 452])])
+    assert write_sizes(answers, answers=True) == WriteSizes(0, 290, 81)
+    assert write_sizes(answers, answers=False).down_bytes == 331
+
+
+def test_a_frame_read_in_two_calls_is_one_write_of_its_size() -> None:
+    frames = Timeline.of([(1.0, 0, 2), (1.0002, 0, 78), (2.0, 0, 2), (2.0001, 0, 79), (2.5, 6, 0)])
+    assert write_sizes(frames, answers=False) == WriteSizes(6, 80)
 
 
 def test_made_up_long_poll_is_asked_again_when_its_hold_runs_out() -> None:

@@ -26,6 +26,7 @@ from pushlab.bench.analysis.radio_traffic import (
     traffic,
     write_sizes,
 )
+from pushlab.techniques import behaviour
 
 TIMELINES_DIR = "timelines"
 RATES = tuple(float(r) for r in np.logspace(-2, 1, 16))
@@ -106,7 +107,8 @@ def sizes_by_technique(runs: dict[str, RecordedRun]) -> dict[str, WriteSizes]:
                 np.concatenate([t.at_s for t in parts]),
                 np.concatenate([t.up_bytes for t in parts]),
                 np.concatenate([t.down_bytes for t in parts]),
-            )
+            ),
+            answers=not behaviour(technique).pushes,
         )
         for technique, parts in merged.items()
     }
@@ -121,10 +123,7 @@ def modelled_j_per_hour(
     sizes: WriteSizes = NO_SIZES,
     heartbeats: Heartbeats = SERVER_HEARTBEATS,
 ) -> float:
-    """The model's energy per client-hour for one technique at one rate (J/h). A polling
-    client's traffic does not depend on the rate here (its answers are taken as one size)."""
-    if technique == "polling":
-        publish_rate = 0.0
+    """The model's energy per client-hour for one technique at one rate (J/h)."""
     return _modelled(technique, publish_rate, profile, poll_interval_s, sizes, heartbeats)
 
 

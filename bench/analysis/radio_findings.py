@@ -95,10 +95,11 @@ def heartbeat_finding(results: Results) -> str | None:
             now_j = heartbeat_j_per_hour(period_s, profile, own)
             doubled_j = heartbeat_j_per_hour(2 * period_s, profile, own)
             awake = "keeps it awake" if period_s < tail_s(profile) else "wakes it each time"
+            change = now_j - doubled_j
+            effect = f"saves {fmt(change)}" if change >= 0 else f"costs {fmt(-change)} more"
             cells.append(
                 f"on {profile.label} it {awake} ({profile.label} tail {tail_s(profile):g} s): "
-                f"{fmt(now_j)} J/h, every {2 * period_s:g} s {fmt(doubled_j)} J/h "
-                f"(saves {fmt(now_j - doubled_j)})"
+                f"{fmt(now_j)} J/h, every {2 * period_s:g} s {fmt(doubled_j)} J/h ({effect})"
             )
         parts.append(
             f"{technique_label(technique, interval)}: {what} every {period_s:g} s — "

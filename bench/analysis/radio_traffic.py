@@ -5,7 +5,8 @@ A run measures a few points; the lines between them, the crossovers and the hear
 need the model at any rate. These timelines follow what the servers do (``servers/``) with the
 sizes of writes a run measured (:func:`write_sizes`):
 
-- **polling**: a request up and its answer down every ``poll_interval_s``, news or not;
+- **polling**: a request up and its answer down every ``poll_interval_s``, news or not, the
+  answer growing with the messages it carries;
 - **long polling**: an answer down at each message and the question asked again at once; with
   no news for ``hold_s``, an empty answer and the question again (RFC 6202 §2.1);
 - **WebSocket**: a frame down per message; the server's ping every ``ws_ping_s`` and the
@@ -50,24 +51,50 @@ class Heartbeats:
 
 @dataclass(frozen=True)
 class WriteSizes:
-    """A typical write of one technique: bytes up (a request, a pong) and down (an answer)."""
+    """A typical write of one technique: bytes up (a request, a pong) and down (a pushed
+    message; for polling and long polling an empty answer, each message adding
+    ``message_bytes``)."""
 
     up_bytes: int = 0
     down_bytes: int = 0
+    message_bytes: int = 0
 
 
+BURST_S = 0.001
+"""Writes one way closer than this are one burst (one frame, one answer)."""
+SAME_ANSWER_BYTES = 16
+"""Empty answers differ by a few bytes (the ids' digits, the date): within this, one size."""
 NO_SIZES = WriteSizes()
 SERVER_HEARTBEATS = Heartbeats()
 """The heartbeats of the servers as configured by default (``servers/config.py``)."""
 
 
-def write_sizes(timeline: Timeline) -> WriteSizes:
-    """The median write up and down of a measured timeline (0 if there is none)."""
-    up = timeline.up_bytes[timeline.up_bytes > 0]
-    down = timeline.down_bytes[timeline.down_bytes > 0]
-    return WriteSizes(
-        int(np.median(up)) if len(up) else 0, int(np.median(down)) if len(down) else 0
-    )
+def bursts(at_s: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """The bytes of each burst: writes one way less than ``BURST_S`` apart added up (a client
+    library may read one frame in two calls: its header, then its payload)."""
+    at_s, size = at_s[size > 0], size[size > 0]
+    if not len(size):
+        return size
+    starts = np.concatenate([[True], np.diff(at_s) >= BURST_S])
+    return np.add.reduceat(size, np.flatnonzero(starts))
+
+
+def write_sizes(timeline: Timeline, *, answers: bool) -> WriteSizes:
+    """A measured timeline's typical writes (each burst as one): the median up; down, the
+    median (a pushed message) or, for ``answers`` (polling, long polling), the smallest (an
+    empty answer) and what a message adds: the smallest tenth of the other answers, less the
+    empty one."""
+    up = bursts(timeline.at_s, timeline.up_bytes)
+    down = bursts(timeline.at_s, timeline.down_bytes)
+    up_bytes = int(np.median(up)) if len(up) else 0
+    if not len(down):
+        return WriteSizes(up_bytes)
+    if not answers:
+        return WriteSizes(up_bytes, int(np.median(down)))
+    empty = int(down.min())
+    news = down[down > empty + SAME_ANSWER_BYTES]
+    message = int(np.percentile(news, 10)) - empty if len(news) else 0
+    return WriteSizes(up_bytes, empty, message)
 
 
 def poisson_times(rate: float, duration_s: float, seed: int) -> np.ndarray:
@@ -93,11 +120,15 @@ def traffic(
     up, down = sizes.up_bytes, sizes.down_bytes
     messages = poisson_times(publish_rate, duration_s, seed)
     events: list[tuple[float, int, int]] = []
+    per_message = sizes.message_bytes
     if technique == "polling":
         if not poll_interval_s:
             raise ValueError("polling needs a poll interval above 0")
-        for asked in np.arange(0.0, duration_s, poll_interval_s):
-            events += [(asked, up, 0), (asked + ANSWER_AFTER_S, 0, down)]
+        polls = np.arange(0.0, duration_s, poll_interval_s)
+        carried = np.diff(np.searchsorted(messages, polls, side="right"), prepend=0)
+        for asked, news in zip(polls, carried, strict=True):
+            answer = down + int(news) * per_message
+            events += [(asked, up, 0), (asked + ANSWER_AFTER_S, 0, answer)]
     elif technique == "longpoll":
         asked = 0.0
         for at in [*messages, np.inf]:
@@ -105,7 +136,7 @@ def traffic(
                 asked += heartbeats.hold_s
                 events += [(asked, 0, down), (asked + ANSWER_AFTER_S, up, 0)]
             if at < duration_s:
-                events += [(at, 0, down), (at + ANSWER_AFTER_S, up, 0)]
+                events += [(at, 0, down + per_message), (at + ANSWER_AFTER_S, up, 0)]
                 asked = at
     elif technique in ("websocket", "sse"):
         events += [(at, 0, down) for at in messages]

@@ -84,14 +84,23 @@ def plot_energy_vs_rate_panel(
             markersize=11,
             markeredgecolor="black",
         )
+    marked = 0
     for key in polling_keys:
         for name in PUSHERS:
             if (name, None) not in lines:
                 continue
             for rate in crossings(rates, lines[(name, None)], lines[key]):
                 at = np.interp(np.log(rate), np.log(rates), lines[key])
-                ax.plot(rate, at, "x", color="black", markersize=14, markeredgewidth=3)
-                ax.annotate(f"{rate:.2g}", (rate, at), textcoords="offset points", xytext=(6, -18))
+                ax.plot(rate, at, "x", color=colour(name), markersize=14, markeredgewidth=3)
+                ax.annotate(
+                    f"{rate:.2g} msg/s",
+                    (rate, at),
+                    textcoords="offset points",
+                    xytext=(8, -20 - 18 * marked),  # stacked: crossings often fall together
+                    color=colour(name),
+                    fontsize=11,
+                )
+                marked += 1
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("publish rate (msg/s)")
