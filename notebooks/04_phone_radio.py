@@ -29,7 +29,7 @@
 # keep-alive every 15 s, a WebSocket ping every 20 s, a long poll asked again every 25 s.
 #
 # The radio model (`bench/analysis/radio.py`) is the RRC state machine of AT&T's ARO (Video
-# Optimizer) with its published default parameters (`bench/analysis/radio_profiles.py`, each
+# Optimizer) with its published default parameters (`pushlab/radio_profiles.py`, each
 # with its unit and the file it was read from). The traffic is real: in the bench's radio sweep
 # the load generator recorded every write of every k-th client at its sockets — requests,
 # answers, pushed messages, pings, pongs and keep-alive comments alike.
@@ -50,12 +50,12 @@ from pushlab.bench.analysis.radio_findings import (
     heartbeat_finding,
     radio_rows,
 )
-from pushlab.bench.analysis.radio_profiles import PROFILES
 from pushlab.bench.analysis.radio_traffic import WriteSizes, traffic
 from pushlab.bench.analysis.radio_window import column_name
 from pushlab.bench.analysis.results import load_results
 from pushlab.bench.notebooks import results_dir, show
 from pushlab.bench.presentation import radio as radio_figures
+from pushlab.radio_profiles import PROFILES
 from pushlab.techniques import label
 
 results = load_results(results_dir())

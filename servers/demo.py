@@ -37,7 +37,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from pushlab.bench.analysis.radio_profiles import PROFILES as RADIO_PROFILES
+from pushlab.radio_profiles import PROFILES as RADIO_PROFILES
 from pushlab.servers.app import make_app
 from pushlab.servers.common import (
     errors_as_json,

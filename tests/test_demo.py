@@ -9,7 +9,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from pushlab.bench.analysis.radio_profiles import PROFILES as RADIO_PROFILES
+from pushlab.radio_profiles import PROFILES as RADIO_PROFILES
 from pushlab.servers.config import ServerConfig
 from pushlab.servers.demo import STATIC_DIR, Demo, demo_ports, share_urls, start_demo
 from pushlab.techniques import LONGPOLL_HOLD_S, POLL_INTERVAL_S

@@ -12,9 +12,9 @@ import pytest
 
 from pushlab.bench import notebooks as runner
 from pushlab.bench.analysis.radio_curves import recorded_runs
-from pushlab.bench.analysis.radio_profiles import PROFILES
 from pushlab.bench.analysis.radio_window import METRICS, column_name
 from pushlab.bench.analysis.results import load_results
+from pushlab.radio_profiles import PROFILES
 from pushlab.techniques import NAMES
 
 pytestmark = pytest.mark.slow

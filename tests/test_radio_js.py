@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from pushlab.bench.analysis.radio import IDLE, Timeline, radio_use, state_power_w
-from pushlab.bench.analysis.radio_profiles import PROFILES
 from pushlab.bench.analysis.radio_traffic import WriteSizes, traffic
+from pushlab.radio_profiles import PROFILES
 
 RADIO_JS = Path(__file__).resolve().parents[1] / "servers" / "static" / "radio.js"
 

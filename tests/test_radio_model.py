@@ -11,7 +11,7 @@ import pytest
 
 from pushlab.bench.analysis import radio
 from pushlab.bench.analysis.radio import Timeline, radio_use
-from pushlab.bench.analysis.radio_profiles import LTE, PROFILES, THREE_G
+from pushlab.radio_profiles import LTE, PROFILES, THREE_G
 
 P = LTE.parameters
 

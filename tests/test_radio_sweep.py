@@ -23,7 +23,6 @@ from pushlab.bench.analysis.radio_curves import (
     load_timelines,
     save_timelines,
 )
-from pushlab.bench.analysis.radio_profiles import LTE, THREE_G
 from pushlab.bench.analysis.radio_traffic import (
     Heartbeats,
     WriteSizes,
@@ -36,6 +35,7 @@ from pushlab.bench.analysis.results import Results
 from pushlab.bench.analysis.row import ResultRow
 from pushlab.bench.measuring.radio_recorder import install, uninstall
 from pushlab.bench.presentation.radio import plot_energy_vs_rate, plot_polling_vs_interval
+from pushlab.radio_profiles import LTE, THREE_G
 
 WINDOW = (1000.0, 1100.0)
 

@@ -3,12 +3,12 @@
 The input is a *timeline*: the time and size of every write one client made or received, in
 each direction. The output is the radio's energy (J), the time it spent in each state and the
 number of promotions, over a span of that timeline. The parameters are a profile of
-``radio_profiles.py`` (ARO's LTE and 3G defaults).
+``pushlab/radio_profiles.py`` (ARO's LTE and 3G defaults).
 
 **LTE** follows ARO's ``RrcStateRangeFactoryImpl.createLTE`` (``attdevsupport/VideoOptimizer``,
-the commit named in ``radio_profiles.py``). A packet after the radio went idle is preceded by a
-*promotion* (``promotion_s`` at ``promotion_w``, ending at the packet); packets less than
-``inactivity_s`` apart are *continuous* reception; after the last one the radio stays in
+at the commit named in ``pushlab/radio_profiles.py``). A packet after the radio went idle is
+preceded by a *promotion* (``promotion_s`` at ``promotion_w``, ending at the packet); packets
+less than ``inactivity_s`` apart are *continuous* reception; after the last one the radio stays in
 continuous reception for ``inactivity_s`` (the *tail*), then ``short_drx_s`` of short DRX, then
 ``long_drx_s`` of long DRX, and only then idles. A packet during the tail needs no promotion.
 In DRX and idle the radio wakes briefly every cycle: each state's power is its cycle's average.
@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pushlab.bench.analysis.radio_profiles import RadioProfile
+from pushlab.radio_profiles import RadioProfile
 
 IDLE = "idle"
 PROMOTION = "promotion"  # LTE: IDLE → continuous; 3G: IDLE → DCH

@@ -17,7 +17,6 @@ from pathlib import Path
 import numpy as np
 
 from pushlab.bench.analysis.radio import Timeline, radio_use, tail_s
-from pushlab.bench.analysis.radio_profiles import RadioProfile
 from pushlab.bench.analysis.radio_traffic import (
     NO_SIZES,
     SERVER_HEARTBEATS,
@@ -26,6 +25,7 @@ from pushlab.bench.analysis.radio_traffic import (
     traffic,
     write_sizes,
 )
+from pushlab.radio_profiles import RadioProfile
 from pushlab.techniques import behaviour
 
 TIMELINES_DIR = "timelines"

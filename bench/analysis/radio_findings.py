@@ -16,11 +16,11 @@ from pushlab.bench.analysis.radio_curves import (
     recorded_runs,
     sizes_by_technique,
 )
-from pushlab.bench.analysis.radio_profiles import LTE, PROFILES, RadioProfile
 from pushlab.bench.analysis.radio_traffic import SERVER_HEARTBEATS, WriteSizes
 from pushlab.bench.analysis.radio_window import column_name
 from pushlab.bench.analysis.results import Results
 from pushlab.bench.core.columns import plain_number
+from pushlab.radio_profiles import LTE, PROFILES, RadioProfile
 from pushlab.techniques import NAMES, TECHNIQUES
 from pushlab.techniques import label as technique_label
 

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from pushlab.bench.analysis.radio import RadioUse, Timeline, radio_use
-from pushlab.bench.analysis.radio_profiles import PROFILES
+from pushlab.radio_profiles import PROFILES
 
 METRICS = ("j_per_hour", "j_per_message", "awake_fraction", "promotions_per_hour")
 """What each profile adds to a row (``column_name`` names them)."""

@@ -25,7 +25,6 @@ from pushlab.bench.analysis.radio_curves import (
     sizes_by_technique,
 )
 from pushlab.bench.analysis.radio_findings import PUSHERS, radio_rows
-from pushlab.bench.analysis.radio_profiles import PROFILES, RadioProfile
 from pushlab.bench.analysis.radio_traffic import WriteSizes
 from pushlab.bench.analysis.radio_window import column_name
 from pushlab.bench.analysis.results import Results
@@ -37,6 +36,7 @@ from pushlab.bench.presentation.style import (
     legend,
     marker,
 )
+from pushlab.radio_profiles import PROFILES, RadioProfile
 from pushlab.techniques import NAMES
 from pushlab.techniques import label as technique_label
 

@@ -22,7 +22,6 @@ from pushlab.bench.analysis.radio_findings import (
     energy_finding,
     heartbeat_finding,
 )
-from pushlab.bench.analysis.radio_profiles import PROFILES
 from pushlab.bench.analysis.radio_window import column_name
 from pushlab.bench.core import columns as c
 from pushlab.bench.core.scenario import MatrixSettings, Scenario, scenario
@@ -38,6 +37,7 @@ from pushlab.bench.measuring.arguments import (
 )
 from pushlab.bench.measuring.radio_part import RadioPart
 from pushlab.bench.presentation import radio as figures
+from pushlab.radio_profiles import PROFILES
 from pushlab.techniques import behaviour
 
 NAME = "radio"

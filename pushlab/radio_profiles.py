@@ -56,7 +56,7 @@ class RadioProfile:
 
     name: str  # the identifier in column names: ``radio_energy_j_per_hour_lte``
     label: str
-    kind: str  # which state machine ``radio.py`` runs: "lte" or "3g"
+    kind: str  # which state machine ``bench/analysis/radio.py`` runs: "lte" or "3g"
     source: str  # the file the values were read from (in ARO_REPOSITORY at ARO_COMMIT)
     parameters: Mapping[str, Parameter] = field(hash=False)  # hashed by its name
 
