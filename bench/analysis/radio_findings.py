@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pushlab.bench.analysis.radio import Timeline, radio_use, tail_s
+from pushlab.bench.analysis.radio import tail_s
 from pushlab.bench.analysis.radio_curves import (
     RATES,
     crossings,
@@ -26,7 +26,6 @@ from pushlab.techniques import label as technique_label
 
 fmt = plain_number
 PUSHERS = tuple(name for name in NAMES if TECHNIQUES[name].pushes)
-HOUR_S = 3600.0
 
 
 def radio_rows(results: Results) -> pd.DataFrame:
@@ -67,11 +66,23 @@ def energy_finding(results: Results) -> str | None:
     )
 
 
-def heartbeat_j_per_hour(period_s: float, profile: RadioProfile, sizes: WriteSizes) -> float:
-    """The energy per hour of a heartbeat alone: one write each way every ``period_s``."""
-    count = int(HOUR_S * 2 / period_s) + 2
-    events = [(k * period_s, sizes.up_bytes, sizes.down_bytes) for k in range(count)]
-    return radio_use(Timeline.of(events), profile, HOUR_S / 2, HOUR_S * 1.5).energy_j
+def heartbeat_j_per_hour(
+    technique: str,
+    poll_interval_s: float | None,
+    profile: RadioProfile,
+    sizes: WriteSizes,
+    stretch: float = 1.0,
+) -> float:
+    """The energy per hour of a technique's traffic with no news at all (its heartbeat alone),
+    its period stretched by ``stretch``: the model lines' traffic at a publish rate of 0."""
+    return modelled_j_per_hour(
+        technique,
+        0.0,
+        profile,
+        poll_interval_s=None if poll_interval_s is None else poll_interval_s * stretch,
+        sizes=sizes,
+        heartbeats=SERVER_HEARTBEATS.stretched(stretch),
+    )
 
 
 def heartbeat_finding(results: Results) -> str | None:
@@ -92,8 +103,8 @@ def heartbeat_finding(results: Results) -> str | None:
         own = sizes.get(technique, WriteSizes())
         cells = []
         for profile in PROFILES.values():
-            now_j = heartbeat_j_per_hour(period_s, profile, own)
-            doubled_j = heartbeat_j_per_hour(2 * period_s, profile, own)
+            now_j = heartbeat_j_per_hour(technique, interval, profile, own)
+            doubled_j = heartbeat_j_per_hour(technique, interval, profile, own, stretch=2.0)
             awake = "keeps it awake" if period_s < tail_s(profile) else "wakes it each time"
             change = now_j - doubled_j
             effect = f"saves {fmt(change)}" if change >= 0 else f"costs {fmt(-change)} more"

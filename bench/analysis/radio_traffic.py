@@ -48,6 +48,12 @@ class Heartbeats:
             "sse": (self.sse_keepalive_s, "the keep-alive comment"),
         }[technique]
 
+    def stretched(self, factor: float) -> Heartbeats:
+        """Every heartbeat's period times ``factor`` (a poll interval is the caller's)."""
+        return Heartbeats(
+            self.hold_s * factor, self.ws_ping_s * factor, self.sse_keepalive_s * factor
+        )
+
 
 @dataclass(frozen=True)
 class WriteSizes:

@@ -76,18 +76,19 @@ def summarise(uses: list[RadioUse], messages: list[int]) -> dict[str, float]:
 def radio_columns(window: Any, record: RadioRecord | None) -> dict[str, Any]:
     """The row's radio columns, from the original window (``core/window.py``'s ``Window``)."""
     found = timelines(window.deliveries) if record is not None else {}
-    columns: dict[str, Any] = {"radio_clients": len(found)}
-    columns["radio_sample_every"] = record.sample_every if record is not None else 0
-    if not found:
-        columns["notes"] = "radio: no client timelines were recorded"
-    assert record is not None or not found
+    columns: dict[str, Any] = {
+        "radio_clients": len(found),
+        "radio_sample_every": record.sample_every if record is not None else 0,
+    }
     first_id, last_id = int(window.before["last_id"]) + 1, int(window.after["last_id"])
     for profile in PROFILES.values():
         uses, messages = [], []
-        for user, timeline in found.items():
-            assert record is not None
-            uses.append(radio_use(timeline, profile, record.window_start, record.window_end))
-            messages.append(messages_received(window.deliveries, user, first_id, last_id))
+        if record is not None:
+            for user, timeline in found.items():
+                uses.append(radio_use(timeline, profile, record.window_start, record.window_end))
+                messages.append(messages_received(window.deliveries, user, first_id, last_id))
         for metric, value in summarise(uses, messages).items():
             columns[column_name(metric, profile.name)] = value
+    if not found:
+        columns["notes"] = "radio: no client timelines were recorded"
     return columns
