@@ -54,12 +54,13 @@ def run_in_node(tmp_path: Path, timelines: dict[str, Timeline]) -> dict[str, dic
     }
     profiles = {name: profile.as_json() for name, profile in PROFILES.items()}
     script = (
-        f"import {{ radioUse, radioNow }} from {json.dumps(module.as_uri())};\n"
+        f"import {{ radioUse, radioNow, radioGauge }} from {json.dumps(module.as_uri())};\n"
         f"const cases = {json.dumps(cases)}; const profiles = {json.dumps(profiles)};\n"
         "const out = {};\n"
         "for (const [name, events] of Object.entries(cases)) for (const [p, profile] of "
         f"Object.entries(profiles)) out[name + '|' + p] = {{ use: radioUse(events, profile, "
-        f"{SPAN[0]}, {SPAN[1]}), now: radioNow(events, profile, {SPAN[1]}) }};\n"
+        f"{SPAN[0]}, {SPAN[1]}), now: radioNow(events, profile, {SPAN[1]}), "
+        f"gauge: radioGauge(events, profile, {SPAN[1]}, {SPAN[0]}, 4) }};\n"
         "console.log(JSON.stringify(out));\n"
     )
     done = subprocess.run(
@@ -84,6 +85,8 @@ def test_the_gauge_model_gives_the_benchs_energy_awake_time_and_promotions(
             assert got["energyJ"] == pytest.approx(expected.energy_j), (name, profile_name)
             assert got["awakeS"] == pytest.approx(expected.awake_s), (name, profile_name)
             assert got["promotions"] == expected.promotions, (name, profile_name)
+            gauge = from_node[f"{name}|{profile_name}"]["gauge"]
+            assert gauge["mJPerMessage"] == pytest.approx(expected.energy_j * 1000 / 4)
 
 
 def test_the_gauge_says_awake_inside_a_tail_and_idle_after_it(tmp_path: Path) -> None:

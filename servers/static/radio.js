@@ -162,3 +162,11 @@ export function radioNow(events, profile, nowS) {
   const state = last.end >= nowS ? last.state : "idle";
   return { state, powerMw: statePowers(profile)[state] * 1000, awake: state !== "idle" };
 }
+
+/** What a panel's gauge shows: awake or idle, mW now, and mJ per message since sinceS
+ *  (everything the radio spent, heartbeats included, over the messages received; null if none). */
+export function radioGauge(events, profile, nowS, sinceS, messages) {
+  const now = radioNow(events, profile, nowS);
+  const use = nowS > sinceS ? radioUse(events, profile, sinceS, nowS) : { energyJ: 0 };
+  return { ...now, mJPerMessage: messages > 0 ? (use.energyJ * 1000) / messages : null };
+}
