@@ -155,6 +155,7 @@ def plot_polling_vs_interval(results: Results, *, ax: Axes | None = None) -> Fig
             color=colour("polling"),
             markersize=11,
             markeredgecolor="black",
+            markerfacecolor=colour("polling") if index == 0 else "white",  # tell the two apart
             linestyle="none",
             label=f"{profile.label}, sampled clients",
         )
