@@ -24,7 +24,7 @@ pytestmark = pytest.mark.slow
 def radio_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("radio") / "run"
     command = [sys.executable, "-m", "pushlab.bench", "--quick", "--sweeps", "radio"]
-    command += ["--radio-window-s", "2", "--no-trace", "--out", str(out)]
+    command += ["--no-trace", "--out", str(out)]
     subprocess.run(command, check=True, capture_output=True, timeout=300)
     return out
 

@@ -77,7 +77,7 @@ def options(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
         "--radio-window-s",
         type=seconds(1, 3600, zero_allowed=False),
-        help="the radio sweep's shortest window (s, default 20; --quick 6)",
+        help="the radio sweep's shortest window (s, default 20; --quick 3)",
     )
 
 
@@ -148,7 +148,7 @@ SWEEP = Sweep(
     title="Radio sweep: what each technique costs a phone's cellular radio (model over traffic)",
     scenarios=scenarios,
     settings=RadioSettings(),
-    quick={"rates": (1.0,), "intervals": (1.0,), "clients": 10, "window_s": 6.0, "settle_s": 2.0},
+    quick={"rates": (1.0,), "intervals": (1.0,), "clients": 10, "window_s": 3.0, "settle_s": 1.0},
     options=options,
     from_options=from_options,
     in_default=True,
