@@ -35,6 +35,7 @@ from pushlab.bench.presentation.style import (
     figure_and_axes_row,
     legend,
     marker,
+    note_entry,
 )
 from pushlab.radio_profiles import PROFILES, RadioProfile
 from pushlab.techniques import NAMES
@@ -84,7 +85,7 @@ def plot_energy_vs_rate_panel(
             markersize=11,
             markeredgecolor="black",
         )
-    marked = 0
+    named = []
     for key in polling_keys:
         for name in PUSHERS:
             if (name, None) not in lines:
@@ -92,21 +93,14 @@ def plot_energy_vs_rate_panel(
             for rate in crossings(rates, lines[(name, None)], lines[key]):
                 at = np.interp(np.log(rate), np.log(rates), lines[key])
                 ax.plot(rate, at, "x", color=colour(name), markersize=14, markeredgewidth=3)
-                ax.annotate(
-                    f"{rate:.2g} msg/s",
-                    (rate, at),
-                    textcoords="offset points",
-                    xytext=(8, -20 - 18 * marked),  # stacked: crossings often fall together
-                    color=colour(name),
-                    fontsize=11,
-                )
-                marked += 1
+                named.append(f"{technique_label(name)} × {technique_label(*key)}: {rate:.2g} msg/s")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("publish rate (msg/s)")
     ax.set_ylabel("radio energy per client-hour (J)")
     ax.set_title(f"{profile.label} (ARO defaults; tail {tail_s(profile):g} s)")
-    legend(ax, fontsize=11)
+    crossed = [note_entry("× " + text) for text in named]  # listed: they often fall together
+    legend(ax, crossed, fontsize=10, loc="best")
     return ax
 
 
