@@ -38,6 +38,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from pushlab.radio_profiles import PROFILES as RADIO_PROFILES
 from pushlab.reconnect_policy import RECONNECT_POLICY
 from pushlab.servers.app import make_app
 from pushlab.servers.common import (
@@ -175,6 +176,8 @@ async def page_config(request: web.Request) -> web.Response:
             "max_text_bytes": config.max_text_bytes,
             "teacher_key_required": config.teacher_key is not None,
             "reconnect": RECONNECT_POLICY.as_json(),
+            # The radio gauge's numbers (``static/radio.js``): ARO's LTE and 3G defaults.
+            "radio_profiles": {name: p.as_json() for name, p in RADIO_PROFILES.items()},
         }
     )
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from pushlab.radio_profiles import PROFILES as RADIO_PROFILES
 from pushlab.reconnect_policy import RECONNECT_POLICY
 from pushlab.servers.config import LESSON_PUBLISH_RATE, ServerConfig
 from pushlab.servers.demo import STATIC_DIR, Demo, demo_ports, share_urls, start_demo
@@ -176,6 +177,18 @@ async def test_config_carries_the_reconnect_policy_every_client_runs(
     async with http.get(f"{demo.page.url}/api/config") as response:
         config = await response.json()
     assert config["reconnect"] == RECONNECT_POLICY.as_json()
+
+
+async def test_config_carries_the_radio_profiles_the_gauge_models(
+    demo: Demo, http: aiohttp.ClientSession
+) -> None:
+    async with http.get(f"{demo.page.url}/api/config") as response:
+        config = await response.json()
+    assert config["radio_profiles"]["lte"] == RADIO_PROFILES["lte"].as_json()
+    assert (
+        config["radio_profiles"]["3g"]["parameters"]["dch_fach_timer_s"]
+        == (RADIO_PROFILES["3g"]["dch_fach_timer_s"])
+    )
 
 
 async def test_stats_of_all_four_are_read_without_counting_as_requests(

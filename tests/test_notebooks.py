@@ -1,7 +1,7 @@
 """The notebooks: they run top to bottom in the project's kernel, are committed without outputs,
 match their jupytext pairs, and ``make notebooks`` renders them to HTML.
 
-Notebooks 01 and 03 read bench results. The tests point them (through ``PUSHLAB_RESULTS``) at
+Notebooks 01, 03 and 04 read bench results. The tests point them (through ``PUSHLAB_RESULTS``) at
 ``$PUSHLAB_RESULTS`` if set, else the committed ``results/sample``, else a quick bench run made
 here — never at ``results/latest``, which changes with every ``make bench``.
 """
@@ -23,7 +23,7 @@ from pushlab.bench import notebooks as runner
 
 NOTEBOOKS = runner.notebook_paths()
 NAMES = [path.stem for path in NOTEBOOKS]
-EXPECTED = ["01_comparison", "02_handshake_and_frames", "03_polling_math"]
+EXPECTED = ["01_comparison", "02_handshake_and_frames", "03_polling_math", "04_phone_radio"]
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 # Appended to each notebook before it runs: the kernel reports what it imported.
@@ -33,7 +33,7 @@ IMPORT_PROBE = (
 )
 
 
-def test_the_three_notebooks_exist() -> None:
+def test_the_four_notebooks_exist() -> None:
     assert NAMES == EXPECTED
 
 

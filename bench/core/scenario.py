@@ -15,6 +15,7 @@ import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from pushlab.techniques import CLOSED_LOOP_S, LONGPOLL_HOLD_S, NAMES
@@ -35,6 +36,8 @@ class ScenarioRun(Protocol):
     scenario: Scenario
     log: Any  # the scenario's log file (bytes)
     url: str  # where the clients connect (the server, or what a part put in front of it)
+    results_dir: Path  # the run's results directory: a part may keep files of its own there
+    raw_path: Path  # the generator's arrays (``measuring/generator.py``), written by the drain
 
     def server_pid(self) -> int: ...
     def server_address(self) -> tuple[str, int]: ...

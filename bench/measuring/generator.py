@@ -18,7 +18,9 @@ arrival order) and one row per user (``user_number``, ``connected_at`` (NaN if n
 ``disconnects``): ``bench/analysis/measurement.py`` computes every figure from these. For the
 fault sweep it also holds each delivery's ``feed`` (0, then 1 after a server restart), every
 reconnect attempt (``reconnect_user``, ``reconnect_at``) and every gap the server announced
-(``gap_user``, ``gap_feed``, ``gap_from``, ``gap_to``).
+(``gap_user``, ``gap_feed``, ``gap_from``, ``gap_to``). With ``--radio-sample-every K`` it
+also holds every write of every K-th user (``radio_user``, ``radio_at``, ``radio_bytes``:
+``bench/measuring/radio_recorder.py``).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ import numpy as np
 from locust.env import Environment  # importing Locust patches sockets for gevent
 
 from pushlab import techniques
-from pushlab.bench.measuring.arguments import MAX_POLL_INTERVAL_S, seconds
+from pushlab.bench.measuring.arguments import MAX_CLIENTS, MAX_POLL_INTERVAL_S, one_number, seconds
 from pushlab.bench.measuring.locustfile import (
     DELIVER,
     LongPollUser,
@@ -47,6 +49,7 @@ from pushlab.bench.measuring.locustfile import (
     WebSocketUser,
 )
 from pushlab.bench.measuring.peer_users import PEER_USERS
+from pushlab.bench.measuring.radio_recorder import RadioRecorder, install
 from pushlab.command_line import CommandParser
 from pushlab.limits import raise_open_files_limit
 
@@ -143,8 +146,10 @@ def locust_counts(environment: Environment) -> dict[str, Any]:
     }
 
 
-def save(path: Path, log: DeliveryLog, users: list[PushlabUser]) -> None:
-    np.savez(path, **delivery_arrays(log, users))
+def save(
+    path: Path, log: DeliveryLog, users: list[PushlabUser], radio: RadioRecorder | None = None
+) -> None:
+    np.savez(path, **delivery_arrays(log, users), **(radio.arrays() if radio else {}))
 
 
 def delivery_arrays(log: DeliveryLog, users: list[PushlabUser]) -> dict[str, np.ndarray]:
@@ -208,6 +213,13 @@ def build_parser(
     parser.add_argument("--spawn-rate", type=float, default=0.0, help="users/s (0: all in ~1 s)")
     parser.add_argument("--connect-timeout", type=float, default=60.0)
     parser.add_argument("--out", type=Path, required=True, help="where to write the .npz")
+    parser.add_argument(
+        "--radio-sample-every",
+        type=one_number(int, 0, MAX_CLIENTS),
+        default=0,
+        metavar="K",
+        help="record every write of every K-th user, for the radio model (0: none)",
+    )
     return parser
 
 
@@ -229,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     # warnings: the harness measures this process's CPU itself.
 
     user_class = configure_users(args)
+    radio = install(args.radio_sample_every) if args.radio_sample_every > 0 else None
     environment = Environment(user_classes=[user_class])
     log = DeliveryLog()
     environment.events.request.add_listener(log.on_request)
@@ -244,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
 
     users = running_users(environment)
     runner.quit()
-    save(args.out, log, users)
+    save(args.out, log, users, radio)
     emit("done", deliveries=len(log.user), drained=drained, **locust_counts(environment))
     return 0
 

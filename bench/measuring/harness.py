@@ -204,6 +204,8 @@ class Running:
     feed_url: str | None
     url: str = ""
     redis: Any = None
+    results_dir: Path = Path()
+    raw_path: Path = Path()
 
     def server_pid(self) -> int:
         return self.server.pid
@@ -266,7 +268,16 @@ def run_scenario(
     ):
         connection = ServerConnection(server.host, server.port)
         run = Running(
-            scenario, server, connection, affinity, log, plan.feed_url, server.url, plan.redis
+            scenario,
+            server,
+            connection,
+            affinity,
+            log,
+            plan.feed_url,
+            server.url,
+            plan.redis,
+            work_dir,
+            raw_path,
         )
         sessions: list[Session] = [part.session(run) for part in scenario.parts]
         for session in sessions:
