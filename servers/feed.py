@@ -22,6 +22,11 @@ from pushlab.protocol import Gap
 DEFAULT_HISTORY_SIZE = 1000
 
 
+class FeedUnavailableError(Exception):
+    """The shared feed cannot be reached (Redis down, wrong URL): a one-line error, not a
+    traceback. Defined with the feed, so that every feed may raise it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Message:
     """One published message; ``ts`` is the server's publish time (epoch seconds)."""

@@ -57,10 +57,10 @@ from pushlab.servers.feed import (
     DEFAULT_HISTORY_SIZE,
     CursorAheadError,
     Feed,
+    FeedUnavailableError,
     Message,
     encode_message,
 )
-from pushlab.servers.feeds import FeedUnavailableError
 
 log = logging.getLogger("pushlab.feed")
 

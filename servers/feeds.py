@@ -12,14 +12,9 @@ import argparse
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
-from pushlab.servers.feed import Feed
+from pushlab.servers.feed import Feed, FeedUnavailableError
 
 MEMORY = "memory"
-
-
-class FeedUnavailableError(Exception):
-    """The shared feed cannot be reached (Redis down, wrong URL): a one-line error, not a
-    traceback."""
 
 
 def feed_spec(text: str) -> str:
