@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import shutil
 import threading
 import urllib.request
@@ -437,3 +438,28 @@ def test_each_panel_shows_its_latency_spread_and_polling_its_empty_share_beside_
     page.fill("#publish-rate", "0")  # the module's demo is shared: leave it quiet
     page.locator("#publish-rate").dispatch_event("change")
     expect(empty_share).to_have_attribute("data-model", "1")
+
+
+def test_the_radio_gauge_follows_the_poll_interval_and_the_publish_rate(
+    demo_page: tuple[Any, PageWatch], playwright_api: Any
+) -> None:
+    """Polling every 100 ms keeps the modelled LTE radio in continuous reception; every 60 s
+    lets it fall to DRX at once. A WebSocket panel that receives nothing has no energy per
+    message; once the publisher runs, it has one."""
+    page, _ = demo_page
+    expect = playwright_api.expect
+    polling = page.locator("#panel-polling [data-counter=radio]")
+    websocket = page.locator("#panel-websocket [data-counter=radio]")
+    expect(websocket).to_contain_text("– mJ/message")
+    page.fill("#poll-interval", "100")
+    expect(polling).to_have_attribute("data-state", re.compile("continuous|tail"))
+    awake_mw = float(polling.get_attribute("data-power-mw") or "nan")
+    page.fill("#poll-interval", "60000")
+    expect(polling).to_have_attribute("data-state", re.compile("short_drx|long_drx"))
+    assert float(polling.get_attribute("data-power-mw") or "nan") < awake_mw
+    page.fill("#publish-rate", "5")
+    page.locator("#publish-rate").dispatch_event("change")
+    expect(websocket).to_contain_text(re.compile(r"· [\d,]+ mJ/message"))
+    page.fill("#publish-rate", "0")  # the module's demo is shared: leave it quiet
+    page.locator("#publish-rate").dispatch_event("change")
+    page.fill("#poll-interval", "1000")

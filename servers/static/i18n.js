@@ -35,6 +35,10 @@ const STRINGS = {
     "counter.emptyShare": "Empty share",
     "counter.spread": "Latency spread",
     "spread.emptyShare": "{measured} (model: {model})",
+    "counter.radio": "Phone radio (LTE model)",
+    "radio.gauge": "{state} · {mw} mW · {mj} mJ/message",
+    "radio.awake": "awake",
+    "radio.idle": "idle",
     bytesNote:
       "Bytes are not estimated: each technique's server counts every byte its sockets read and write (request lines, headers, bodies, frames). They are that server's totals for all its clients, so they are this tab's own only while one tab is open.",
     pause: "Pause",
@@ -159,6 +163,10 @@ const STRINGS = {
     "counter.emptyShare": "空响应比例",
     "counter.spread": "延迟分布",
     "spread.emptyShare": "{measured}（模型：{model}）",
+    "counter.radio": "手机射频（LTE 模型）",
+    "radio.gauge": "{state} · {mw} 毫瓦 · 每条消息 {mj} 毫焦",
+    "radio.awake": "唤醒",
+    "radio.idle": "空闲",
     bytesNote:
       "字节数不是估算的：每种技术的服务器统计其套接字读写的每个字节（请求行、头部、正文、帧）。这是该服务器所有客户端的总数，只有一个标签页打开时才等于本页的字节数。",
     pause: "暂停",

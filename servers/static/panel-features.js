@@ -4,6 +4,7 @@
 //   mount(panel, config)            build its part of the panel (config: /api/config)
 //   message(panel, message, latencyMs)   a new message arrived, with its delivery latency
 //   stats(panel, stats)             fresh /stats of the panel's server (about once a second)
+//   counted(panel, name)            the panel counted one more of its requests, empty answers…
 //   reset(panel)                    the reader pressed "reset": forget what was counted
 //   render(panel)                   show the current values (after any of the above)
 // Strings it shows go through i18n.js (t(), or data-i18n on the elements it builds); text
@@ -14,7 +15,8 @@ import counters from "./panel-counters.js";
 import bytes from "./panel-bytes.js";
 import latency from "./panel-latency.js";
 import spread from "./panel-spread.js";
+import radio from "./panel-radio.js";
 import messages from "./panel-messages.js";
 import chat from "./panel-chat.js";
 
-export const PANEL_FEATURES = [counters, bytes, latency, spread, messages, chat];
+export const PANEL_FEATURES = [counters, bytes, latency, spread, radio, messages, chat];

@@ -64,6 +64,7 @@ export class Panel {
 
   count(name, delta = 1) {
     this.counters[name] += delta;
+    this.tellFeatures("counted", name);
     this.render();
   }
 
