@@ -27,7 +27,7 @@ from pushlab.servers.config import (
 )
 from pushlab.servers.feeds import MEMORY, FeedUnavailableError, feed_spec, shared
 from pushlab.servers.profiling import profiled
-from pushlab.servers.teacher import KEY_ENV, key_for
+from pushlab.servers.teacher import KEY_ENV, key_for, key_line
 from pushlab.techniques import DEMO_PORT, NAMES, POLL_INTERVAL_S, TECHNIQUES
 
 
@@ -279,8 +279,8 @@ async def serve_one(technique: str, config: ServerConfig, worker_index: int | No
     # One write call per line: under `all` four processes share this pipe, and print() issues
     # the text and its newline as two writes when stdout is unbuffered (PYTHONUNBUFFERED=1).
     sys.stdout.write(f"pushlab {technique} listening on {server.url}\n")
-    if config.teacher_key is not None:
-        sys.stdout.write(f"teacher key (header X-Pushlab-Key): {config.teacher_key}\n")
+    if config.teacher_key is not None and os.environ.get(KEY_ENV) != config.teacher_key:
+        sys.stdout.write(key_line(config.teacher_key))  # a key handed down was printed above
     sys.stdout.flush()
     try:
         await wait_for_stop_signal()
@@ -295,15 +295,16 @@ def run_all(argv: list[str], args: argparse.Namespace, prog: str = PROG) -> int:
 
     passthrough = [a for a in argv if a != "all"]
     key = args.teacher_key or key_for(args.host)
-    if key is not None and args.teacher_key is None:  # one key for the four processes
-        passthrough += ["--teacher-key", key]
+    # One key for the four processes, passed in their environment, not their argv (which any
+    # local user can read in the process list).
+    environment = {KEY_ENV: key} if key is not None and args.teacher_key is None else {}
     problem = port_block_problem(args.port)
     if args.profile is not None:  # four processes would write one file
         problem = "--profile is for one technique at a time"
     if problem is not None:
         print(f"{prog} all: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    return run_four(passthrough, args.port, prog)
+    return run_four(passthrough, args.port, prog, environment)
 
 
 def cannot_listen(error: OSError, demo: bool) -> str:

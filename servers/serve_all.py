@@ -19,6 +19,7 @@ family of processes trustworthy, and this module does both:
 
 from __future__ import annotations
 
+import os
 import queue
 import signal
 import subprocess
@@ -27,6 +28,7 @@ import threading
 from dataclasses import dataclass
 
 from pushlab.servers.children import stop_children, stop_on_sigterm
+from pushlab.servers.teacher import KEY_ENV, key_line
 from pushlab.techniques import NAMES, TECHNIQUES
 
 LISTENING = " listening on "
@@ -78,8 +80,11 @@ def ended_how(child: subprocess.Popen[bytes]) -> str:
     return f"exited with status {code}"
 
 
-def run_all(passthrough: list[str], port: int | None, prog: str) -> int:
-    """Start the four children with ``passthrough`` options; see the module's docstring."""
+def run_all(
+    passthrough: list[str], port: int | None, prog: str, environment: dict[str, str] | None = None
+) -> int:
+    """Start the four children with ``passthrough`` options (and ``environment`` added to
+    theirs: the teacher key); see the module's docstring."""
     signal.signal(signal.SIGTERM, stop_on_sigterm)
     events: queue.Queue[Event] = queue.Queue()
     children: dict[str, subprocess.Popen[bytes]] = {}
@@ -88,16 +93,23 @@ def run_all(passthrough: list[str], port: int | None, prog: str) -> int:
         children[technique] = child = subprocess.Popen(
             [sys.executable, "-m", "pushlab", "serve", technique, *passthrough, *port_option],
             stdout=subprocess.PIPE,
+            env={**os.environ, **(environment or {})},
         )
         threading.Thread(target=watch, args=(technique, child, events), daemon=True).start()
     try:
         if not all_listening(children, events, prog):
             return 1
+        if environment and KEY_ENV in environment:
+            say(key_line(environment[KEY_ENV]).rstrip("\n"))  # once, for the four
         watch_until_one_ends(children, events, prog)
         return 1
     except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (stop_on_sigterm): the ordinary way out
         return 0
     finally:
+        # A second Ctrl-C or SIGTERM (a process group signalled at once) must not cut the
+        # stopping short: the children are stopped whatever arrives now.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         stop_children(list(children.values()))
 
 

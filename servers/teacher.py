@@ -67,3 +67,8 @@ def teacher_fragment(config: ServerConfig) -> str:
     """``#key=KEY`` when controls need the key: a fragment never leaves the browser in a
     request line or a Referer, so the key is not logged or leaked to the page's links."""
     return "" if config.teacher_key is None else f"#key={config.teacher_key}"
+
+
+def key_line(key: str) -> str:
+    """How a server tells the teacher its key (once per command, whatever its processes)."""
+    return f"teacher key (header {KEY_HEADER}): {key}\n"

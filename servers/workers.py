@@ -42,7 +42,7 @@ from redis.exceptions import RedisError
 from pushlab.servers.children import supervise
 from pushlab.servers.common import Handler, stats_snapshot
 from pushlab.servers.config import ServerConfig
-from pushlab.servers.teacher import KEY_ENV, KEY_HEADER
+from pushlab.servers.teacher import KEY_ENV, KEY_HEADER, key_line
 
 SUMMED = (
     "clients_connected",
@@ -294,7 +294,7 @@ def run_workers(technique: str, argv: list[str], config: ServerConfig, port: int
         sys.stdout.write(f"pushlab {technique} listening on http://{host}:{port}\n")
         sys.stdout.write(f"pushlab {technique}: {config.workers} workers on {config.feed}\n")
         if config.teacher_key is not None:
-            sys.stdout.write(f"teacher key (header X-Pushlab-Key): {config.teacher_key}\n")
+            sys.stdout.write(key_line(config.teacher_key))
         sys.stdout.flush()
 
     return supervise(children, started)
