@@ -20,10 +20,14 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(PY) -m ipykernel install --sys-prefix --name pushlab --display-name "pushlab (.venv)" >/dev/null
 	touch $(STAMP)
 
+# The suite on TEST_WORKERS processes (pytest-xdist): many tests wait on sockets, a browser or
+# a kernel, so more workers than cores pay. tests/scheduling.py says which tests share one.
+TEST_WORKERS ?= 4
+
 test: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 bench: install
 	$(PUSHLAB) bench $(ARGS)
