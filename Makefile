@@ -13,10 +13,12 @@ LOCK := constraints.txt
 
 install: $(STAMP)
 
+# uv installs the locked releases in seconds once its cache (~/.cache/uv) holds them; pip
+# stays in .venv for `make lab` and the wheel test.
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]' -c $(LOCK)
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -e '.[dev]' -c $(LOCK)
 	$(PY) -m ipykernel install --sys-prefix --name pushlab --display-name "pushlab (.venv)" >/dev/null
 	touch $(STAMP)
 
