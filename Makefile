@@ -13,17 +13,23 @@ LOCK := constraints.txt
 
 install: $(STAMP)
 
+# uv installs the locked releases in seconds once its cache (~/.cache/uv) holds them; pip
+# stays in .venv for `make lab` and the wheel test.
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]' -c $(LOCK)
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -e '.[dev]' -c $(LOCK)
 	$(PY) -m ipykernel install --sys-prefix --name pushlab --display-name "pushlab (.venv)" >/dev/null
 	touch $(STAMP)
+
+# The suite on TEST_WORKERS processes (pytest-xdist): many tests wait on sockets, a browser or
+# a kernel, so more workers than cores pay. tests/scheduling.py says which tests share one.
+TEST_WORKERS ?= 4
 
 test: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 bench: install
 	$(PUSHLAB) bench $(ARGS)

@@ -14,6 +14,7 @@ import pytest
 from pushlab.servers.app import make_app
 from pushlab.servers.config import ServerConfig
 from pushlab.servers.runner import RunningServer, start
+from tests.scheduling import pytest_collection_modifyitems  # noqa: F401  (a hook: xdist groups)
 
 StartServer = Callable[..., Awaitable[RunningServer]]
 

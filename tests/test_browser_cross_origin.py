@@ -54,16 +54,25 @@ def servers() -> Iterator[tuple[Demo, int]]:
         on_loop(loop, demo.stop())
 
 
-@pytest.fixture
-def foreign_page(playwright_api: Any, chromium_path: str, servers: tuple[Demo, int]) -> Any:  # noqa: F811
-    _, port = servers
+@pytest.fixture(scope="module")
+def foreign_browser(playwright_api: Any, chromium_path: str) -> Iterator[Any]:  # noqa: F811
+    """One Chromium for the module, with the foreign name mapped (a launch option)."""
     args = [*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {FOREIGN_NAME} 127.0.0.1"]
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_path, args=args)
-        page = browser.new_page()
-        page.goto(f"http://{FOREIGN_NAME}:{port}/")
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture
+def foreign_page(foreign_browser: Any, servers: tuple[Demo, int]) -> Iterator[Any]:
+    """The foreign page in a new context of its own: nothing carries over between tests."""
+    _, port = servers
+    context = foreign_browser.new_context()
+    page = context.new_page()
+    page.goto(f"http://{FOREIGN_NAME}:{port}/")
+    yield page
+    context.close()
 
 
 def targets(demo: Demo) -> list[tuple[str, str]]:

@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import jupytext
@@ -60,21 +61,28 @@ def results_for_notebooks(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def executed(
     results_for_notebooks: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, runner.NotebookRun]:
-    """Every notebook executed once, top to bottom, with the import probe as its last cell."""
+    """Every notebook executed once, top to bottom, with the import probe as its last cell.
+
+    Each runs in a kernel of its own (a process), so the three run at once, from threads.
+    """
     html_dir = tmp_path_factory.mktemp("html")
     previous = os.environ.get(runner.RESULTS_ENV)
     os.environ[runner.RESULTS_ENV] = str(results_for_notebooks)
+
+    def execute(path: Path) -> runner.NotebookRun:
+        probed = tmp_path_factory.mktemp(path.stem) / path.name
+        notebook = nbformat.read(path, as_version=4)
+        notebook.cells.append(nbformat.v4.new_code_cell(IMPORT_PROBE))
+        nbformat.write(notebook, probed)
+        return runner.execute(probed, cwd=runner.NOTEBOOKS_DIR)
+
     runs = {}
     try:
-        for path in NOTEBOOKS:
-            probed = tmp_path_factory.mktemp(path.stem) / path.name
-            notebook = nbformat.read(path, as_version=4)
-            notebook.cells.append(nbformat.v4.new_code_cell(IMPORT_PROBE))
-            nbformat.write(notebook, probed)
-            run = runner.execute(probed, cwd=runner.NOTEBOOKS_DIR)
-            run.path = path  # name the HTML after the real notebook
-            runner.render_html(run, html_dir)
-            runs[path.stem] = run
+        with ThreadPoolExecutor(len(NOTEBOOKS)) as pool:
+            for path, run in zip(NOTEBOOKS, pool.map(execute, NOTEBOOKS), strict=True):
+                run.path = path  # name the HTML after the real notebook
+                runner.render_html(run, html_dir)
+                runs[path.stem] = run
     finally:
         if previous is None:
             os.environ.pop(runner.RESULTS_ENV, None)
