@@ -214,6 +214,9 @@ def configure_users(args: argparse.Namespace) -> type[PushlabUser]:
     user_class.host = args.host
     PollingUser.poll_interval_s = args.poll_interval
     LongPollUser.hold_s = args.hold
+    LongPollUser.network_timeout = max(
+        LongPollUser.network_timeout, args.hold + techniques.NETWORK_TIMEOUT_MARGIN_S
+    )  # Locust's default (60 s) would end a longer hold itself
     PushlabUser.resume = not args.no_resume
     return user_class
 

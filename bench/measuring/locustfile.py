@@ -52,7 +52,7 @@ from pushlab.bench.measuring.reconnecting import (
 )
 from pushlab.clients.eventstream import Event, EventStreamDecoder
 from pushlab.protocol import Gap as AnnouncedGap
-from pushlab.techniques import LONGPOLL_HOLD_S
+from pushlab.techniques import LONGPOLL_HOLD_S, NETWORK_TIMEOUT_MARGIN_S
 
 DELIVER = "DELIVER"
 """Request type of a delivered message in Locust's statistics."""
@@ -390,3 +390,6 @@ def apply_pushlab_options(environment: Any, **_kwargs: Any) -> None:
     if options is not None:  # run by the locust command, not as a library
         PollingUser.poll_interval_s = options.poll_interval
         LongPollUser.hold_s = options.longpoll_hold
+        LongPollUser.network_timeout = max(
+            LongPollUser.network_timeout, options.longpoll_hold + NETWORK_TIMEOUT_MARGIN_S
+        )
