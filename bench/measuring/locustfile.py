@@ -35,6 +35,7 @@ import contextlib
 import itertools
 import json
 import random
+import ssl
 import time
 from http.client import HTTPException
 from typing import Any
@@ -43,6 +44,7 @@ import gevent
 import websocket
 from geventhttpclient import HTTPClient
 from locust import FastHttpUser, constant, events, task
+from locust.contrib.fasthttp import insecure_ssl_context_factory
 
 from pushlab.bench.measuring.reconnecting import (
     Backoff,
@@ -223,6 +225,12 @@ class LongPollUser(PushlabUser):
         self.deliver_answer(response, received_at)
 
 
+UNVERIFIED_TLS = {"cert_reqs": ssl.CERT_NONE}
+"""Over ``https`` (nginx-h2 in the proxy sweep) the certificate is made at the proxy's start
+for localhost and signed by nobody; the generator talks to loopback only. FastHttpUser already
+skips the check (``insecure=True``); the WebSocket and SSE users are told to."""
+
+
 class WebSocketUser(PushlabUser):
     """WebSocket push: one upgrade, then the server sends each message as a text frame."""
 
@@ -235,7 +243,10 @@ class WebSocketUser(PushlabUser):
         url = "ws" + self.host.removeprefix("http") + f"/ws?since={self.cursor}"
         started = time.perf_counter()
         self.ws = websocket.create_connection(
-            url, timeout=self.network_timeout, skip_utf8_validation=True
+            url,
+            timeout=self.network_timeout,
+            skip_utf8_validation=True,
+            sslopt=UNVERIFIED_TLS,
         )
         self.environment.events.request.fire(
             request_type="WS",
@@ -296,7 +307,12 @@ class SSEUser(PushlabUser):
     decoder: EventStreamDecoder | None = None
 
     def connect(self) -> None:
-        self.http = HTTPClient.from_url(self.host, network_timeout=self.network_timeout)
+        self.http = HTTPClient.from_url(
+            self.host,
+            network_timeout=self.network_timeout,
+            insecure=True,
+            ssl_context_factory=insecure_ssl_context_factory,
+        )  # see UNVERIFIED_TLS
         started = time.perf_counter()
         self.stream = self.http.get(
             "/events",

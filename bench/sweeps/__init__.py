@@ -14,6 +14,7 @@ from pushlab.bench.sweeps import (
     faults,
     interval,
     network,
+    proxy,
     rate,
     saturation,
     slow,
@@ -30,4 +31,5 @@ SWEEPS: tuple[Sweep, ...] = (
     capacity.SWEEP,
     saturation.SWEEP,
     slow.SWEEP,
+    proxy.SWEEP,
 )
