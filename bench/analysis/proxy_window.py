@@ -31,6 +31,7 @@ class ProxyRecord:
     window_s: float = math.nan
     client_connections: int = 0  # accepted from clients in the window
     client_requests: int = 0  # an HTTP/2 stream counts as one
+    client_connections_open: int = 0  # at the window's end
     client_bytes: int = -1  # both ways on the clients' connections to nginx (-1: unknown)
     sse_first_event_ms: float = math.nan  # NaN: none within the probe's wait (or not SSE)
     sse_probe_wait_s: float = math.nan
@@ -70,6 +71,7 @@ def proxy_columns(reduced: Reduced, record: ProxyRecord | None) -> dict[str, Any
             window.after["tcp_connections_opened"] - window.before["tcp_connections_opened"]
         ),
         "proxy_client_requests": record.client_requests,
+        "proxy_client_connections_open": record.client_connections_open,
         "sse_first_event_ms": record.sse_first_event_ms,
         "sse_probe_wait_s": record.sse_probe_wait_s,
         "held_poll_s": record.held_poll_s,

@@ -53,6 +53,14 @@ class ProxyPart(Part):
         where = ", direct" if self.profile == DIRECT else f", through {self.profile}"
         return where + (" ignoring X-Accel-Buffering" if self.ignore_accel_buffering else "")
 
+    def generator_args(self) -> list[str]:
+        """Clients speak HTTP/2 where the proxy offers it, as a browser would."""
+        return ["--http2"] if self.http2 else []
+
+    @property
+    def http2(self) -> bool:
+        return self.profile != DIRECT and profile_named(self.profile).http2
+
     def session(self, run: ScenarioRun) -> Session:
         return ProxySession(self, run)
 
@@ -103,8 +111,7 @@ class ProxySession(Session):
         if technique == "websocket":
             return {"upgrade_status": proxy_probes.upgrade_status(url, PROBE_TIMEOUT_S)}
         if technique == "polling":
-            http2 = part.profile != DIRECT and profile_named(part.profile).http2
-            sizes = proxy_probes.poll_header_bytes(url, http2, PROBE_TIMEOUT_S)
+            sizes = proxy_probes.poll_header_bytes(url, part.http2, PROBE_TIMEOUT_S)
             return {
                 "header_protocol": sizes.protocol,
                 "request_header_bytes": sizes.request_bytes,
@@ -125,6 +132,7 @@ class ProxySession(Session):
             "window_s": time.monotonic() - started,
             "client_connections": after.accepted - before.accepted,
             "client_requests": after.requests - before.requests,
+            "client_connections_open": after.active,
             "client_bytes": -1
             if min(after.client_bytes, before.client_bytes) < 0
             else after.client_bytes - before.client_bytes,

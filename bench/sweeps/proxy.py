@@ -23,7 +23,7 @@ from pushlab.bench.analysis.proxy_window import DIRECT
 from pushlab.bench.core import columns as c
 from pushlab.bench.core.scenario import MatrixSettings, Scenario, at_base
 from pushlab.bench.core.sweep import Sweep
-from pushlab.bench.measuring.arguments import seconds
+from pushlab.bench.measuring.arguments import name_list, seconds
 from pushlab.bench.measuring.proxy import ProxyPart
 from pushlab.proxy_profiles import PROFILE_NAMES
 from pushlab.techniques import LONGPOLL_MAX_HOLD_S
@@ -42,6 +42,12 @@ class ProxySettings:
 
 def options(group: argparse._ArgumentGroup) -> None:
     group.add_argument(
+        "--proxy-profiles",
+        type=name_list(PROFILE_NAMES),
+        help=f"nginx profiles of the proxy sweep (default {','.join(PROFILE_NAMES)}; every "
+        "technique also runs direct)",
+    )
+    group.add_argument(
         "--proxy-hold",
         type=seconds(0, LONGPOLL_MAX_HOLD_S, zero_allowed=True),
         help="the proxy sweep's long-poll probe: the hold it asks for (s; default 90, above "
@@ -50,7 +56,8 @@ def options(group: argparse._ArgumentGroup) -> None:
 
 
 def from_options(args: argparse.Namespace) -> dict[str, Any]:
-    return {} if args.proxy_hold is None else {"held_poll_s": args.proxy_hold}
+    given = {"profiles": args.proxy_profiles, "held_poll_s": args.proxy_hold}
+    return {name: value for name, value in given.items() if value is not None}
 
 
 def scenarios(settings: MatrixSettings) -> list[Scenario]:
@@ -59,7 +66,9 @@ def scenarios(settings: MatrixSettings) -> list[Scenario]:
     for technique in settings.techniques:
         variants = [(profile, False) for profile in (DIRECT, *own.profiles)]
         if technique == "sse":
-            variants += [(profile, True) for profile in BUFFERING_SHOWN_BY]
+            variants += [
+                (profile, True) for profile in BUFFERING_SHOWN_BY if profile in own.profiles
+            ]
         for profile, ignores in variants:
             part = ProxyPart(
                 profile=profile,
@@ -116,6 +125,11 @@ SWEEP = Sweep(
             "TCP connections the server accepted in the window (from nginx, or the clients)",
         ),
         c.count("proxy_client_requests", "client requests", "requests (h2: streams) at nginx"),
+        c.count(
+            "proxy_client_connections_open",
+            "client connections open",
+            "clients' connections to nginx open at the window's end",
+        ),
         c.number(
             "sse_first_event_ms",
             "ms",
@@ -148,6 +162,8 @@ SWEEP = Sweep(
         "latency_p99_ms",
         "proxy_cpu_us_per_message",
         "proxy_client_bytes_per_message",
+        "proxy_client_connections_open",
+        "proxy_client_requests",
         "proxy_server_connections",
         "sse_first_event_ms",
         "held_poll_status",
