@@ -88,11 +88,16 @@ class RunningNginx:
     port: int
     status_port: int
     prefix: Path
+    host: str = "127.0.0.1"  # where it listens
     status_readings: int = 0  # the counters' own connections and requests, to leave out
 
     @property
     def url(self) -> str:
-        return f"{self.profile.scheme}://127.0.0.1:{self.port}"
+        return f"{self.profile.scheme}://{self.reachable_host}:{self.port}"
+
+    @property
+    def reachable_host(self) -> str:
+        return "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
 
     @property
     def certificate(self) -> Path:
@@ -161,7 +166,7 @@ def wait_until_up(nginx: RunningNginx) -> None:
             error = (nginx.prefix / "error.log").read_text(errors="replace").strip()
             raise RuntimeError(f"nginx exited with status {nginx.process.returncode}: {error}")
         with contextlib.suppress(OSError):
-            socket.create_connection(("127.0.0.1", nginx.port), timeout=0.5).close()
+            socket.create_connection((nginx.reachable_host, nginx.port), timeout=0.5).close()
             return
         if time.monotonic() > deadline:
             raise RuntimeError(f"nginx did not listen on port {nginx.port}")
@@ -175,9 +180,11 @@ def start_nginx(
     read_timeout_s: float | None = None,
     ignore_accel_buffering: bool = False,
     port: int | None = None,
+    host: str = "127.0.0.1",
     cpus: frozenset[int] | None = None,
 ) -> RunningNginx:
-    """A foreground nginx child in front of ``upstream`` (``host:port``); call ``stop()``."""
+    """A foreground nginx child in front of ``upstream`` (``host:port``), listening on
+    ``host`` (loopback unless told otherwise); call ``stop()``."""
     chosen = profile_named(profile) if isinstance(profile, str) else profile
     binary = nginx_binary()
     prefix = Path(tempfile.mkdtemp(prefix="pushlab-nginx-"))
@@ -193,6 +200,7 @@ def start_nginx(
             prefix=prefix,
             listen_port=listen_port,
             status_port=status_port,
+            listen_host=host,
             upstream=upstream,
             read_timeout_s=read_timeout_s,
             ignore_accel_buffering=ignore_accel_buffering,
@@ -206,7 +214,7 @@ def start_nginx(
             stderr=error_log,
             start_new_session=True,  # Ctrl-C reaches its owner only, which stops it
         )
-    nginx = RunningNginx(process, chosen, listen_port, status_port, prefix)
+    nginx = RunningNginx(process, chosen, listen_port, status_port, prefix, host)
     try:
         wait_until_up(nginx)
         if cpus:
@@ -235,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--target", required=True, help="the server, host:port")
     parser.add_argument("--profile", choices=PROFILE_NAMES, default="nginx-tuned")
+    parser.add_argument("--host", default="127.0.0.1", help="address nginx listens on")
     parser.add_argument("--port", type=int, default=0, help="nginx's port (0: a free one)")
     parser.add_argument("--read-timeout", type=float, help="proxy_read_timeout (s)")
     parser.add_argument(
@@ -250,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
             read_timeout_s=args.read_timeout,
             ignore_accel_buffering=args.ignore_accel_buffering,
             port=args.port or None,
+            host=args.host,
         )
     except (NginxMissingError, RuntimeError, subprocess.CalledProcessError) as error:
         print(f"{parser.prog}: {error}", file=sys.stderr)

@@ -138,6 +138,7 @@ def nginx_conf(
     prefix: Path,
     listen_port: int,
     status_port: int,
+    listen_host: str = "127.0.0.1",
     upstream: str,
     read_timeout_s: float | None = None,
     ignore_accel_buffering: bool = False,
@@ -145,8 +146,8 @@ def nginx_conf(
 ) -> str:
     """The whole ``nginx.conf``: every file nginx writes stays under ``prefix``; one worker
     process, so that its CPU is one process to sample; ``stub_status`` on ``/nginx-status``
-    for its connection counters, on a plain listener of its own (``status_port``) so that reading
-    it needs no TLS; access log off (its writes would be the proxy's cost)."""
+    for its connection counters, on a plain loopback listener of its own (``status_port``) so that
+    reading it needs no TLS; access log off (its writes would be the proxy's cost)."""
     timeout_s = chosen.read_timeout_s if read_timeout_s is None else read_timeout_s
     temp = "\n".join(f"    {name}_temp_path {prefix / name};" for name in TEMP_DIRS)
     location = [*EVERY_PROFILE, *chosen.directives, f"proxy_read_timeout {timeout_s:g}s;"]
@@ -155,7 +156,7 @@ def nginx_conf(
     if chosen.upstream_keepalive and not chosen.directives:
         raise ValueError("upstream keep-alive needs HTTP/1.1 upstream")
     keepalive = f"keepalive {chosen.upstream_keepalive};" if chosen.upstream_keepalive else ""
-    listen = f"127.0.0.1:{listen_port}"
+    listen = f"{listen_host}:{listen_port}"
     tls = ""
     if chosen.http2:
         if certificate is None:
