@@ -99,6 +99,7 @@ def test_a_run_without_proxy_rows_has_no_proxy_findings() -> None:
         proxy_findings.hold_finding,
         proxy_findings.upgrade_finding,
         proxy_findings.header_finding,
+        proxy_findings.upstream_finding,
         proxy_findings.cost_finding,
     ):
         assert finding(empty) is None
@@ -146,3 +147,16 @@ def test_a_direct_row_has_no_proxy_cost_but_the_servers_bytes() -> None:
     assert math.isnan(row["proxy_cpu_us_per_message"])
     assert math.isnan(row["proxy_client_bytes_per_message"])
     assert row["proxy_server_bytes_per_message"] == pytest.approx(100.0)
+
+
+def test_the_upstream_finding_counts_server_connections_per_client_request() -> None:
+    rows = [
+        proxy_row(
+            "longpoll", "nginx-default", proxy_client_requests=900, proxy_server_connections=900
+        ),
+        proxy_row(
+            "longpoll", "nginx-tuned", proxy_client_requests=900, proxy_server_connections=90
+        ),
+    ]
+    sentence = proxy_findings.upstream_finding(results(rows))
+    assert sentence is not None and "nginx-default 1, nginx-tuned 0.1 (" in sentence

@@ -119,3 +119,22 @@ def cost_finding(results: Results) -> str | None:
     if not parts:
         return None
     return f"Through {TUNED}: " + "; ".join(parts) + "."
+
+
+def upstream_finding(results: Results) -> str | None:
+    """Connections to the server per client request: keep-alive upstream, or one per request."""
+    rows = proxy_rows(results)
+    parts = []
+    for profile in (DEFAULT, TUNED, H2):
+        row = one(rows, "longpoll", profile) if not rows.empty else None
+        if row is None or not row["proxy_client_requests"]:
+            continue
+        per_request = row["proxy_server_connections"] / row["proxy_client_requests"]
+        parts.append(f"{profile} {fmt(per_request)}")
+    if not parts:
+        return None
+    return (
+        "Long polling, new connections from nginx to the server per client request in the "
+        "window: " + ", ".join(parts) + " (HTTP/1.0 upstream opens one per request; "
+        "HTTP/1.1 with keepalive reuses them)."
+    )

@@ -178,6 +178,7 @@ SWEEP = Sweep(
         findings.hold_finding,
         findings.upgrade_finding,
         findings.header_finding,
+        findings.upstream_finding,
         findings.cost_finding,
     ),
 )
