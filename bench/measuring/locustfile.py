@@ -44,7 +44,6 @@ import gevent
 import websocket
 from geventhttpclient import HTTPClient
 from locust import FastHttpUser, constant, events, task
-from locust.contrib.fasthttp import insecure_ssl_context_factory
 
 from pushlab.bench.measuring.reconnecting import (
     Backoff,
@@ -70,12 +69,27 @@ class OutOfOrder(Exception):
     """A message at or below the cursor: a duplicate, or one that arrived after a newer one."""
 
 
+UNVERIFIED_TLS = {"cert_reqs": ssl.CERT_NONE}
+"""Over ``https`` (nginx-h2 in the proxy sweep) the certificate is made at the proxy's start
+for localhost and signed by nobody; the generator talks to loopback only. FastHttpUser already
+skips the check (``insecure=True``); the WebSocket and SSE users are told to."""
+
+
+def unverified_tls_context(cafile: str | None = None) -> ssl.SSLContext:
+    """The users' TLS context (see ``UNVERIFIED_TLS``). It takes ``cafile`` and ignores it:
+    given a factory without that argument, geventhttpclient loads the whole CA bundle into
+    every user's context, and a hundred users starting together spend seconds of the
+    generator's CPU on it before the first can connect."""
+    return ssl._create_unverified_context()
+
+
 class PushlabUser(FastHttpUser):
     """What the four users share: a cursor into the feed, and a report for every message."""
 
     abstract = True
     technique = ""
     resume = True  # after a reconnect: carry on from the cursor (False: from the present)
+    ssl_context_factory = staticmethod(unverified_tls_context)  # https only
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
@@ -225,12 +239,6 @@ class LongPollUser(PushlabUser):
         self.deliver_answer(response, received_at)
 
 
-UNVERIFIED_TLS = {"cert_reqs": ssl.CERT_NONE}
-"""Over ``https`` (nginx-h2 in the proxy sweep) the certificate is made at the proxy's start
-for localhost and signed by nobody; the generator talks to loopback only. FastHttpUser already
-skips the check (``insecure=True``); the WebSocket and SSE users are told to."""
-
-
 class WebSocketUser(PushlabUser):
     """WebSocket push: one upgrade, then the server sends each message as a text frame."""
 
@@ -311,8 +319,8 @@ class SSEUser(PushlabUser):
             self.host,
             network_timeout=self.network_timeout,
             insecure=True,
-            ssl_context_factory=insecure_ssl_context_factory,
-        )  # see UNVERIFIED_TLS
+            ssl_context_factory=unverified_tls_context,
+        )
         started = time.perf_counter()
         self.stream = self.http.get(
             "/events",
