@@ -62,6 +62,7 @@ from pushlab.servers.demonet import (
     DemoNetwork,
     add_network_routes,
 )
+from pushlab.servers.demoproxy import add_proxy_routes, proxied_url
 from pushlab.servers.expect import expect_within_limit
 from pushlab.servers.feed import Feed
 from pushlab.servers.guard import install_guards
@@ -115,9 +116,10 @@ def redacted(handshake: dict[str, object]) -> dict[str, object]:
 
 
 def content_security_policy(request: web.Request) -> str:
-    """Only this package's own files run; connections go to this host's ports only."""
+    """Only this package's own files run; connections go to this host's ports only (``https``
+    and ``wss`` too: a technique the page reaches through nginx-h2, ``servers.demoproxy``)."""
     name = url_host(host_name(request))  # an IPv6 address in brackets, as in a URL
-    connect = f"'self' http://{name}:* ws://{name}:*"
+    connect = f"'self' http://{name}:* ws://{name}:* https://{name}:* wss://{name}:*"
     return (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         f"connect-src {connect}; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
@@ -166,7 +168,10 @@ async def page_config(request: web.Request) -> web.Response:
     ports = {t: network.port(t) if network else s.port for t, s in servers.items()}
     return web.json_response(
         {
-            "techniques": {t: f"http://{name}:{port}" for t, port in ports.items()},
+            "techniques": {
+                t: proxied_url(request.app, t, name) or f"http://{name}:{port}"
+                for t, port in ports.items()
+            },
             "table": {t: TECHNIQUES[t].as_json() for t in servers},
             "last_id": publisher.feed.last_id,
             "server_time": time.time(),
@@ -317,6 +322,8 @@ async def start_demo(config: ServerConfig | None = None) -> Demo:
         await network.start(config.host, ports, budget)
         page_app = make_page_app(config, publisher, started)
         add_network_routes(page_app, network)
+        loopback = "127.0.0.1" if config.host in WILDCARD_HOSTS else config.host
+        add_proxy_routes(page_app, {t: f"{loopback}:{network.port(t)}" for t in NAMES})
         page = await start(page_app, config.host, ports["demo"], budget=budget)
     except BaseException:
         await network.stop()

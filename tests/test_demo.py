@@ -71,9 +71,15 @@ async def test_index_is_served_with_a_content_security_policy(
 @pytest.mark.parametrize(
     ("host", "connect_src"),
     [
-        ("class-laptop.local:8000", "http://class-laptop.local:* ws://class-laptop.local:*"),
-        ("192.168.1.5:8000", "http://192.168.1.5:* ws://192.168.1.5:*"),
-        ("[::1]:8000", "http://[::1]:* ws://[::1]:*"),
+        (
+            "class-laptop.local:8000",
+            "http://class-laptop.local:* ws://class-laptop.local:* https://class-laptop.local:* wss://class-laptop.local:*",
+        ),
+        (
+            "192.168.1.5:8000",
+            "http://192.168.1.5:* ws://192.168.1.5:* https://192.168.1.5:* wss://192.168.1.5:*",
+        ),
+        ("[::1]:8000", "http://[::1]:* ws://[::1]:* https://[::1]:* wss://[::1]:*"),
     ],
 )
 async def test_the_policy_names_the_host_the_browser_used(

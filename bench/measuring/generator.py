@@ -40,6 +40,7 @@ from locust.env import Environment  # importing Locust patches sockets for geven
 
 from pushlab import techniques
 from pushlab.bench.measuring.arguments import MAX_CLIENTS, MAX_POLL_INTERVAL_S, one_number, seconds
+from pushlab.bench.measuring.h2_users import H2_USERS
 from pushlab.bench.measuring.locustfile import (
     DELIVER,
     LongPollUser,
@@ -210,6 +211,12 @@ def build_parser(
     parser.add_argument(
         "--no-resume", action="store_true", help="after a reconnect, start from the present"
     )
+    parser.add_argument(
+        "--http2",
+        action="store_true",
+        help="polling, long polling and SSE over HTTP/2 (an https host that offers h2); "
+        "WebSocket stays HTTP/1.1",
+    )
     parser.add_argument("--spawn-rate", type=float, default=0.0, help="users/s (0: all in ~1 s)")
     parser.add_argument("--connect-timeout", type=float, default=60.0)
     parser.add_argument("--out", type=Path, required=True, help="where to write the .npz")
@@ -226,9 +233,14 @@ def build_parser(
 def configure_users(args: argparse.Namespace) -> type[PushlabUser]:
     """The technique's user class, aimed at the server with the run's settings."""
     user_class = USER_CLASSES[args.technique]
+    if args.http2:
+        user_class = H2_USERS.get(args.technique, user_class)
     user_class.host = args.host
     PollingUser.poll_interval_s = args.poll_interval
     LongPollUser.hold_s = args.hold
+    LongPollUser.network_timeout = max(
+        LongPollUser.network_timeout, args.hold + techniques.NETWORK_TIMEOUT_MARGIN_S
+    )  # Locust's default (60 s) would end a longer hold itself
     PushlabUser.resume = not args.no_resume
     return user_class
 

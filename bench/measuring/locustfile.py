@@ -36,6 +36,7 @@ import contextlib
 import itertools
 import json
 import random
+import ssl
 import time
 from http.client import HTTPException
 from typing import Any
@@ -49,7 +50,14 @@ from pushlab.bench.measuring.reconnecting import gap_in_answer, gap_in_close, ga
 from pushlab.clients.eventstream import Event, EventStreamDecoder
 from pushlab.protocol import Gap as AnnouncedGap
 from pushlab.reconnect_policy import Backoff
-from pushlab.techniques import LONGPOLL, LONGPOLL_HOLD_S, POLLING, SSE, WEBSOCKET
+from pushlab.techniques import (
+    LONGPOLL,
+    LONGPOLL_HOLD_S,
+    NETWORK_TIMEOUT_MARGIN_S,
+    POLLING,
+    SSE,
+    WEBSOCKET,
+)
 
 DELIVER = "DELIVER"
 """Request type of a delivered message in Locust's statistics."""
@@ -65,12 +73,27 @@ class OutOfOrder(Exception):
     """A message at or below the cursor: a duplicate, or one that arrived after a newer one."""
 
 
+UNVERIFIED_TLS = {"cert_reqs": ssl.CERT_NONE}
+"""Over ``https`` (nginx-h2 in the proxy sweep) the certificate is made at the proxy's start
+for localhost and signed by nobody; the generator talks to loopback only. FastHttpUser already
+skips the check (``insecure=True``); the WebSocket and SSE users are told to."""
+
+
+def unverified_tls_context(cafile: str | None = None) -> ssl.SSLContext:
+    """The users' TLS context (see ``UNVERIFIED_TLS``). It takes ``cafile`` and ignores it:
+    given a factory without that argument, geventhttpclient loads the whole CA bundle into
+    every user's context, and a hundred users starting together spend seconds of the
+    generator's CPU on it before the first can connect."""
+    return ssl._create_unverified_context()
+
+
 class PushlabUser(FastHttpUser):
     """What the four users share: a cursor into the feed, and a report for every message."""
 
     abstract = True
     technique = ""
     resume = True  # after a reconnect: carry on from the cursor (False: from the present)
+    ssl_context_factory = staticmethod(unverified_tls_context)  # https only
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
@@ -236,7 +259,10 @@ class WebSocketUser(PushlabUser):
         url = "ws" + self.host.removeprefix("http") + f"/ws?since={self.cursor}"
         started = time.perf_counter()
         self.ws = websocket.create_connection(
-            url, timeout=self.network_timeout, skip_utf8_validation=True
+            url,
+            timeout=self.network_timeout,
+            skip_utf8_validation=True,
+            sslopt=UNVERIFIED_TLS,
         )
         self.environment.events.request.fire(
             request_type="WS",
@@ -297,7 +323,12 @@ class SSEUser(PushlabUser):
     decoder: EventStreamDecoder | None = None
 
     def connect(self) -> None:
-        self.http = HTTPClient.from_url(self.host, network_timeout=self.network_timeout)
+        self.http = HTTPClient.from_url(
+            self.host,
+            network_timeout=self.network_timeout,
+            insecure=True,
+            ssl_context_factory=unverified_tls_context,
+        )
         started = time.perf_counter()
         self.stream = self.http.get(
             "/events",
@@ -391,3 +422,6 @@ def apply_pushlab_options(environment: Any, **_kwargs: Any) -> None:
     if options is not None:  # run by the locust command, not as a library
         PollingUser.poll_interval_s = options.poll_interval
         LongPollUser.hold_s = options.hold
+        LongPollUser.network_timeout = max(
+            LongPollUser.network_timeout, options.hold + NETWORK_TIMEOUT_MARGIN_S
+        )

@@ -14,6 +14,7 @@ from pushlab.bench.sweeps import (
     faults,
     interval,
     network,
+    proxy,
     radio,
     rate,
     saturation,
@@ -31,5 +32,6 @@ SWEEPS: tuple[Sweep, ...] = (
     capacity.SWEEP,
     saturation.SWEEP,
     slow.SWEEP,
+    proxy.SWEEP,
     radio.SWEEP,
 )
