@@ -13,7 +13,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev,peers]'
 	$(PY) -m ipykernel install --sys-prefix --name pushlab --display-name "pushlab (.venv)" >/dev/null
 	touch $(STAMP)
 

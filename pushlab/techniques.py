@@ -209,6 +209,15 @@ PEERS: dict[str, Peer] = {
         ),
         Peer("aiohttp-sse", "aiohttp-sse", "sse", "#888888", "D", "/events"),
         Peer(
+            "starlette-websocket",
+            "Starlette WebSocket (uvicorn)",
+            "websocket",
+            "#606060",
+            "P",
+            "/ws",
+        ),
+        Peer("sse-starlette", "sse-starlette (uvicorn)", "sse", "#686868", "d", "/events"),
+        Peer(
             "baseline-polling",
             "bare aiohttp poll handler",
             "polling",

@@ -52,6 +52,18 @@ class AiohttpSSEUser(SSEUser):
     technique = "aiohttp-sse"
 
 
+class StarletteWebSocketUser(WebSocketUser):
+    """Starlette's WebSocket endpoint on uvicorn: pushlab's WebSocket user under its name."""
+
+    technique = "starlette-websocket"
+
+
+class SSEStarletteUser(SSEUser):
+    """sse-starlette on uvicorn: pushlab's SSE user under its name."""
+
+    technique = "sse-starlette"
+
+
 class BaselinePollingUser(PollingUser):
     """The constant poll handler's client: pushlab's polling user under the peer's name."""
 
@@ -219,6 +231,8 @@ PEER_USERS: dict[str, type[PushlabUser]] = {
         SocketIODefaultUser,
         SocketIOPollingUser,
         AiohttpSSEUser,
+        StarletteWebSocketUser,
+        SSEStarletteUser,
         BaselinePollingUser,
     )
 }
