@@ -8,10 +8,10 @@ http://HOST:PORT``; a peer that knows what it runs on (server, loop, parser, ver
 on the second line, ``stack: {...}``, as in its ``/stats``.
 
 A peer module is one of three kinds: an aiohttp peer has ``setup(app, name)`` (its route on
-pushlab's application); a peer on another Python framework has ``serve(control)``, an async
-context manager that serves pushlab's control routes beside its own and yields its URL
-(``peers/control.py``); a peer in another language has ``command(name, config)``, the program
-this process becomes (``os.execvp``: the bench samples the same process id).
+pushlab's application); a peer on another Python framework has ``framework_server(control)``,
+an async context manager that serves pushlab's control routes beside its own and yields its
+URL (``peers/control.py``); a peer in another language has ``program(name, config)``, the
+command line this process becomes (``os.execvp``: the bench samples the same process id).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from pushlab.peers import (
     aiohttp_sse,
     baseline_polling,
     baseline_websocket,
+    picows_server,
     socketio_server,
     sse_starlette,
     starlette_websocket,
@@ -60,6 +61,7 @@ MODULES: dict[str, ModuleType] = {
     "aiohttp-sse": aiohttp_sse,
     "starlette-websocket": starlette_websocket,
     "sse-starlette": sse_starlette,
+    "picows": picows_server,
     "baseline-polling": baseline_polling,
 }
 assert tuple(MODULES) == PEER_NAMES, "every peer in pushlab.techniques needs its module here"
@@ -82,13 +84,13 @@ async def on_own_framework(
 ) -> AsyncIterator[tuple[str, dict[str, str]]]:
     """A peer on another framework, with pushlab's control routes (``peers/control.py``)."""
     control = Control(name, config)
-    async with MODULES[name].serve(control) as url:
+    async with MODULES[name].framework_server(control) as url:
         yield url, control.stack
 
 
 async def serve_peer(name: str, config: ServerConfig, prog: str = PROG) -> int:
     """Serve until SIGINT or SIGTERM; 1 with one line on stderr if the port cannot be had."""
-    listening = on_own_framework if hasattr(MODULES[name], "serve") else on_aiohttp
+    listening = on_own_framework if hasattr(MODULES[name], "framework_server") else on_aiohttp
     try:
         async with listening(name, config) as (url, stack):
             # One write per line: the harness reads the first line as soon as it arrives.
@@ -118,9 +120,9 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     raise_open_files_limit()
     config = config_from(args)
     module = MODULES[args.technique]
-    if hasattr(module, "command"):  # another language: this process becomes its server
+    if hasattr(module, "program"):  # another language: this process becomes its server
         try:
-            command = module.command(args.technique, config)
+            command = module.program(args.technique, config)
         except RuntimeError as error:
             print(f"{prog} {args.technique}: {error}", file=sys.stderr)
             return 1

@@ -44,7 +44,7 @@ def events_endpoint(control: Control) -> Route:
 
 
 @contextlib.asynccontextmanager
-async def serve(control: Control) -> AsyncIterator[str]:
+async def framework_server(control: Control) -> AsyncIterator[str]:
     async with uvicorn_server.serve(control, [events_endpoint(control)]) as url:
         control.stack["sse"] = f"sse-starlette {uvicorn_server.version('sse-starlette')}"
         yield url

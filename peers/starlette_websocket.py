@@ -62,7 +62,7 @@ async def follow_feed(control: Control, manager: ConnectionManager) -> None:
 
 
 @contextlib.asynccontextmanager
-async def serve(control: Control) -> AsyncIterator[str]:
+async def framework_server(control: Control) -> AsyncIterator[str]:
     manager = ConnectionManager(control)
     route = WebSocketRoute("/ws", manager.endpoint)
     async with (

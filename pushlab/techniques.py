@@ -217,6 +217,7 @@ PEERS: dict[str, Peer] = {
             "/ws",
         ),
         Peer("sse-starlette", "sse-starlette (uvicorn)", "sse", "#686868", "d", "/events"),
+        Peer("picows", "picows", "websocket", "#404040", "X", "/ws"),
         Peer(
             "baseline-polling",
             "bare aiohttp poll handler",

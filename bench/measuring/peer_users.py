@@ -64,6 +64,12 @@ class SSEStarletteUser(SSEUser):
     technique = "sse-starlette"
 
 
+class PicowsUser(WebSocketUser):
+    """picows's client (its ``/ws`` redirects once to the library's port)."""
+
+    technique = "picows"
+
+
 class BaselinePollingUser(PollingUser):
     """The constant poll handler's client: pushlab's polling user under the peer's name."""
 
@@ -233,6 +239,7 @@ PEER_USERS: dict[str, type[PushlabUser]] = {
         AiohttpSSEUser,
         StarletteWebSocketUser,
         SSEStarletteUser,
+        PicowsUser,
         BaselinePollingUser,
     )
 }
