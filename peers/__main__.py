@@ -33,6 +33,7 @@ from pushlab.peers import (
     socketio_server,
     sse_starlette,
     starlette_websocket,
+    tornado_longpoll,
     websockets_broadcast,
 )
 from pushlab.peers.app import make_peer_app
@@ -62,6 +63,7 @@ MODULES: dict[str, ModuleType] = {
     "starlette-websocket": starlette_websocket,
     "sse-starlette": sse_starlette,
     "picows": picows_server,
+    "tornado-longpoll": tornado_longpoll,
     "baseline-polling": baseline_polling,
 }
 assert tuple(MODULES) == PEER_NAMES, "every peer in pushlab.techniques needs its module here"

@@ -218,6 +218,7 @@ PEERS: dict[str, Peer] = {
         ),
         Peer("sse-starlette", "sse-starlette (uvicorn)", "sse", "#686868", "d", "/events"),
         Peer("picows", "picows", "websocket", "#404040", "X", "/ws"),
+        Peer("tornado-longpoll", "Tornado long polling", "longpoll", "#a0a0a0", "h", "/poll"),
         Peer(
             "baseline-polling",
             "bare aiohttp poll handler",

@@ -21,6 +21,7 @@ import websocket
 from locust import constant, task
 
 from pushlab.bench.measuring.locustfile import (
+    LongPollUser,
     PollingUser,
     PushlabUser,
     SSEUser,
@@ -68,6 +69,12 @@ class PicowsUser(WebSocketUser):
     """picows's client (its ``/ws`` redirects once to the library's port)."""
 
     technique = "picows"
+
+
+class TornadoLongPollUser(LongPollUser):
+    """Tornado's chat-demo long polling: pushlab's long-polling user under its name."""
+
+    technique = "tornado-longpoll"
 
 
 class BaselinePollingUser(PollingUser):
@@ -240,6 +247,7 @@ PEER_USERS: dict[str, type[PushlabUser]] = {
         StarletteWebSocketUser,
         SSEStarletteUser,
         PicowsUser,
+        TornadoLongPollUser,
         BaselinePollingUser,
     )
 }
