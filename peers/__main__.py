@@ -29,6 +29,7 @@ from pushlab.peers import (
     aiohttp_sse,
     baseline_polling,
     baseline_websocket,
+    node_peers,
     picows_server,
     socketio_server,
     sse_starlette,
@@ -64,6 +65,8 @@ MODULES: dict[str, ModuleType] = {
     "sse-starlette": sse_starlette,
     "picows": picows_server,
     "tornado-longpoll": tornado_longpoll,
+    "node-ws": node_peers,
+    "node-socketio": node_peers,
     "baseline-polling": baseline_polling,
 }
 assert tuple(MODULES) == PEER_NAMES, "every peer in pushlab.techniques needs its module here"
@@ -125,7 +128,7 @@ def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     if hasattr(module, "program"):  # another language: this process becomes its server
         try:
             command = module.program(args.technique, config)
-        except RuntimeError as error:
+        except node_peers.NodeUnavailableError as error:
             print(f"{prog} {args.technique}: {error}", file=sys.stderr)
             return 1
         os.execvp(command[0], command)

@@ -219,6 +219,15 @@ PEERS: dict[str, Peer] = {
         Peer("sse-starlette", "sse-starlette (uvicorn)", "sse", "#686868", "d", "/events"),
         Peer("picows", "picows", "websocket", "#404040", "X", "/ws"),
         Peer("tornado-longpoll", "Tornado long polling", "longpoll", "#a0a0a0", "h", "/poll"),
+        Peer("node-ws", "Node.js ws", "websocket", "#303030", "*", "/ws"),
+        Peer(
+            "node-socketio",
+            "Node.js Socket.IO (polling → upgrade)",
+            "websocket",
+            "#8a8a8a",
+            "p",
+            "/socket.io/",
+        ),
         Peer(
             "baseline-polling",
             "bare aiohttp poll handler",

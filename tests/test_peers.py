@@ -5,6 +5,7 @@ search stops where a server stops keeping up."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import urllib.request
@@ -20,6 +21,7 @@ from pushlab.bench.cli import parse_args, settings_from
 from pushlab.bench.core.matrix import build_matrix, settings_for
 from pushlab.bench.core.scenario import Scenario, scenario
 from pushlab.bench.measuring import capacity, harness
+from pushlab.peers import node_peers
 from pushlab.techniques import DELIVERING_PEERS, PEER_NAMES, PEERS, behaviour, family
 
 QUICK = settings_for("quick")
@@ -33,9 +35,22 @@ def call(url: str, body: dict[str, object] | None = None) -> dict[str, object]:
         return json.loads(answer.read())
 
 
+def require_runtime(name: str) -> None:
+    """A Node peer needs Node.js and its npm packages: skip without them, fail under CI."""
+    if name not in node_peers.SCRIPTS:
+        return
+    reason = node_peers.unavailable()
+    if reason is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true but the Node peer {name} cannot run: {reason}", pytrace=False)
+    pytest.skip(f"{name}: {reason}")
+
+
 @pytest.fixture(params=PEER_NAMES)
 def peer(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
     name = request.param
+    require_runtime(name)
     process = subprocess.Popen(
         [sys.executable, "-m", "pushlab.peers", name, "--port", "0"],
         stdout=subprocess.PIPE,
@@ -77,6 +92,7 @@ def test_a_peer_refuses_a_bad_publisher_request_in_json(peer: tuple[str, str]) -
 def test_a_peer_delivers_every_message_in_order_to_its_locust_user(
     name: str, tmp_path: Path
 ) -> None:
+    require_runtime(name)
     scenario = Scenario(
         name, CLIENTS, 10.0, None, duration_s=1.0, warmup_s=0.2, arrivals="periodic"
     )

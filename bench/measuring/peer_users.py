@@ -77,6 +77,12 @@ class TornadoLongPollUser(LongPollUser):
     technique = "tornado-longpoll"
 
 
+class NodeWsUser(WebSocketUser):
+    """Node.js ``ws``: pushlab's WebSocket user under its name."""
+
+    technique = "node-ws"
+
+
 class BaselinePollingUser(PollingUser):
     """The constant poll handler's client: pushlab's polling user under the peer's name."""
 
@@ -235,6 +241,12 @@ class SocketIODefaultUser(SocketIOPollingUser):
         self.namespace_connected()
 
 
+class NodeSocketIOUser(SocketIODefaultUser):
+    """Node.js Socket.IO 4 as a browser meets it: polling first, then the upgrade."""
+
+    technique = "node-socketio"
+
+
 PEER_USERS: dict[str, type[PushlabUser]] = {
     user.technique: user
     for user in (
@@ -248,6 +260,8 @@ PEER_USERS: dict[str, type[PushlabUser]] = {
         SSEStarletteUser,
         PicowsUser,
         TornadoLongPollUser,
+        NodeWsUser,
+        NodeSocketIOUser,
         BaselinePollingUser,
     )
 }
