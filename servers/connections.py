@@ -24,7 +24,7 @@ import logging
 import resource
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
@@ -100,7 +100,8 @@ class GuardedProtocol(MeteredProtocol):
         self._admitted = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        # A stream transport, though uvloop's (``--loop uvloop``) is no asyncio.Transport subclass.
+        transport = cast(asyncio.Transport, transport)
         self._transport = transport
         if self._budget.open >= self._budget.max_connections:
             self._refuse(transport)

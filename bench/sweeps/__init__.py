@@ -13,6 +13,7 @@ from pushlab.bench.sweeps import (
     clients,
     faults,
     interval,
+    loop,
     network,
     rate,
     saturation,
@@ -30,4 +31,5 @@ SWEEPS: tuple[Sweep, ...] = (
     capacity.SWEEP,
     saturation.SWEEP,
     slow.SWEEP,
+    loop.SWEEP,
 )
