@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pushlab.bench.core.columns import FORMAT_VERSION
+from pushlab.peers.versions import versions as peer_versions
 
 if TYPE_CHECKING:
     from pushlab.bench.core.scenario import MatrixSettings
@@ -112,6 +113,7 @@ def collect_bench(
         "cpu_shared": bool(affinity["shared"]),
         "mode": mode,
         "matrix": asdict(settings),
+        "peer_versions": peer_versions(settings.peers),
         "ws_compress": False,
         "sample_hz": sample_hz,
         "window": WINDOW_DEFINITION,
