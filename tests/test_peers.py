@@ -10,6 +10,7 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -47,9 +48,9 @@ def require_runtime(name: str) -> None:
     pytest.skip(f"{name}: {reason}")
 
 
-@pytest.fixture(params=PEER_NAMES)
-def peer(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
-    name = request.param
+@contextmanager
+def running_peer(name: str) -> Iterator[str]:
+    """``python -m pushlab.peers NAME --port 0`` as the bench starts it; its URL."""
     require_runtime(name)
     process = subprocess.Popen(
         [sys.executable, "-m", "pushlab.peers", name, "--port", "0"],
@@ -60,10 +61,16 @@ def peer(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
         assert process.stdout is not None
         line = process.stdout.readline()
         assert line.startswith(f"pushlab {name} listening on http://127.0.0.1:"), line
-        yield name, line.split()[-1]
+        yield line.split()[-1]
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(params=PEER_NAMES)
+def peer(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
+    with running_peer(request.param) as url:
+        yield request.param, url
 
 
 def test_a_peer_takes_the_publisher_control_and_reports_stats(peer: tuple[str, str]) -> None:
