@@ -8,10 +8,12 @@ import os
 import random
 import shutil
 import subprocess
+import urllib.error
 
 import pytest
 
 from pushlab.peers import node_peers
+from tests.test_peers import call, running_peer
 
 SEEDS = (0, 1, 42, 2**32 + 7, 2**64 - 1)
 
@@ -36,3 +38,10 @@ def test_a_seed_gives_the_same_exponential_gaps_as_python(seed: int) -> None:
     python = random.Random(seed)
     expected = [python.expovariate(20) for _ in range(700)]
     assert json.loads(done.stdout) == pytest.approx(expected, rel=1e-12)  # Math.log vs libm: an ulp
+
+
+def test_a_seed_node_cannot_read_exactly_is_refused_not_rounded() -> None:
+    with running_peer("node-ws") as url, pytest.raises(urllib.error.HTTPError) as refused:
+        call(f"{url}/publisher", {"publish_rate": 1, "seed": 2**60 + 1})
+    assert refused.value.code == 400
+    assert "2^53" in json.loads(refused.value.read())["error"]

@@ -312,6 +312,10 @@ class Peer {
     if (seed !== null && !(isWhole(seed) && seed >= 0 && seed < 2 ** 64)) {
       throw new ClientError('"seed" must be a whole number from 0 to 2^64 − 1 (or absent)');
     }
+    // JSON.parse rounds integers past 2^53: such a seed would silently be another seed.
+    if (seed !== null && !Number.isSafeInteger(seed)) {
+      throw new ClientError('"seed" past 2^53 − 1 cannot be read exactly by the Node peers');
+    }
     const textBytes = data.text_bytes ?? this.publisher.textBytes;
     const maxText = this.options.max_text_bytes;
     if (!(isWhole(textBytes) && textBytes >= 0 && textBytes <= maxText)) {
