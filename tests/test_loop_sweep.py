@@ -13,6 +13,7 @@ from tests.test_saturation import results_of
 
 def test_each_technique_runs_once_per_loop_with_the_loop_in_its_id_and_server_options() -> None:
     argv = ["--sweeps", "loop", "--techniques", "websocket,sse", "--base-clients", "1000"]
+    argv += ["--loop-peers", "picows"]
     _mode, settings = settings_from(parse_args([*argv, "--base-rate", "20"]))
     matrix = build_matrix(settings)
     assert [item.id for _sweep, item in matrix] == [
@@ -20,6 +21,8 @@ def test_each_technique_runs_once_per_loop_with_the_loop_in_its_id_and_server_op
         "websocket-c1000-r20-uvloop",
         "sse-c1000-r20-asyncio",
         "sse-c1000-r20-uvloop",
+        "picows-c1000-r20-asyncio",
+        "picows-c1000-r20-uvloop",
     ]
     assert [arg for part in matrix[1][1].parts for arg in part.server_args()] == [
         "--loop",

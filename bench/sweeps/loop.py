@@ -1,12 +1,13 @@
 """The event-loop sweep: the same server on asyncio's own loop and on uvloop, side by side.
 
 uvloop puts libuv under asyncio's API; uvicorn picks it by default when it is installed, so
-the uvicorn peers run on it. This sweep runs each technique of the run at the base clients and
-rate once per loop (``--loops``, default asyncio,uvloop; the server's ``--loop``), so that what
-the loop alone is worth is read in one run, at one load, against one seed. Both rows carry
-the loop in their id (``websocket-c1000-r20-uvloop``): the asyncio row is measured again here,
-not borrowed from another sweep, and the difference between it and the clients sweep's row of
-the same server is the run's own noise.
+the uvicorn peers run on it. This sweep runs each technique of the run (and the peers of
+``--loop-peers``) at the base clients and rate once per loop (``--loops``, default
+asyncio,uvloop; the server's ``--loop``), so that what the loop alone is worth is read in one
+run, at one load, against one seed. Both rows carry the loop in their id
+(``websocket-c1000-r20-uvloop``): the asyncio row is measured again here, not borrowed from
+another sweep, and the difference between it and the clients sweep's row of the same server
+is the run's own noise.
 """
 
 from __future__ import annotations
@@ -23,15 +24,21 @@ from pushlab.bench.core.columns import plain_number
 from pushlab.bench.core.scenario import MatrixSettings, Part, Scenario, at_base
 from pushlab.bench.core.sweep import Sweep
 from pushlab.bench.measuring.arguments import name_list
+from pushlab.peers import node_peers
 from pushlab.servers.loops import DEFAULT_LOOP, LOOPS
-from pushlab.techniques import label
+from pushlab.techniques import PEER_NAMES, label
 
 NAME = "loop"
+
+
+LOOP_PEERS = tuple(name for name in PEER_NAMES if name not in node_peers.SCRIPTS)
+"""The peers that run on a loop of our choosing (the Python ones; uvicorn's default to uvloop)."""
 
 
 @dataclass(frozen=True)
 class LoopSettings:
     loops: tuple[str, ...] = LOOPS
+    peers: tuple[str, ...] = ()  # peers measured on each loop too (--loop-peers)
 
 
 @dataclass(frozen=True)
@@ -59,17 +66,23 @@ def options(group: argparse._ArgumentGroup) -> None:
         type=name_list(LOOPS),
         help=f"event loops for --sweeps loop (default {','.join(LOOPS)})",
     )
+    group.add_argument(
+        "--loop-peers",
+        type=name_list(LOOP_PEERS),
+        help="peers the loop sweep runs on each loop too, e.g. picows (default none)",
+    )
 
 
 def from_options(args: argparse.Namespace) -> dict[str, Any]:
-    return {"loops": args.loops} if args.loops else {}
+    given = {"loops": args.loops, "peers": args.loop_peers}
+    return {name: value for name, value in given.items() if value}
 
 
 def scenarios(settings: MatrixSettings) -> list[Scenario]:
     own: LoopSettings = settings.of(NAME)
     return [
         replace(at_base(settings, name), parts=(EventLoop(loop),))
-        for name in settings.techniques
+        for name in (*settings.techniques, *own.peers)
         for loop in own.loops
     ]
 
