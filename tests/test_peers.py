@@ -95,7 +95,19 @@ def test_a_peer_refuses_a_bad_publisher_request_in_json(peer: tuple[str, str]) -
     assert "publish_rate" in json.loads(refused.value.read())["error"]
 
 
-@pytest.mark.parametrize("name", DELIVERING_PEERS)
+STANDS_FOR = {"sse-starlette": "starlette-websocket", "node-ws": "node-socketio"}
+"""Peers whose end-to-end run is left to another of their family (same server code, same
+plumbing), so that the suite stays fast: one end-to-end run per family of peers."""
+DEPLOYED_INSTEAD = ("starlette-websocket", "picows", "tornado-longpoll", "node-socketio")
+"""One peer of each family on another framework or in another language (``docs/peers.md``)."""
+END_TO_END = [
+    pytest.param(name, marks=pytest.mark.slow) if name in DEPLOYED_INSTEAD else name
+    for name in DELIVERING_PEERS
+    if name not in STANDS_FOR
+]
+
+
+@pytest.mark.parametrize("name", END_TO_END)
 def test_a_peer_delivers_every_message_in_order_to_its_locust_user(
     name: str, tmp_path: Path
 ) -> None:
