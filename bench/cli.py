@@ -10,6 +10,7 @@ the matrix). Results go to ``results/<UTC timestamp>/`` under the current direct
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shlex
 import sys
@@ -35,6 +36,7 @@ from pushlab.bench.measuring.arguments import (
 )
 from pushlab.bench.measuring.scale_out import add_scale_out_options, scale_out_changes
 from pushlab.command_line import CommandParser
+from pushlab.peers import node_peers
 
 PROG = "python -m pushlab.bench"
 MIN_POLL_INTERVAL = 0.01
@@ -181,11 +183,27 @@ def settings_from(args: argparse.Namespace) -> tuple[str, MatrixSettings]:
     return mode, replace(settings, **changes, own=own)
 
 
+def peers_that_can_run(settings: MatrixSettings) -> tuple[MatrixSettings, str | None]:
+    """The settings without the Node peers if Node.js or their packages cannot be had here
+    (installing the packages from the lock file if need be), and the reason, or None."""
+    node = [name for name in settings.peers if name in node_peers.SCRIPTS]
+    reason = node_peers.unavailable() if node else None
+    if reason is None:
+        return settings, None
+    kept = tuple(name for name in settings.peers if name not in node)
+    return replace(settings, peers=kept), f"skipping {', '.join(node)}: {reason}"
+
+
 def main(argv: list[str] | None = None, prog: str = PROG) -> int:
     """Parse the command line, then run the matrix; the exit status of the run."""
     arguments = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(arguments, prog)
     mode, settings = settings_from(args)
+    settings, problem = peers_that_can_run(settings)
+    if problem is not None:
+        print(f"{prog}: {problem}", file=sys.stderr)
+        if os.environ.get("CI") == "true":
+            return run.EXIT_CANNOT_START
     matrix = build_matrix(settings)
     longest = max(unique_scenarios(matrix), key=lambda s: s.duration_s, default=None)
     if longest is not None and longest.duration_s > MAX_WINDOW_S:

@@ -24,6 +24,7 @@ from pushlab.servers.publisher import Publisher
 from pushlab.techniques import PEERS
 
 Background = Callable[[web.Application], Coroutine[Any, Any, None]]
+Handler = Callable[[web.Request], Coroutine[Any, Any, web.Response]]
 
 
 def make_peer_app(name: str, config: ServerConfig, setup: Callable[..., None]) -> web.Application:
@@ -62,3 +63,14 @@ def run_in_background(app: web.Application, work: Background) -> None:
             await task
 
     app.cleanup_ctx.append(lifetime)
+
+
+def redirect_to(port_of: Callable[[web.Application], int]) -> Handler:
+    """``GET`` answered ``307`` with the WebSocket listener's address on this host: how a peer
+    whose library speaks only WebSocket is found at pushlab's ``/ws`` (the client follows it
+    once, when it connects, outside the measured window)."""
+
+    async def redirect(request: web.Request) -> web.Response:
+        raise web.HTTPTemporaryRedirect(f"ws://{request.url.host}:{port_of(request.app)}/")
+
+    return redirect

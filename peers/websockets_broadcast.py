@@ -24,7 +24,7 @@ import websockets
 from aiohttp import web
 from websockets.asyncio.server import Server, ServerConnection, serve
 
-from pushlab.peers.app import run_in_background
+from pushlab.peers.app import redirect_to, run_in_background
 from pushlab.servers.keys import CONFIG, FEED, METER, TECHNIQUE_PATHS
 from pushlab.servers.metering import CountingTransport, Meter
 
@@ -52,11 +52,6 @@ def metered_connection(meter: Meter) -> type[ServerConnection]:
     return MeteredConnection
 
 
-async def redirect(request: web.Request) -> web.Response:
-    port = request.app[SERVER].sockets[0].getsockname()[1]
-    raise web.HTTPTemporaryRedirect(f"ws://{request.url.host}:{port}/")
-
-
 def setup(app: web.Application, name: str) -> None:
     meter = app[METER]
 
@@ -82,7 +77,7 @@ def setup(app: web.Application, name: str) -> None:
         await server.wait_closed()
 
     app.cleanup_ctx.append(listen)
-    app.router.add_get("/ws", redirect)
+    app.router.add_get("/ws", redirect_to(lambda app: app[SERVER].sockets[0].getsockname()[1]))
     app[TECHNIQUE_PATHS] = frozenset({"/messages"})  # the redirect is not the upgrade
     run_in_background(app, broadcast)
 

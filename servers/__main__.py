@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import re
@@ -26,6 +25,7 @@ from pushlab.servers.config import (
     ServerConfig,
 )
 from pushlab.servers.feeds import MEMORY, FeedUnavailableError, feed_spec, shared
+from pushlab.servers.loops import DEFAULT_LOOP, LOOPS, LoopUnavailableError, loop_factory, run
 from pushlab.servers.profiling import profiled
 from pushlab.servers.teacher import KEY_ENV, key_for, key_line
 from pushlab.techniques import DEMO_PORT, NAMES, POLL_INTERVAL_S, TECHNIQUES
@@ -118,6 +118,12 @@ def parse_args(
         metavar="ORIGIN",
         help="also accept WebSocket upgrades from this Origin "
         "('*' = any, 'same-host' = this host on any port); repeatable",
+    )
+    parser.add_argument(
+        "--loop",
+        choices=LOOPS,
+        default=None,
+        help=f"the event loop (default {DEFAULT_LOOP}; uvloop is compiled, from the peers extra)",
     )
     parser.add_argument(
         "--ws-compress",
@@ -352,17 +358,18 @@ def main(
         port = TECHNIQUES[args.technique].port if args.port is None else args.port
         return run_workers(args.technique, argv, config, port)  # one key for all, by env
     try:
+        factory = loop_factory(args.loop or DEFAULT_LOOP)
         with profiled(args.profile):
             if args.technique == "demo":
                 from pushlab.servers.demo import serve_demo
 
-                asyncio.run(serve_demo(config))
+                run(serve_demo(config), factory)
             else:
-                asyncio.run(serve_one(args.technique, config, args.worker_index))
+                run(serve_one(args.technique, config, args.worker_index), factory)
     except OSError as error:
         print(f"{who}: {cannot_listen(error, args.technique == 'demo')}", file=sys.stderr)
         return 1
-    except FeedUnavailableError as error:
+    except (FeedUnavailableError, LoopUnavailableError) as error:
         print(f"{who}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -10,7 +10,7 @@ import os
 import re
 import resource
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -21,6 +21,7 @@ from pushlab.servers.expect import expect_within_limit
 from pushlab.servers.feed import CursorAheadError
 from pushlab.servers.feeds import FeedUnavailableError
 from pushlab.servers.keys import CONFIG, FEED, METER, PUBLISHER, TECHNIQUE_PATHS
+from pushlab.servers.publisher import Publisher
 from pushlab.servers.ratelimit import LIMITER, too_many
 from pushlab.servers.teacher import teacher_only
 
@@ -198,7 +199,9 @@ async def post_message(request: web.Request) -> web.Response:
     return web.Response(text=message.json, status=201, content_type="application/json")
 
 
-def stats_snapshot(app: web.Application) -> dict[str, Any]:
+def stats_snapshot(app: Mapping[Any, Any]) -> dict[str, Any]:
+    """``/stats``: from an application's state, or any mapping with the same keys (the peers
+    on other frameworks keep theirs in a plain dict)."""
     meter, feed, publisher = app[METER], app[FEED], app[PUBLISHER]
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return {
@@ -230,7 +233,7 @@ def stats_snapshot(app: web.Application) -> dict[str, Any]:
     }
 
 
-def limits_snapshot(app: web.Application) -> dict[str, Any]:
+def limits_snapshot(app: Mapping[Any, Any]) -> dict[str, Any]:
     """The hardening options in force (issue 16) and how often each one refused something."""
     config = app[CONFIG]
     budget, limiter = app.get(BUDGET), app.get(LIMITER)
@@ -254,21 +257,19 @@ async def stats(request: web.Request) -> web.Response:
     return web.json_response(stats_snapshot(request.app))
 
 
-async def get_publisher(request: web.Request) -> web.Response:
-    publisher = request.app[PUBLISHER]
-    return web.json_response(
-        {
-            "publish_rate": publisher.publish_rate,
-            "arrivals": publisher.arrivals,
-            "seed": publisher.seed,
-            "text_bytes": publisher.text_bytes,
-        }
-    )
+def publisher_state(publisher: Publisher) -> dict[str, Any]:
+    """What ``GET /publisher`` answers (and ``POST /publisher`` after a change)."""
+    return {
+        "publish_rate": publisher.publish_rate,
+        "arrivals": publisher.arrivals,
+        "seed": publisher.seed,
+        "text_bytes": publisher.text_bytes,
+    }
 
 
-async def post_publisher(request: web.Request) -> web.Response:
-    data = await read_json_object(request)
-    config, publisher = request.app[CONFIG], request.app[PUBLISHER]
+def configure_publisher(data: dict[str, Any], config: ServerConfig, publisher: Publisher) -> None:
+    """Apply a ``POST /publisher`` body, or raise a ClientError naming what is wrong with it
+    (shared by every server, the peers on other frameworks included)."""
     rate = data.get("publish_rate")
     if isinstance(rate, bool) or not isinstance(rate, int | float):
         raise ClientError('"publish_rate" is required and must be a number (messages per second)')
@@ -293,6 +294,15 @@ async def post_publisher(request: web.Request) -> web.Response:
             " (0: short texts)"
         )
     publisher.configure(float(rate), arrivals, seed, text_bytes)
+
+
+async def get_publisher(request: web.Request) -> web.Response:
+    return web.json_response(publisher_state(request.app[PUBLISHER]))
+
+
+async def post_publisher(request: web.Request) -> web.Response:
+    data = await read_json_object(request)
+    configure_publisher(data, request.app[CONFIG], request.app[PUBLISHER])
     return await get_publisher(request)
 
 

@@ -5,10 +5,12 @@ search stops where a server stops keeping up."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from pushlab.bench.cli import parse_args, settings_from
 from pushlab.bench.core.matrix import build_matrix, settings_for
 from pushlab.bench.core.scenario import Scenario, scenario
 from pushlab.bench.measuring import capacity, harness
+from pushlab.peers import node_peers
 from pushlab.techniques import DELIVERING_PEERS, PEER_NAMES, PEERS, behaviour, family
 
 QUICK = settings_for("quick")
@@ -33,9 +36,22 @@ def call(url: str, body: dict[str, object] | None = None) -> dict[str, object]:
         return json.loads(answer.read())
 
 
-@pytest.fixture(params=PEER_NAMES)
-def peer(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
-    name = request.param
+def require_runtime(name: str) -> None:
+    """A Node peer needs Node.js and its npm packages: skip without them, fail under CI."""
+    if name not in node_peers.SCRIPTS:
+        return
+    reason = node_peers.unavailable()
+    if reason is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"CI=true but the Node peer {name} cannot run: {reason}", pytrace=False)
+    pytest.skip(f"{name}: {reason}")
+
+
+@contextmanager
+def running_peer(name: str) -> Iterator[str]:
+    """``python -m pushlab.peers NAME --port 0`` as the bench starts it; its URL."""
+    require_runtime(name)
     process = subprocess.Popen(
         [sys.executable, "-m", "pushlab.peers", name, "--port", "0"],
         stdout=subprocess.PIPE,
@@ -45,10 +61,16 @@ def peer(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
         assert process.stdout is not None
         line = process.stdout.readline()
         assert line.startswith(f"pushlab {name} listening on http://127.0.0.1:"), line
-        yield name, line.split()[-1]
+        yield line.split()[-1]
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(params=PEER_NAMES)
+def peer(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
+    with running_peer(request.param) as url:
+        yield request.param, url
 
 
 def test_a_peer_takes_the_publisher_control_and_reports_stats(peer: tuple[str, str]) -> None:
@@ -73,10 +95,23 @@ def test_a_peer_refuses_a_bad_publisher_request_in_json(peer: tuple[str, str]) -
     assert "publish_rate" in json.loads(refused.value.read())["error"]
 
 
-@pytest.mark.parametrize("name", DELIVERING_PEERS)
+STANDS_FOR = {"sse-starlette": "starlette-websocket", "node-ws": "node-socketio"}
+"""Peers whose end-to-end run is left to another of their family (same server code, same
+plumbing), so that the suite stays fast: one end-to-end run per family of peers."""
+DEPLOYED_INSTEAD = ("starlette-websocket", "picows", "tornado-longpoll", "node-socketio")
+"""One peer of each family on another framework or in another language (``docs/peers.md``)."""
+END_TO_END = [
+    pytest.param(name, marks=pytest.mark.slow) if name in DEPLOYED_INSTEAD else name
+    for name in DELIVERING_PEERS
+    if name not in STANDS_FOR
+]
+
+
+@pytest.mark.parametrize("name", END_TO_END)
 def test_a_peer_delivers_every_message_in_order_to_its_locust_user(
     name: str, tmp_path: Path
 ) -> None:
+    require_runtime(name)
     scenario = Scenario(
         name, CLIENTS, 10.0, None, duration_s=1.0, warmup_s=0.2, arrivals="periodic"
     )

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pushlab.bench.core.columns import FORMAT_VERSION
+from pushlab.peers.versions import versions as peer_versions
 from pushlab.reconnect_policy import RECONNECT_POLICY
 
 if TYPE_CHECKING:
@@ -122,6 +123,7 @@ def collect_bench(
         "cpu_shared": bool(affinity["shared"]),
         "mode": mode,
         "matrix": asdict(settings),
+        "peer_versions": peer_versions(settings.peers),
         "ws_compress": False,
         "reconnect_policy": RECONNECT_POLICY.as_json(),
         "sample_hz": sample_hz,

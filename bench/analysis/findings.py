@@ -18,6 +18,7 @@ import pandas as pd
 
 from pushlab.bench.analysis import comparison, model
 from pushlab.bench.analysis.peer_findings import PEER_FINDINGS
+from pushlab.bench.analysis.peer_ranking import ranking_finding, targets_finding
 from pushlab.bench.analysis.results import Results
 from pushlab.bench.analysis.shaping import (
     default_publish_rate,
@@ -401,6 +402,8 @@ FIRST: tuple[Callable[[Results], str | None], ...] = (
 """The techniques compared at the run's common load, before any sweep's own findings."""
 LAST: tuple[Callable[[Results], str | None], ...] = (
     *PEER_FINDINGS,  # pushlab against its peers, wherever the run measured both
+    ranking_finding,  # every server of the run, ranked, with the peers' versions
+    targets_finding,  # pushlab's push servers against the deployed peers' figures
     _integrity_finding,
     _empty_window_finding,
     _flags_finding,

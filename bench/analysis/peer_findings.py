@@ -27,8 +27,10 @@ from pushlab.techniques import PEERS, PUSHED, SSE, WEBSOCKET, label
 
 CAPACITY = "capacity"
 SATURATION = "saturation"
-NOT_PAIRED = (CAPACITY, SATURATION)
-"""Sweeps whose rows are not at the load the matrix's rows are compared at."""
+LOOP_SWEEP = "loop"
+NOT_PAIRED = (CAPACITY, SATURATION, LOOP_SWEEP)
+"""Sweeps whose rows are not at the load the matrix's rows are compared at, or whose servers
+are not as deployed by default (the loop sweep's run on a chosen event loop)."""
 LOOP = "baseline-websocket"
 """The textbook broadcast loop: the reference for every push server's CPU per message."""
 CPU_TARGETS_15: tuple[tuple[str, str, float | None], ...] = (

@@ -93,6 +93,10 @@ class Part:
     def generator_args(self) -> list[str]:
         return []
 
+    def server_args(self) -> list[str]:
+        """Options its server process is started with (e.g. ``--loop uvloop``)."""
+        return []
+
     def session(self, run: ScenarioRun) -> Session:
         return Session()
 

@@ -112,8 +112,10 @@ def start_server(
     workers: int = 1,
     port: int = 0,
     profile: Path | None = None,
+    extra_args: tuple[str, ...] = (),
 ) -> Server:
     args = [technique, "--port", str(port), "--rate", f"{publish_rate:g}", "--arrivals", arrivals]
+    args += extra_args  # what the scenario's parts ask of the server (``Part.server_args``)
     module = "pushlab.peers" if technique in techniques.PEERS else "pushlab.servers"  # issue 14
     if feed_url is not None and module == "pushlab.servers":  # issue 13: a shared feed, N workers
         args += ["--feed", feed_url, "--workers", str(workers)]
@@ -141,7 +143,8 @@ def start_scenario_server(
     feed_url: str | None,
     **options: Any,
 ) -> Server:
-    """The scenario's server: its technique and arrivals, on its feed with its workers."""
+    """The scenario's server: its technique and arrivals, on its feed with its workers, with
+    the options its parts ask for."""
     return start_server(
         scenario.technique,
         scenario.arrivals,
@@ -149,6 +152,7 @@ def start_scenario_server(
         log,
         feed_url=feed_url if scenario.feed == "redis" else None,
         workers=scenario.workers,
+        extra_args=tuple(arg for part in scenario.parts for arg in part.server_args()),
         **options,
     )
 

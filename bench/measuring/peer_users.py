@@ -21,6 +21,7 @@ import websocket
 from locust import constant, task
 
 from pushlab.bench.measuring.locustfile import (
+    LongPollUser,
     PollingUser,
     PushlabUser,
     SSEUser,
@@ -50,6 +51,36 @@ class AiohttpSSEUser(SSEUser):
     """aiohttp-sse's client: pushlab's SSE user (the decoder takes its CRLF line ends)."""
 
     technique = "aiohttp-sse"
+
+
+class StarletteWebSocketUser(WebSocketUser):
+    """Starlette's WebSocket endpoint on uvicorn: pushlab's WebSocket user under its name."""
+
+    technique = "starlette-websocket"
+
+
+class SSEStarletteUser(SSEUser):
+    """sse-starlette on uvicorn: pushlab's SSE user under its name."""
+
+    technique = "sse-starlette"
+
+
+class PicowsUser(WebSocketUser):
+    """picows's client (its ``/ws`` redirects once to the library's port)."""
+
+    technique = "picows"
+
+
+class TornadoLongPollUser(LongPollUser):
+    """Tornado's chat-demo long polling: pushlab's long-polling user under its name."""
+
+    technique = "tornado-longpoll"
+
+
+class NodeWsUser(WebSocketUser):
+    """Node.js ``ws``: pushlab's WebSocket user under its name."""
+
+    technique = "node-ws"
 
 
 class BaselinePollingUser(PollingUser):
@@ -212,6 +243,12 @@ class SocketIODefaultUser(SocketIOPollingUser):
         self.namespace_connected()
 
 
+class NodeSocketIOUser(SocketIODefaultUser):
+    """Node.js Socket.IO 4 as a browser meets it: polling first, then the upgrade."""
+
+    technique = "node-socketio"
+
+
 PEER_USERS: dict[str, type[PushlabUser]] = {
     user.technique: user
     for user in (
@@ -221,6 +258,12 @@ PEER_USERS: dict[str, type[PushlabUser]] = {
         SocketIODefaultUser,
         SocketIOPollingUser,
         AiohttpSSEUser,
+        StarletteWebSocketUser,
+        SSEStarletteUser,
+        PicowsUser,
+        TornadoLongPollUser,
+        NodeWsUser,
+        NodeSocketIOUser,
         BaselinePollingUser,
     )
 }

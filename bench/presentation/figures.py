@@ -36,8 +36,8 @@ LAST: tuple[FigureSpec, ...] = (
         "peers",
         "pushlab and its peers",
         "Every server at the load most of them were measured at: pushlab's four in their "
-        "colours, the peers (textbook loop, websockets.broadcast(), python-socketio, "
-        "aiohttp-sse) in grey. CPU is server CPU time per delivered message.",
+        "colours, the peers (`pushlab.techniques.PEERS`) in grey. CPU is server CPU time per "
+        "delivered message.",
         lambda results: peers.plot_peer_comparison(results.summary),
     ),
 )

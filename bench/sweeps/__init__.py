@@ -13,6 +13,7 @@ from pushlab.bench.sweeps import (
     clients,
     faults,
     interval,
+    loop,
     network,
     proxy,
     radio,
@@ -34,4 +35,5 @@ SWEEPS: tuple[Sweep, ...] = (
     slow.SWEEP,
     proxy.SWEEP,
     radio.SWEEP,
+    loop.SWEEP,
 )
