@@ -320,7 +320,7 @@ def test_quick_run_writes_every_file(quick_run: tuple[Path, str], summary: pd.Da
 @pytest.mark.slow
 def test_quick_run_summary_has_the_contract_columns(summary: pd.DataFrame) -> None:
     assert tuple(summary.columns) == column_names()
-    assert set(summary["sweep"]) == {"clients", "rate", "interval", "network", "radio"}
+    assert set(summary["sweep"]) == {"clients", "rate", "interval", "network"}
     assert set(summary["technique"]) == {"polling", "longpoll", "websocket", "sse"}
 
 

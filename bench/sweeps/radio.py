@@ -151,7 +151,7 @@ SWEEP = Sweep(
     quick={"rates": (1.0,), "intervals": (1.0,), "clients": 10, "window_s": 3.0, "settle_s": 1.0},
     options=options,
     from_options=from_options,
-    in_default=True,
+    in_default=False,  # its long windows would double `make bench`: by name, and in --full
     in_full=True,
     columns=(
         c.count("radio_clients", "radio clients", "clients whose traffic was recorded"),
