@@ -24,7 +24,6 @@ reconnect attempt (``reconnect_user``, ``reconnect_at``) and every gap the serve
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
@@ -38,6 +37,7 @@ from locust.env import Environment  # importing Locust patches sockets for geven
 
 from pushlab import techniques
 from pushlab.bench.measuring.arguments import MAX_POLL_INTERVAL_S, seconds
+from pushlab.bench.measuring.generator_protocol import emit, parse_stop
 from pushlab.bench.measuring.locustfile import (
     DELIVER,
     LongPollUser,
@@ -80,10 +80,6 @@ class DeliveryLog:
             self.received_at.append(context["received_at"])
 
 
-def emit(event: str, **fields: Any) -> None:
-    print(json.dumps({"event": event, **fields}), flush=True)
-
-
 def running_users(environment: Environment) -> list[PushlabUser]:
     assert environment.runner is not None
     # A worker runner's group can hold a greenlet that is not a user: keep only the users.
@@ -113,10 +109,7 @@ def read_command() -> str:
 
 def read_stop() -> tuple[int, float]:
     """``stop B DRAIN_S`` from the harness: the window's last id and the drain's limit."""
-    command = read_command().split()
-    last_id = int(command[1]) if len(command) >= 2 and command[0] == "stop" else 0
-    drain_s = float(command[2]) if len(command) >= 3 else 0.0
-    return last_id, drain_s
+    return parse_stop(read_command())
 
 
 def drain(environment: Environment, last_id: int, timeout_s: float) -> bool:

@@ -55,7 +55,7 @@ class Generator:
             args += ["--hold", f"{scenario.hold_s:g}"]
         for part in scenario.parts:
             args += part.generator_args()
-        module, extra = generator_module(scenario, remote)
+        module, extra = generator_for(scenario, remote)
         self.process = spawn(module, args + extra, cpus, log, stdin=True)
         self.events: queue.Queue[dict[str, Any]] = queue.Queue()
         threading.Thread(target=self._read_events, daemon=True).start()
@@ -96,6 +96,15 @@ class Generator:
         done = self.wait_for("done", drain_s + 60)
         self.process.wait(timeout=30)
         return done
+
+
+def generator_for(scenario: Scenario, remote: RemoteWorkers | None) -> tuple[str, list[str]]:
+    """The generator's module and extra options: a part's own (its clients are not Locust's;
+    one process, no workers), else Locust's, alone or as a master with workers."""
+    own = [module for part in scenario.parts if (module := part.generator_module()) is not None]
+    if len(own) > 1:
+        raise ValueError(f"{scenario.id}: two parts bring their own clients: {own}")
+    return (own[0], []) if own else generator_module(scenario, remote)
 
 
 def connect_timeout_s(clients: int) -> float:

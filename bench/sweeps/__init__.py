@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pushlab.bench.core.sweep import Sweep
 from pushlab.bench.sweeps import (
+    browser,
     capacity,
     clients,
     faults,
@@ -30,4 +31,5 @@ SWEEPS: tuple[Sweep, ...] = (
     capacity.SWEEP,
     saturation.SWEEP,
     slow.SWEEP,
+    browser.SWEEP,
 )
