@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -34,6 +35,7 @@ import pushlab.servers
 from pushlab.bench.measuring import chromium
 from pushlab.bench.measuring.arguments import MAX_POLL_INTERVAL_S, seconds
 from pushlab.bench.measuring.generator_protocol import emit, parse_stop
+from pushlab.bench.measuring.page_lifecycle import attached_browser, hide_and_show
 from pushlab.bench.measuring.page_records import page_arrays
 from pushlab.command_line import CommandParser
 from pushlab.limits import raise_open_files_limit
@@ -50,6 +52,12 @@ NO_LOCAL_NETWORK_CHECKS = "--disable-features=LocalNetworkAccessChecks"
 treats it as a public page: its WebSocket to 127.0.0.1 would be refused as a public page's
 request into the local network. The classroom page, served by the demo, is a loopback page
 and meets no such check; this flag puts the bench page where the classroom page is."""
+LAUNCH_ALLOWANCE_S = 10.0
+PAGE_ALLOWANCE_S = 4.0
+"""Launching Chromium, then each page (a renderer process of its own) may take this much
+beyond ``--connect-timeout`` (measured on a loaded two-core machine: seconds per page). The
+generator reports each page opened, so the harness keeps waiting while pages open; a page
+not open by the deadline is counted as a client that never connected."""
 POLL_S = 0.1  # how often the generator reads the pages' cursors while it waits for them
 
 RECORD = "() => ({...window.benchPage?.panel, error: window.benchPage?.error ?? null})"
@@ -88,20 +96,65 @@ def page_url(args: argparse.Namespace) -> str:
     return f"{args.host.rstrip('/')}{PAGE_PREFIX}{PAGE}?{urlencode(query)}"
 
 
-async def open_page(browser: Any, url: str, gate: asyncio.Semaphore) -> Any:
-    """A page in a context of its own (storage and connection pool apart), loading ``url``."""
-    async with gate:
+NewPage = Callable[[], Awaitable[Any]]
+
+
+@contextlib.asynccontextmanager
+async def page_maker(playwright: Any, args: argparse.Namespace) -> AsyncIterator[NewPage]:
+    """How this run makes a page: each in a browser context of its own (storage and
+    connection pool apart, as separate users have), or, for a lifecycle run, in the one
+    context of a browser whose pages can be hidden (``page_lifecycle.py``)."""
+    extra_args = [NO_LOCAL_NETWORK_CHECKS]
+    if args.lifecycle_for > 0:
+        async with attached_browser(playwright, extra_args) as context:
+            await context.route(f"**{PAGE_PREFIX}*", serve_static)
+            yield context.new_page
+        return
+    browser = await playwright.chromium.launch(
+        executable_path=chromium.find_chromium(), args=[*chromium.CHROMIUM_ARGS, *extra_args]
+    )
+
+    async def new_page() -> Any:
         context = await browser.new_context()
         await context.route(f"**{PAGE_PREFIX}*", serve_static)
-        page = await context.new_page()
+        return await context.new_page()
+
+    try:
+        yield new_page
+    finally:
+        await browser.close()
+
+
+async def open_page(new_page: NewPage, url: str, gate: asyncio.Semaphore, opened: list[int]) -> Any:
+    """A page loading ``url``."""
+    async with gate:
+        page = await new_page()
         page.on("pageerror", lambda error: print(f"page error: {error}", file=sys.stderr))
         await page.goto(url, wait_until="load")
-        return page
+    opened[0] += 1
+    emit("progress", connected=0, opened=opened[0])
+    return page
 
 
-async def wait_until_connected(pages: list[Any], timeout_s: float) -> int:
-    """Report progress until every page can hear news (or the timeout); return how many can."""
-    deadline = time.monotonic() + timeout_s
+async def open_pages(new_page: NewPage, url: str, count: int, deadline: float) -> list[Any]:
+    """``count`` pages; a page not open by ``deadline`` is None."""
+    gate = asyncio.Semaphore(PAGES_OPENED_AT_ONCE)
+    opened = [0]
+    opening = [asyncio.create_task(open_page(new_page, url, gate, opened)) for _ in range(count)]
+    await asyncio.wait(opening, timeout=max(deadline - time.monotonic(), 0))
+    for task in opening:
+        task.cancel()
+    for task in opening:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            print(f"a page did not open: {task.exception()}", file=sys.stderr)
+    return [
+        task.result() if task.done() and not task.cancelled() and not task.exception() else None
+        for task in opening
+    ]
+
+
+async def wait_until_connected(pages: list[Any], deadline: float) -> int:
+    """Report progress until every page can hear news (or the deadline); return how many can."""
     last_report = 0.0
     while True:
         states = await asyncio.gather(*(page.evaluate(CONNECTED) for page in pages))
@@ -140,26 +193,22 @@ async def records(pages: list[Any]) -> list[dict[str, Any]]:
 async def run(args: argparse.Namespace) -> int:
     from playwright.async_api import async_playwright  # the browser extra
 
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=chromium.find_chromium(),
-            args=[*chromium.CHROMIUM_ARGS, NO_LOCAL_NETWORK_CHECKS],
-        )
-        try:
-            gate = asyncio.Semaphore(PAGES_OPENED_AT_ONCE)
-            url = page_url(args)
-            pages = await asyncio.gather(
-                *(open_page(browser, url, gate) for _ in range(args.clients))
-            )
-            connected = await wait_until_connected(pages, args.connect_timeout)
-            emit(
-                "ready", connected=connected, clients=args.clients, timed_out=connected < len(pages)
-            )
-            last_id, drain_s = await read_stop()
-            drained = await drain(pages, last_id, drain_s) if last_id > 0 else True
-            pages_recorded = await records(pages)
-        finally:
-            await browser.close()
+    allowance_s = LAUNCH_ALLOWANCE_S + PAGE_ALLOWANCE_S * args.clients
+    deadline = time.monotonic() + args.connect_timeout + allowance_s
+    async with async_playwright() as playwright, page_maker(playwright, args) as new_page:
+        opened = await open_pages(new_page, page_url(args), args.clients, deadline)
+        pages = [page for page in opened if page is not None]
+        connected = await wait_until_connected(pages, deadline)
+        emit("ready", connected=connected, clients=args.clients, timed_out=connected < args.clients)
+        schedule = hide_and_show(pages, args.lifecycle_after, args.lifecycle_for)
+        lifecycle = asyncio.create_task(schedule)
+        last_id, drain_s = await read_stop()
+        changed = await finished(lifecycle)
+        drained = await drain(pages, last_id, drain_s) if last_id > 0 else True
+        recorded = iter(await records(pages))
+        pages_recorded = [{} if page is None else next(recorded) for page in opened]
+        for index, times in changed.items():
+            pages_recorded[opened.index(pages[index])] |= times
     arrays = page_arrays(pages_recorded)
     np.savez(args.out, **arrays)
     requests = int(arrays["request_user"].size)
@@ -171,6 +220,17 @@ async def run(args: argparse.Namespace) -> int:
         errors=[],
     )
     return 0
+
+
+async def finished(lifecycle: asyncio.Task[dict[int, dict[str, Any]]]) -> dict[int, Any]:
+    """The lifecycle's record; one still running when the window closed is ended first (a
+    frozen page cannot answer the generator), and leaves no record."""
+    if not lifecycle.done():
+        lifecycle.cancel()
+    try:
+        return await lifecycle
+    except asyncio.CancelledError:
+        return {}
 
 
 async def read_stop() -> tuple[int, float]:
@@ -196,6 +256,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=seconds(0, LONGPOLL_MAX_HOLD_S, zero_allowed=False),
         default=LONGPOLL_HOLD_S,
         help="long polling only: seconds the server may hold a poll",
+    )
+    parser.add_argument(
+        "--lifecycle-after",
+        type=seconds(0, 3600, zero_allowed=True),
+        default=0.0,
+        help="hide or freeze every page but the first this long after ready (s)",
+    )
+    parser.add_argument(
+        "--lifecycle-for",
+        type=seconds(0, 3600, zero_allowed=True),
+        default=0.0,
+        help="how long they stay hidden or frozen (s; 0: never)",
     )
     parser.add_argument("--connect-timeout", type=float, default=60.0)
     parser.add_argument("--out", type=Path, required=True, help="where to write the .npz")

@@ -6,9 +6,10 @@ the arrays ``generator.py`` writes for Locust's users, so that the measurement r
 it reads a user. Pure: tested on hand-made records.
 
 A page's *disconnect* is each time its client entered the ``reconnecting`` state; its
-*reconnect* is each return from there to a state in which it can hear news. Two more arrays
-than Locust's: every request a page started (``request_user``, ``request_at``), for the
-lifecycle and storm runs.
+*reconnect* is each return from there to a state in which it can hear news. More arrays
+than Locust's: every request a page started (``request_user``, ``request_at``), and each page
+hidden or frozen (``lifecycle_user``; ``lifecycle_frozen`` 1, or 0 for hidden), and when it
+was so until when it was shown again (``lifecycle_from``, ``lifecycle_until``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,11 @@ def page_arrays(records: list[dict[str, Any]]) -> dict[str, np.ndarray]:
     deliveries = [(n, *d) for n, r in enumerate(records, 1) for d in r.get("deliveries", [])]
     gaps = [(n, *g) for n, r in enumerate(records, 1) for g in r.get("gaps", [])]
     requests = [(n, at) for n, r in enumerate(records, 1) for at in r.get("requestsAt", [])]
+    changed = [
+        (n, r["lifecycleState"] == "frozen", r["lifecycleFrom"], r.get("lifecycleUntil", math.nan))
+        for n, r in enumerate(records, 1)
+        if "lifecycleFrom" in r
+    ]
     broken = [reconnects(r.get("states", [])) for r in records]
     back = [(n, at) for n, (_, times) in enumerate(broken, 1) for at in times]
 
@@ -67,4 +73,8 @@ def page_arrays(records: list[dict[str, Any]]) -> dict[str, np.ndarray]:
         gap_to=column(gaps, 3, np.int64),
         request_user=column(requests, 0, np.int64),
         request_at=column(requests, 1, np.float64),
+        lifecycle_user=column(changed, 0, np.int64),
+        lifecycle_frozen=column(changed, 1, np.int64),
+        lifecycle_from=column(changed, 2, np.float64),
+        lifecycle_until=column(changed, 3, np.float64),
     )

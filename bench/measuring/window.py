@@ -33,6 +33,9 @@ from pushlab.bench.measuring.stats_connection import Exchange, ServerConnection
 MIN_MESSAGES_MEASURED = 2
 """A window with fewer messages is extended (Poisson arrivals can leave a short one empty)."""
 SERVER_COUNT_TIMEOUT_S = 10.0
+PROGRESS_GRACE_S = 30.0
+"""A generator that reports progress (clients connected so far) gets this long again to be
+ready: starting its clients may take longer than a fixed timeout (a browser's pages)."""
 
 
 class Generator:
@@ -81,6 +84,8 @@ class Generator:
                 raise TimeoutError(f"the generator sent no {event!r} in {timeout_s:g} s") from None
             if message["event"] == event:
                 return message
+            if message["event"] == "progress":  # still connecting clients: not stuck
+                deadline = max(deadline, time.monotonic() + PROGRESS_GRACE_S)
             if message["event"] == "waiting":  # --generator-master: workers start elsewhere
                 print(
                     f"Waiting for {message['workers']} Locust workers: {message['command']}",

@@ -14,6 +14,7 @@ from pushlab.bench.sweeps import (
     clients,
     faults,
     interval,
+    lifecycle,
     network,
     rate,
     saturation,
@@ -32,4 +33,5 @@ SWEEPS: tuple[Sweep, ...] = (
     saturation.SWEEP,
     slow.SWEEP,
     browser.SWEEP,
+    lifecycle.SWEEP,
 )

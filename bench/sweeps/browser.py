@@ -49,12 +49,19 @@ def from_options(args: argparse.Namespace) -> dict[str, Any]:
     return {} if args.browser_pages is None else {"pages": tuple(args.browser_pages)}
 
 
-def scenarios(settings: MatrixSettings) -> list[Scenario]:
+def chromium_or_skip(sweep: str) -> bool:
+    """True if Chromium pages can run here; else say why and skip (under CI: an error)."""
     reason = chromium.missing_reason()
-    if reason is not None:
-        if chromium.must_run():
-            raise RuntimeError(f"CI=true but the browser sweep cannot run: {reason}")
-        print(f"browser sweep skipped: {reason}", file=sys.stderr)
+    if reason is None:
+        return True
+    if chromium.must_run():
+        raise RuntimeError(f"CI=true but the {sweep} sweep cannot run: {reason}")
+    print(f"{sweep} sweep skipped: {reason}", file=sys.stderr)
+    return False
+
+
+def scenarios(settings: MatrixSettings) -> list[Scenario]:
+    if not chromium_or_skip(NAME):
         return []
     own: BrowserSettings = settings.of(NAME)
     rows = []
