@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -196,3 +197,67 @@ def test_three_pages_deliveries_reach_the_row(tmp_path: Path) -> None:
     assert row.messages_delivered == 3 * row.messages_published
     assert row.messages_lost == 0
     assert row.lane == "Chromium pages"
+
+
+# --- Hidden and frozen pages, and the storm ----------------------------------------------------
+
+
+def test_the_pages_take_turns_hidden_and_frozen_after_the_control() -> None:
+    from pushlab.bench.measuring.page_lifecycle import state_of
+
+    assert [state_of(i) for i in range(5)] == [None, "hidden", "frozen", "hidden", "frozen"]
+
+
+def away(record: dict[str, Any], state: str, start: float, end: float) -> dict[str, Any]:
+    return record | {"lifecycleState": state, "lifecycleFrom": start, "lifecycleUntil": end}
+
+
+def lifecycle_row(records: list[dict[str, Any]], published: int) -> Any:
+    from pushlab.bench.measuring.lifecycle import LifecyclePart
+
+    window = window_of(records, published)
+    scenario = replace(window.scenario, parts=(LanePart("browser"), LifecyclePart(60.0, 4.0)))
+    return measure(replace(window, scenario=scenario)).row
+
+
+def test_a_frozen_page_that_was_told_of_a_gap_has_its_messages_signalled_not_lost() -> None:
+    """Frozen from 1.5 to 4.9 s: it heard 1, then (after a gap for 2–4) 5 and 6."""
+    frozen = page([1, 5, 6], gaps=[(2, 4)])
+    row = lifecycle_row(
+        [
+            page([1, 2, 3, 4, 5, 6]),
+            away(page([1, 2, 3, 4, 5, 6]), "hidden", 1.5, 5.5),
+            away(frozen, "frozen", OPENED_AT + 1.5, OPENED_AT + 4.9),
+        ],
+        published=6,
+    )
+    assert (row.frozen_received, row.frozen_signalled, row.frozen_lost) == (3, 3, 0)
+    assert row.frozen_heard_during == 0
+    assert row.hidden_lost == 0
+
+
+def test_a_frozen_page_that_missed_messages_untold_counts_them_lost() -> None:
+    frozen = away(page([1, 5, 6]), "frozen", OPENED_AT + 1.5, OPENED_AT + 4.9)
+    row = lifecycle_row([page([1, 2, 3, 4, 5, 6]), frozen], published=6)
+    assert (row.frozen_signalled, row.frozen_lost) == (0, 3)
+    assert row.frozen_resume_ms == pytest.approx(103.0)  # message 5 at 5.003 s
+
+
+def test_the_storm_series_counts_arrivals_per_second_from_the_restart() -> None:
+    from pushlab.bench.analysis.storm_window import BIN_S, arrivals_per_s, series_of, series_text
+
+    rates = arrivals_per_s(np.array([9.0, 10.1, 10.2, 10.3, 11.2]), restart_at=10.0)
+    assert rates[0] == pytest.approx(3 / BIN_S)
+    assert rates[2] == pytest.approx(1 / BIN_S)
+    assert series_of(series_text(rates)).tolist() == rates.tolist()
+
+
+def test_without_jitter_every_client_waits_the_whole_ceiling() -> None:
+    import random
+
+    from pushlab.reconnect_policy import NO_JITTER_POLICY, RECONNECT_POLICY
+
+    rng = random.Random(1)
+    assert [NO_JITTER_POLICY.wait_s(n, rng) for n in range(5)] == [1.0, 2.0, 4.0, 8.0, 10.0]
+    assert RECONNECT_POLICY.wait_s(0, rng) < RECONNECT_POLICY.ceiling_s(0)
+    assert NO_JITTER_POLICY.as_json()["jitter"] == "none"

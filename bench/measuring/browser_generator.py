@@ -39,7 +39,7 @@ from pushlab.bench.measuring.page_lifecycle import attached_browser, hide_and_sh
 from pushlab.bench.measuring.page_records import page_arrays
 from pushlab.command_line import CommandParser
 from pushlab.limits import raise_open_files_limit
-from pushlab.reconnect_policy import RECONNECT_POLICY
+from pushlab.reconnect_policy import NO_JITTER_POLICY, RECONNECT_POLICY
 from pushlab.techniques import LONGPOLL_HOLD_S, LONGPOLL_MAX_HOLD_S, NAMES
 
 STATIC_DIR = Path(pushlab.servers.__file__).parent / "static"
@@ -92,6 +92,7 @@ def page_url(args: argparse.Namespace) -> str:
         "hold_s": f"{args.hold:g}",
         "first_wait_s": f"{RECONNECT_POLICY.first_wait_s:g}",
         "cap_s": f"{RECONNECT_POLICY.cap_s:g}",
+        "jitter": (NO_JITTER_POLICY if args.no_jitter else RECONNECT_POLICY).as_json()["jitter"],
     }
     return f"{args.host.rstrip('/')}{PAGE_PREFIX}{PAGE}?{urlencode(query)}"
 
@@ -268,6 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=seconds(0, 3600, zero_allowed=True),
         default=0.0,
         help="how long they stay hidden or frozen (s; 0: never)",
+    )
+    parser.add_argument(
+        "--no-jitter", action="store_true", help="reconnect after the whole backoff ceiling"
     )
     parser.add_argument("--connect-timeout", type=float, default=60.0)
     parser.add_argument("--out", type=Path, required=True, help="where to write the .npz")

@@ -49,6 +49,7 @@ from pushlab.bench.measuring.locustfile import (
 from pushlab.bench.measuring.peer_users import PEER_USERS
 from pushlab.command_line import CommandParser
 from pushlab.limits import raise_open_files_limit
+from pushlab.reconnect_policy import NO_JITTER_POLICY, RECONNECT_POLICY
 
 TECHNIQUE_USERS: dict[str, type[PushlabUser]] = {
     user.technique: user for user in (PollingUser, LongPollUser, WebSocketUser, SSEUser)
@@ -198,6 +199,9 @@ def build_parser(
     parser.add_argument(
         "--no-resume", action="store_true", help="after a reconnect, start from the present"
     )
+    parser.add_argument(
+        "--no-jitter", action="store_true", help="reconnect after the whole backoff ceiling"
+    )
     parser.add_argument("--spawn-rate", type=float, default=0.0, help="users/s (0: all in ~1 s)")
     parser.add_argument("--connect-timeout", type=float, default=60.0)
     parser.add_argument("--out", type=Path, required=True, help="where to write the .npz")
@@ -211,6 +215,7 @@ def configure_users(args: argparse.Namespace) -> type[PushlabUser]:
     PollingUser.poll_interval_s = args.poll_interval
     LongPollUser.hold_s = args.hold
     PushlabUser.resume = not args.no_resume
+    PushlabUser.reconnect_policy = NO_JITTER_POLICY if args.no_jitter else RECONNECT_POLICY
     return user_class
 
 

@@ -48,7 +48,7 @@ from locust import FastHttpUser, constant, events, task
 from pushlab.bench.measuring.reconnecting import gap_in_answer, gap_in_close, gap_in_event
 from pushlab.clients.eventstream import Event, EventStreamDecoder
 from pushlab.protocol import Gap as AnnouncedGap
-from pushlab.reconnect_policy import Backoff
+from pushlab.reconnect_policy import RECONNECT_POLICY, Backoff
 from pushlab.techniques import LONGPOLL, LONGPOLL_HOLD_S, POLLING, SSE, WEBSOCKET
 
 DELIVER = "DELIVER"
@@ -71,6 +71,7 @@ class PushlabUser(FastHttpUser):
     abstract = True
     technique = ""
     resume = True  # after a reconnect: carry on from the cursor (False: from the present)
+    reconnect_policy = RECONNECT_POLICY
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
@@ -80,7 +81,7 @@ class PushlabUser(FastHttpUser):
         self.disconnects = 0
         self.feed_id = ""
         self.feed = 0  # how many new feeds it has met (a server restart starts one)
-        self.backoff = Backoff()
+        self.backoff = Backoff(self.reconnect_policy)
         self.reconnected_at: list[float] = []  # epoch s of every reconnect attempt
         self.gaps: list[tuple[int, AnnouncedGap]] = []  # (feed, gap) the server announced
 

@@ -19,6 +19,7 @@ from pushlab.bench.sweeps import (
     rate,
     saturation,
     slow,
+    storm,
     workers,
 )
 
@@ -34,4 +35,5 @@ SWEEPS: tuple[Sweep, ...] = (
     slow.SWEEP,
     browser.SWEEP,
     lifecycle.SWEEP,
+    storm.SWEEP,
 )

@@ -5,7 +5,7 @@
 // window.benchPage at the end.
 //
 // The query string names the technique and its settings:
-//   ?technique=sse&poll_interval_s=1&hold_s=20&first_wait_s=1&cap_s=10
+//   ?technique=sse&poll_interval_s=1&hold_s=20&first_wait_s=1&cap_s=10&jitter=full
 // Times are epoch seconds on the browser's clock (the bench's clients share the server's host).
 
 import { CLIENTS } from "./clients.js";
@@ -88,7 +88,7 @@ async function start() {
     reconnect: {
       first_wait_s: Number(query.get("first_wait_s")),
       cap_s: Number(query.get("cap_s")),
-      jitter: "full",
+      jitter: query.get("jitter") ?? "full",
     },
   };
   const panel = new RecordingPanel();
