@@ -46,7 +46,7 @@ STATIC_DIR = Path(pushlab.servers.__file__).parent / "static"
 PAGE_PREFIX = "/__bench_page/"
 PAGE = "bench-page.html"
 CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
-PAGES_OPENED_AT_ONCE = 8  # opening pages costs CPU: a few at a time keeps the start even
+PAGES_OPENED_AT_ONCE = 2  # opening a page costs seconds of CPU: two at a time report progress early
 NO_LOCAL_NETWORK_CHECKS = "--disable-features=LocalNetworkAccessChecks"
 """The page comes from Playwright, not from a server, so Chromium gives it no address and
 treats it as a public page: its WebSocket to 127.0.0.1 would be refused as a public page's
