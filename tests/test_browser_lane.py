@@ -261,3 +261,30 @@ def test_without_jitter_every_client_waits_the_whole_ceiling() -> None:
     assert [NO_JITTER_POLICY.wait_s(n, rng) for n in range(5)] == [1.0, 2.0, 4.0, 8.0, 10.0]
     assert RECONNECT_POLICY.wait_s(0, rng) < RECONNECT_POLICY.ceiling_s(0)
     assert NO_JITTER_POLICY.as_json()["jitter"] == "none"
+
+
+def test_the_browser_sweep_puts_locust_and_chromium_at_the_same_load(monkeypatch) -> None:
+    from pushlab.bench.core.matrix import build_matrix, settings_for
+
+    monkeypatch.setattr(chromium, "missing_reason", lambda: None)  # the matrix only, no browser
+    settings = replace(settings_for("default"), sweeps=("browser",))
+    made = [item for _, item in build_matrix(settings)]
+    lanes = {(s.technique, s.clients, s.publish_rate, s.poll_interval) for s in made}
+    assert len(made) == 2 * len(lanes) == 2 * len(settings.techniques)
+    assert {s.parts[0].lane for s in made} == {"locust", "browser"}
+
+
+def test_without_chromium_the_browser_sweep_says_why_and_measures_nothing(
+    monkeypatch, capsys
+) -> None:
+    from pushlab.bench.sweeps.browser import scenarios
+
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(chromium, "missing_reason", lambda: "no Chromium found")
+    from pushlab.bench.core.matrix import settings_for
+
+    assert scenarios(settings_for("default")) == []
+    assert "browser sweep skipped: no Chromium found" in capsys.readouterr().err
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(RuntimeError, match="CI=true"):
+        scenarios(settings_for("default"))
