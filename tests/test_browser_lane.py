@@ -288,3 +288,14 @@ def test_without_chromium_the_browser_sweep_says_why_and_measures_nothing(
     monkeypatch.setenv("CI", "true")
     with pytest.raises(RuntimeError, match="CI=true"):
         scenarios(settings_for("default"))
+
+
+def test_a_client_is_back_at_its_first_message_from_the_new_feed_not_an_old_one_in_flight() -> None:
+    from pushlab.bench.analysis.storm_window import back_after_s
+
+    raw = {
+        "user": np.array([1, 1, 2, 1]),
+        "feed": np.array([0, 1, 1, 1]),
+        "received_at": np.array([10.1, 12.0, 13.5, 12.5]),
+    }
+    assert back_after_s(raw, {1, 2}, restart_at=10.0).tolist() == [2.0, 3.5]

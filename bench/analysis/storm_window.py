@@ -2,7 +2,8 @@
 
 From the generator's arrays: the reconnect attempts (a Locust user's ``reconnect_at``, taken
 as it opens its new connection; a page's every request, ``request_at``), and each client's
-first delivery after the restart (``recovery.fault_figures``). The arrivals are kept as a
+first delivery from the new server's feed (a message of the old feed still in flight after
+the kill is not a return). The arrivals are kept as a
 series of counts per ``BIN_S`` from the restart (a text column), so that the figure can be
 drawn from ``summary.csv``. Pure: tested on hand-made arrays.
 """
@@ -48,22 +49,26 @@ def storm_columns(
 ) -> dict[str, Any]:
     if record is None:
         return {"storm_jitter": "full" if jitter else "none"}
-    window = reduced.original
-    raw = window.deliveries
-    messages = recovery.window_messages(
-        window.before, window.after, record, int(reduced.narrowed.after["last_id"])
-    )
-    figures = recovery.fault_figures(
-        raw, reduced.expected_users, messages, record, window.opened_at
-    )
+    raw = reduced.original.deliveries
     rates = arrivals_per_s(arrival_times(raw), record.fault_at)
-    down_s = record.fault_ended_at - record.fault_at
+    back_s = back_after_s(raw, reduced.expected_users, record.fault_at)
     return {
         "storm_jitter": "full" if jitter else "none",
-        "storm_down_s": down_s,
+        "storm_down_s": record.fault_ended_at - record.fault_at,
         "storm_peak_per_s": float(rates.max()) if rates.size else math.nan,
-        "storm_back_p50_s": figures["recovery_p50_ms"] / 1000,
-        "storm_all_back_s": figures["recovery_max_ms"] / 1000,
-        "storm_back_clients": figures["recovered_clients"],
+        "storm_back_p50_s": float(np.median(back_s)) if back_s.size else math.nan,
+        "storm_all_back_s": float(back_s.max()) if back_s.size else math.nan,
+        "storm_back_clients": int(back_s.size),
         "storm_arrivals": series_text(rates),
     }
+
+
+def back_after_s(raw: dict[str, np.ndarray], clients: set[int], restart_at: float) -> np.ndarray:
+    """Each client's first message from the new feed (it is back, on the new server's feed
+    from its start), in seconds after the restart; clients never back are left out."""
+    new = raw["feed"] >= 1
+    first: dict[int, float] = {}
+    for who, at in zip(raw["user"][new].tolist(), raw["received_at"][new].tolist(), strict=True):
+        if who in clients:
+            first[who] = min(at, first.get(who, math.inf))
+    return np.array(sorted(first.values()), dtype=float) - restart_at
