@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 MAX_DOUBLINGS = 64
@@ -50,6 +50,7 @@ class ReconnectPolicy:
 
     first_wait_s: float
     cap_s: float
+    jitter: bool = True  # False: wait the whole ceiling (the bench's storm, for contrast only)
 
     def __post_init__(self) -> None:
         if not (0 < self.first_wait_s <= self.cap_s and math.isfinite(self.cap_s)):
@@ -65,16 +66,22 @@ class ReconnectPolicy:
         return min(self.cap_s, self.first_wait_s * 2.0 ** min(attempt, MAX_DOUBLINGS))
 
     def wait_s(self, attempt: int, rng: random.Random) -> float:
-        """The wait before attempt ``attempt``: uniform under the capped ceiling."""
+        """The wait before attempt ``attempt``: uniform under the capped ceiling (without
+        jitter: the ceiling itself, so that clients cut together come back together)."""
+        if not self.jitter:
+            return self.ceiling_s(attempt)
         return rng.uniform(0.0, self.ceiling_s(attempt))
 
     def as_json(self) -> dict[str, Any]:
         """The policy as the classroom page reads it from ``/api/config``."""
-        return {"first_wait_s": self.first_wait_s, "cap_s": self.cap_s, "jitter": "full"}
+        jitter = "full" if self.jitter else "none"
+        return {"first_wait_s": self.first_wait_s, "cap_s": self.cap_s, "jitter": jitter}
 
 
 RECONNECT_POLICY = ReconnectPolicy(first_wait_s=1.0, cap_s=10.0)
 """The policy every pushlab client runs (the page reads it from ``/api/config``)."""
+NO_JITTER_POLICY = replace(RECONNECT_POLICY, jitter=False)
+"""The same without jitter: only the bench's reconnect storm runs it, to show what jitter buys."""
 
 
 @dataclass

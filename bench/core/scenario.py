@@ -97,6 +97,12 @@ class Part:
         """Options its server process is started with (e.g. ``--loop uvloop``)."""
         return []
 
+    def generator_module(self) -> str | None:
+        """The module that generates this scenario's load, if not Locust's (``python -m``;
+        it speaks the same line protocol and writes the same ``.npz``: see
+        ``measuring/generator.py``). None: the default generator."""
+        return None
+
     def session(self, run: ScenarioRun) -> Session:
         return Session()
 

@@ -26,7 +26,6 @@ also holds every write of every K-th user (``radio_user``, ``radio_at``, ``radio
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
@@ -40,6 +39,7 @@ from locust.env import Environment  # importing Locust patches sockets for geven
 
 from pushlab import techniques
 from pushlab.bench.measuring.arguments import MAX_CLIENTS, MAX_POLL_INTERVAL_S, one_number, seconds
+from pushlab.bench.measuring.generator_protocol import emit, parse_stop
 from pushlab.bench.measuring.h2_users import H2_USERS
 from pushlab.bench.measuring.locustfile import (
     DELIVER,
@@ -53,6 +53,7 @@ from pushlab.bench.measuring.peer_users import PEER_USERS
 from pushlab.bench.measuring.radio_recorder import RadioRecorder, install
 from pushlab.command_line import CommandParser
 from pushlab.limits import raise_open_files_limit
+from pushlab.reconnect_policy import NO_JITTER_POLICY, RECONNECT_POLICY
 
 TECHNIQUE_USERS: dict[str, type[PushlabUser]] = {
     user.technique: user for user in (PollingUser, LongPollUser, WebSocketUser, SSEUser)
@@ -84,10 +85,6 @@ class DeliveryLog:
             self.received_at.append(context["received_at"])
 
 
-def emit(event: str, **fields: Any) -> None:
-    print(json.dumps({"event": event, **fields}), flush=True)
-
-
 def running_users(environment: Environment) -> list[PushlabUser]:
     assert environment.runner is not None
     # A worker runner's group can hold a greenlet that is not a user: keep only the users.
@@ -117,10 +114,7 @@ def read_command() -> str:
 
 def read_stop() -> tuple[int, float]:
     """``stop B DRAIN_S`` from the harness: the window's last id and the drain's limit."""
-    command = read_command().split()
-    last_id = int(command[1]) if len(command) >= 2 and command[0] == "stop" else 0
-    drain_s = float(command[2]) if len(command) >= 3 else 0.0
-    return last_id, drain_s
+    return parse_stop(read_command())
 
 
 def drain(environment: Environment, last_id: int, timeout_s: float) -> bool:
@@ -217,6 +211,9 @@ def build_parser(
         help="polling, long polling and SSE over HTTP/2 (an https host that offers h2); "
         "WebSocket stays HTTP/1.1",
     )
+    parser.add_argument(
+        "--no-jitter", action="store_true", help="reconnect after the whole backoff ceiling"
+    )
     parser.add_argument("--spawn-rate", type=float, default=0.0, help="users/s (0: all in ~1 s)")
     parser.add_argument("--connect-timeout", type=float, default=60.0)
     parser.add_argument("--out", type=Path, required=True, help="where to write the .npz")
@@ -242,6 +239,7 @@ def configure_users(args: argparse.Namespace) -> type[PushlabUser]:
         LongPollUser.network_timeout, args.hold + techniques.NETWORK_TIMEOUT_MARGIN_S
     )  # Locust's default (60 s) would end a longer hold itself
     PushlabUser.resume = not args.no_resume
+    PushlabUser.reconnect_policy = NO_JITTER_POLICY if args.no_jitter else RECONNECT_POLICY
     return user_class
 
 

@@ -49,7 +49,7 @@ from locust import FastHttpUser, constant, events, task
 from pushlab.bench.measuring.reconnecting import gap_in_answer, gap_in_close, gap_in_event
 from pushlab.clients.eventstream import Event, EventStreamDecoder
 from pushlab.protocol import Gap as AnnouncedGap
-from pushlab.reconnect_policy import Backoff
+from pushlab.reconnect_policy import RECONNECT_POLICY, Backoff
 from pushlab.techniques import (
     LONGPOLL,
     LONGPOLL_HOLD_S,
@@ -94,6 +94,7 @@ class PushlabUser(FastHttpUser):
     technique = ""
     resume = True  # after a reconnect: carry on from the cursor (False: from the present)
     ssl_context_factory = staticmethod(unverified_tls_context)  # https only
+    reconnect_policy = RECONNECT_POLICY
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
@@ -104,7 +105,7 @@ class PushlabUser(FastHttpUser):
         self.feed_id = ""
         self.feed_starts = False
         self.feed = 0  # how many new feeds it has met (a server restart starts one)
-        self.backoff = Backoff()
+        self.backoff = Backoff(self.reconnect_policy)
         self.reconnected_at: list[float] = []  # epoch s of every reconnect attempt
         self.gaps: list[tuple[int, AnnouncedGap]] = []  # (feed, gap) the server announced
 

@@ -33,6 +33,9 @@ from pushlab.bench.measuring.stats_connection import Exchange, ServerConnection
 MIN_MESSAGES_MEASURED = 2
 """A window with fewer messages is extended (Poisson arrivals can leave a short one empty)."""
 SERVER_COUNT_TIMEOUT_S = 10.0
+PROGRESS_GRACE_S = 30.0
+"""A generator that reports progress (clients connected so far) gets this long again to be
+ready: starting its clients may take longer than a fixed timeout (a browser's pages)."""
 
 
 class Generator:
@@ -55,7 +58,7 @@ class Generator:
             args += ["--hold", f"{scenario.hold_s:g}"]
         for part in scenario.parts:
             args += part.generator_args()
-        module, extra = generator_module(scenario, remote)
+        module, extra = generator_for(scenario, remote)
         self.process = spawn(module, args + extra, cpus, log, stdin=True)
         self.events: queue.Queue[dict[str, Any]] = queue.Queue()
         threading.Thread(target=self._read_events, daemon=True).start()
@@ -81,6 +84,8 @@ class Generator:
                 raise TimeoutError(f"the generator sent no {event!r} in {timeout_s:g} s") from None
             if message["event"] == event:
                 return message
+            if message["event"] == "progress":  # still connecting clients: not stuck
+                deadline = max(deadline, time.monotonic() + PROGRESS_GRACE_S)
             if message["event"] == "waiting":  # --generator-master: workers start elsewhere
                 print(
                     f"Waiting for {message['workers']} Locust workers: {message['command']}",
@@ -96,6 +101,15 @@ class Generator:
         done = self.wait_for("done", drain_s + 60)
         self.process.wait(timeout=30)
         return done
+
+
+def generator_for(scenario: Scenario, remote: RemoteWorkers | None) -> tuple[str, list[str]]:
+    """The generator's module and extra options: a part's own (its clients are not Locust's;
+    one process, no workers), else Locust's, alone or as a master with workers."""
+    own = [module for part in scenario.parts if (module := part.generator_module()) is not None]
+    if len(own) > 1:
+        raise ValueError(f"{scenario.id}: two parts bring their own clients: {own}")
+    return (own[0], []) if own else generator_module(scenario, remote)
 
 
 def connect_timeout_s(clients: int) -> float:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from pushlab.bench.core.sweep import Sweep
 from pushlab.bench.sweeps import (
+    browser,
     capacity,
     clients,
     faults,
     interval,
+    lifecycle,
     loop,
     network,
     proxy,
@@ -20,6 +22,7 @@ from pushlab.bench.sweeps import (
     rate,
     saturation,
     slow,
+    storm,
     workers,
 )
 
@@ -36,4 +39,7 @@ SWEEPS: tuple[Sweep, ...] = (
     proxy.SWEEP,
     radio.SWEEP,
     loop.SWEEP,
+    browser.SWEEP,
+    lifecycle.SWEEP,
+    storm.SWEEP,
 )

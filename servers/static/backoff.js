@@ -9,14 +9,16 @@
 const MAX_DOUBLINGS = 64; // past this every ceiling is the cap (as in reconnect_policy.py)
 
 export class Backoff {
-  /** policy: /api/config's "reconnect", {first_wait_s, cap_s, jitter: "full"}. */
+  /** policy: /api/config's "reconnect", {first_wait_s, cap_s, jitter: "full"}; jitter "none"
+   * (the whole ceiling) only in the bench's reconnect storm, to show what jitter buys. */
   constructor(policy) {
     const { first_wait_s: firstS, cap_s: capS, jitter } = policy ?? {};
-    if (!(firstS > 0 && capS >= firstS && jitter === "full")) {
+    if (!(firstS > 0 && capS >= firstS && (jitter === "full" || jitter === "none"))) {
       throw new Error(`unknown reconnect policy in /api/config: ${JSON.stringify(policy)}`);
     }
     this.firstWaitMs = firstS * 1000;
     this.capMs = capS * 1000;
+    this.jitter = jitter === "full";
     this.attempt = 0;
   }
 
@@ -29,7 +31,7 @@ export class Backoff {
   nextDelayMs() {
     const ceilingMs = this.ceilingMs(this.attempt);
     this.attempt += 1;
-    return Math.random() * ceilingMs;
+    return this.jitter ? Math.random() * ceilingMs : ceilingMs;
   }
 
   /** True when the last attempt had failed (the next success is a resume worth saying). */
