@@ -28,27 +28,27 @@ read or sleep, so thousands of users fit in one Locust process.
 ``pushlab bench`` (the harness) drives these same classes through ``generator.py``; it reads the
 exact, unrounded latencies from the events' ``context``. The SSE user reads its stream with the
 same decoder as ``pushlab client sse`` (``clients/eventstream.py``): one client per protocol.
+The push users read raw sockets (``wire_clients.py``) so that each message also carries the
+kernel's receive time: the bench reports wire latency apart from its own generator's delay.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
+import math
 import random
 import time
-from http.client import HTTPException
 from typing import Any
 
 import gevent
-import websocket
-from geventhttpclient import HTTPClient
 from locust import FastHttpUser, constant, events, task
 
 from pushlab.bench.measuring.reconnecting import gap_in_answer, gap_in_close, gap_in_event
-from pushlab.clients.eventstream import Event, EventStreamDecoder
+from pushlab.bench.measuring.wire_clients import WireEventStream, WireWebSocket, address
 from pushlab.protocol import Gap as AnnouncedGap
 from pushlab.reconnect_policy import Backoff
+from pushlab.rfc6455 import Opcode
 from pushlab.techniques import LONGPOLL, LONGPOLL_HOLD_S, POLLING, SSE, WEBSOCKET
 
 DELIVER = "DELIVER"
@@ -117,8 +117,18 @@ class PushlabUser(FastHttpUser):
             self.gaps.append((self.feed, gap))
             self.cursor = max(self.cursor, gap.to_id)
 
-    def deliver(self, message: dict[str, Any], received_at: float, size_bytes: int) -> None:
-        """Report one message: its delivery latency, and whether its id was the one expected."""
+    def deliver(
+        self,
+        message: dict[str, Any],
+        received_at: float,
+        size_bytes: int,
+        kernel_at: float = math.nan,
+    ) -> None:
+        """Report one message: its delivery latency, and whether its id was the one expected.
+
+        ``kernel_at`` is when the kernel received it (``wire_socket.py``; NaN if unknown):
+        wire latency is ``kernel_at − ts``, the generator's delay ``received_at − kernel_at``.
+        """
         message_id = message["id"]
         problem: Exception | None = None
         if message_id <= self.cursor:
@@ -137,6 +147,7 @@ class PushlabUser(FastHttpUser):
                 "message_id": message_id,
                 "ts": message["ts"],
                 "received_at": received_at,
+                "kernel_at": kernel_at,
             },
         )
         self.cursor = max(self.cursor, message_id)
@@ -221,19 +232,21 @@ class LongPollUser(PushlabUser):
 
 
 class WebSocketUser(PushlabUser):
-    """WebSocket push: one upgrade, then the server sends each message as a text frame."""
+    """WebSocket push: one upgrade, then the server sends each message as a text frame.
+
+    Read over a raw socket with pushlab's own codec (``wire_clients.py``), so that every
+    message carries the kernel's receive time beside the time this greenlet handled it.
+    """
 
     technique = WEBSOCKET.name
     host = "http://127.0.0.1:8003"
     wait_time = constant(0)
-    ws: websocket.WebSocket | None = None
+    ws: WireWebSocket | None = None
 
     def connect(self) -> None:
-        url = "ws" + self.host.removeprefix("http") + f"/ws?since={self.cursor}"
         started = time.perf_counter()
-        self.ws = websocket.create_connection(
-            url, timeout=self.network_timeout, skip_utf8_validation=True
-        )
+        host, port = address(self.host)
+        self.ws = WireWebSocket(host, port, f"/ws?since={self.cursor}", self.network_timeout)
         self.environment.events.request.fire(
             request_type="WS",
             name="/ws (upgrade)",
@@ -252,17 +265,17 @@ class WebSocketUser(PushlabUser):
                 self.connect()
             assert self.ws is not None
             # This greenlet sleeps here until the server pushes.
-            opcode, frame = self.ws.recv_data()
-            if opcode == websocket.ABNF.OPCODE_CLOSE:
-                self.announced(gap_in_close(frame))  # 4001: fell past the history
-                raise websocket.WebSocketConnectionClosedException("the server closed")
-        except (websocket.WebSocketException, OSError) as error:
+            frame, kernel_at = self.ws.receive()
+            if frame.opcode is Opcode.CLOSE:
+                self.announced(gap_in_close(frame.payload))  # 4001: fell past the history
+                raise ConnectionError("the server closed")
+        except (OSError, ValueError) as error:  # ValueError: a frame that breaks RFC 6455
             self.report_failure("WS", "/ws", error)
             self.close()
             self.after_a_break()  # then reconnect, resuming from the cursor
             return
         received_at = time.time()
-        message = json.loads(frame)
+        message = json.loads(frame.payload)
         if "error" in message:  # the server's answer to a bad frame (we send none)
             self.report_failure("WS", "/ws", RuntimeError(message["error"]))
             return
@@ -270,12 +283,11 @@ class WebSocketUser(PushlabUser):
             self.announced(gap_in_answer(message))
             return
         self.backoff.reset()
-        self.deliver(message, received_at, len(frame))
+        self.deliver(message, received_at, len(frame.payload), kernel_at)
 
     def close(self) -> None:
         if self.ws is not None:
-            with contextlib.suppress(websocket.WebSocketException, OSError):
-                self.ws.close(timeout=0.2)
+            self.ws.close()
             self.ws = None
 
     def on_stop(self) -> None:
@@ -283,23 +295,24 @@ class WebSocketUser(PushlabUser):
 
 
 class SSEUser(PushlabUser):
-    """Server-Sent Events: one GET whose answer never ends; each event carries one message."""
+    """Server-Sent Events: one GET whose answer never ends; each event carries one message.
+
+    Read over a raw socket (``wire_clients.py``) with the same decoder as ``pushlab client
+    sse`` (``clients/eventstream.py``): each event carries the kernel's receive time.
+    """
 
     technique = SSE.name
     host = "http://127.0.0.1:8004"
     wait_time = constant(0)
-    stream: Any = None  # geventhttpclient's response, read line by line
-    http: HTTPClient | None = None
-    decoder: EventStreamDecoder | None = None
+    stream: WireEventStream | None = None
 
     def connect(self) -> None:
-        self.http = HTTPClient.from_url(self.host, network_timeout=self.network_timeout)
         started = time.perf_counter()
-        self.stream = self.http.get(
-            "/events",
-            headers={"Accept": "text/event-stream", "Last-Event-ID": str(self.cursor)},
+        host, port = address(self.host)
+        self.stream = WireEventStream(
+            host, port, "/events", {"Last-Event-ID": str(self.cursor)}, self.network_timeout
         )
-        status = self.stream.status_code
+        status = self.stream.status
         self.environment.events.request.fire(
             request_type="GET",
             name="/events (stream open)",
@@ -310,56 +323,34 @@ class SSEUser(PushlabUser):
         )
         if status != 200:
             raise ConnectionError(f"/events answered HTTP {status}")
-        self.decoder = EventStreamDecoder()  # a new stream starts with no half-read event
         if self.connected_at is None:
             self.connected_at = time.time()
-
-    def next_event(self) -> tuple[Event, int]:
-        """Feed the decoder line by line until it completes an event; return its data and the
-        bytes read for it.
-
-        ``retry:`` and ``id:`` lines and ``: keep-alive`` comments carry no message (the id is
-        inside the data too, and the cursor follows the data); their bytes count toward the
-        event that follows them.
-        """
-        assert self.decoder is not None
-        size_bytes = 0
-        while True:
-            line = self.stream.readline(b"\n")  # a cooperative socket read
-            if not line:
-                raise ConnectionError("the event stream ended")
-            size_bytes += len(line)
-            decoded = self.decoder.feed(line.decode())
-            if isinstance(decoded, Event):
-                return decoded, size_bytes
 
     @task
     def receive(self) -> None:
         try:
             if self.stream is None:
                 self.connect()
-            event, size_bytes = self.next_event()
-        # ConnectionError is an OSError; a stream cut mid-chunk (the server died) is an
-        # HTTPException ("Incomplete response") from geventhttpclient's parser.
-        except (OSError, ValueError, HTTPException) as error:
+            assert self.stream is not None
+            event, size_bytes, kernel_at = self.stream.next_event()
+        # ConnectionError is an OSError (the stream ended); ValueError: a malformed chunk.
+        except (OSError, ValueError) as error:
             self.report_failure("GET", "/events", error)
             self.close()
             self.after_a_break()
             return
+        received_at = time.time()
         gap = gap_in_event(event.event_type, event.data)
         if gap is not None:
             self.announced(gap)
             return
         self.backoff.reset()
-        self.deliver(json.loads(event.data), time.time(), size_bytes)
+        self.deliver(json.loads(event.data), received_at, size_bytes, kernel_at)
 
     def close(self) -> None:
         if self.stream is not None:
-            self.stream.release()  # an unfinished response closes its socket
+            self.stream.close()
             self.stream = None
-        if self.http is not None:
-            self.http.close()
-            self.http = None
 
     def on_stop(self) -> None:
         self.close()
