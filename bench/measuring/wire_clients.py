@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from pushlab import rfc6455
+from pushlab.bench.measuring.http_chunked import ChunkedDecoder
 from pushlab.bench.measuring.wire_socket import StampedStream
 from pushlab.clients.eventstream import Event, EventStreamDecoder
 from pushlab.rfc6455 import Frame, Opcode, ProtocolError
@@ -97,7 +98,7 @@ class WireEventStream:
         self.stream.send(request_bytes(f"{host}:{port}", path, all_headers))
         self.head = read_head(self.stream)
         encoding = (self.head.header("Transfer-Encoding") or "").lower()
-        self.chunked = "chunked" in encoding
+        self.dechunker = ChunkedDecoder() if "chunked" in encoding else None
         self.body = bytearray()  # de-chunked bytes not yet split into lines
         self.decoder = EventStreamDecoder()
 
@@ -122,22 +123,13 @@ class WireEventStream:
                 return decoded, size_bytes, self.stream.kernel_at
 
     def more_body(self) -> None:
-        """Add the next piece of the body: one chunk (RFC 9112 §7.1), or one read."""
-        if not self.chunked:
-            if not self.stream.buffer:
-                self.stream.fill()
-            self.body += self.stream.take(len(self.stream.buffer))
-            return
-        size_line = self.stream.read_until(b"\r\n")
-        try:
-            size = int(size_line.split(b";")[0].strip(), 16)  # §7.1.1: extensions ignored
-        except ValueError:
-            raise ProtocolError(f"malformed chunk size: {size_line!r}") from None
-        if size == 0:
+        """Add what the next read brings to the body (de-chunked: RFC 9112 §7.1)."""
+        if self.dechunker and self.dechunker.ended:
             raise ConnectionError("the event stream ended")
-        self.body += self.stream.read_exactly(size)
-        if self.stream.read_exactly(2) != b"\r\n":
-            raise ProtocolError("a chunk did not end with CRLF")
+        if not self.stream.buffer:
+            self.stream.fill()
+        data = self.stream.take(len(self.stream.buffer))
+        self.body += self.dechunker.feed(data) if self.dechunker else data
 
     def close(self) -> None:
         self.stream.close()

@@ -15,6 +15,7 @@ from pushlab.bench.sweeps import (
     interval,
     network,
     rate,
+    receiver,
     saturation,
     slow,
     workers,
@@ -30,4 +31,5 @@ SWEEPS: tuple[Sweep, ...] = (
     capacity.SWEEP,
     saturation.SWEEP,
     slow.SWEEP,
+    receiver.SWEEP,
 )
