@@ -20,10 +20,11 @@ from pushlab.bench.analysis.results import Results
 from pushlab.bench.core import columns as c
 from pushlab.bench.core.columns import plain_number
 from pushlab.bench.core.scenario import MatrixSettings, Scenario, scenario
-from pushlab.bench.core.sweep import Sweep
+from pushlab.bench.core.sweep import FigureSpec, Sweep
 from pushlab.bench.measuring.arguments import one_number
 from pushlab.bench.measuring.receiver import RECEIVER_TECHNIQUES
 from pushlab.bench.measuring.receiver_part import ReceiverPart
+from pushlab.bench.presentation.wire import plot_wire_latency
 from pushlab.techniques import label
 
 NAME = "receiver"
@@ -116,4 +117,15 @@ SWEEP = Sweep(
     ),
     table_order=("clients",),
     findings=(receiver_finding,),
+    figures=(
+        FigureSpec(
+            "wire_latency",
+            "Where the observed latency comes from",
+            "Per technique and client count, the median the Locust users observed, its wire part "
+            "(publish → the client's kernel received it) and the independent receiver's median. "
+            "Above each group, the generator's share of the observed latency: time a message "
+            "waited in the load generator for its client's turn.",
+            lambda results: plot_wire_latency(results.summary).get_figure(root=True),
+        ),
+    ),
 )
