@@ -194,3 +194,31 @@ def test_an_address_is_read_from_the_users_host_url() -> None:
     assert address("http://127.0.0.1:8003") == ("127.0.0.1", 8003)
     with pytest.raises(ValueError, match="not a host and port"):
         address("http://127.0.0.1")
+
+
+def test_every_close_of_an_http_connection_is_counted_by_who_closed_it(
+    listener: socket.socket,
+) -> None:
+    def server(peer: socket.socket) -> None:
+        read_request(peer)
+        peer.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+        read_request(peer)  # the next request is read, never answered: the server hangs up
+
+    serve_once(listener, server)
+    host, port = listener.getsockname()
+    http = WireHTTP(host, port, timeout_s=5)
+    assert http.get("/poll").body == b"{}"
+    with pytest.raises(ConnectionError):
+        http.get("/poll")
+
+    def closing_server(peer: socket.socket) -> None:
+        read_request(peer)
+        peer.sendall(b"HTTP/1.1 503 Busy\r\nConnection: close\r\nContent-Length: 0\r\n\r\n")
+
+    serve_once(listener, closing_server)
+    assert http.get("/poll").status == 503
+    assert dict(http.closes) == {
+        "the server closed it (end of stream)": 1,
+        "the server answered Connection: close (HTTP 503)": 1,
+    }
+    assert http.connections_opened == 2

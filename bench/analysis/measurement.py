@@ -318,6 +318,10 @@ def scenario_notes(
         notes.append("the server counted fewer connected clients than the generator")
     if not report.get("drained", True):
         notes.append("not every client received the window's last message before the drain ended")
+    closes = report.get("connection_closes", {})
+    if closes:
+        reasons = "; ".join(f"{reason} ×{count}" for reason, count in closes.items())
+        notes.append(f"HTTP connections closed: {reasons}")
     disconnects = int(np.sum(deliveries["disconnects"]))
     if disconnects:
         notes.append(f"{disconnects} disconnects")

@@ -32,6 +32,7 @@ import math
 import sys
 import time
 from array import array
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,15 @@ def drain(environment: Environment, last_id: int, quiet_s: float) -> bool:
             return False
         gevent.sleep(0.02)
     return False
+
+
+def connection_closes(users: list[PushlabUser]) -> dict[str, int]:
+    """Why the users' HTTP connections closed, summed (``wire_clients.WireHTTP.closes``)."""
+    total: Counter[str] = Counter()
+    for user in users:
+        if user.http is not None:
+            total.update(user.http.closes)
+    return dict(total.most_common())
 
 
 def locust_counts(environment: Environment) -> dict[str, Any]:
@@ -261,9 +271,16 @@ def main(argv: list[str] | None = None) -> int:
     drained = drain(environment, last_id, drain_s) if last_id > 0 else True
 
     users = running_users(environment)
+    closes = connection_closes(users)
     runner.quit()
     save(args.out, log, users)
-    emit("done", deliveries=len(log.user), drained=drained, **locust_counts(environment))
+    emit(
+        "done",
+        deliveries=len(log.user),
+        drained=drained,
+        connection_closes=closes,
+        **locust_counts(environment),
+    )
     return 0
 
 

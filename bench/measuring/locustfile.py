@@ -28,8 +28,8 @@ read or sleep, so thousands of users fit in one Locust process.
 ``pushlab bench`` (the harness) drives these same classes through ``generator.py``; it reads the
 exact, unrounded latencies from the events' ``context``. The SSE user reads its stream with the
 same decoder as ``pushlab client sse`` (``clients/eventstream.py``): one client per protocol.
-The push users read raw sockets (``wire_clients.py``) so that each message also carries the
-kernel's receive time: the bench reports wire latency apart from its own generator's delay.
+Every user reads its messages from a raw socket (``wire_clients.py``) so that each also carries
+the kernel's receive time: the bench reports wire latency apart from its own generator's delay.
 """
 
 from __future__ import annotations
@@ -45,7 +45,13 @@ import gevent
 from locust import FastHttpUser, constant, events, task
 
 from pushlab.bench.measuring.reconnecting import gap_in_answer, gap_in_close, gap_in_event
-from pushlab.bench.measuring.wire_clients import WireEventStream, WireWebSocket, address
+from pushlab.bench.measuring.wire_clients import (
+    Answer,
+    WireEventStream,
+    WireHTTP,
+    WireWebSocket,
+    address,
+)
 from pushlab.protocol import Gap as AnnouncedGap
 from pushlab.reconnect_policy import Backoff
 from pushlab.rfc6455 import Opcode
@@ -83,6 +89,7 @@ class PushlabUser(FastHttpUser):
         self.backoff = Backoff()
         self.reconnected_at: list[float] = []  # epoch s of every reconnect attempt
         self.gaps: list[tuple[int, AnnouncedGap]] = []  # (feed, gap) the server announced
+        self.http: WireHTTP | None = None  # polling and long polling: a raw kept-alive socket
 
     def on_start(self) -> None:
         """Start from the feed's present, as a page that has just loaded would."""
@@ -110,6 +117,10 @@ class PushlabUser(FastHttpUser):
         last_id = self.where_is_the_feed()
         if last_id is not None and not self.resume:
             self.cursor = last_id
+
+    def on_stop(self) -> None:
+        if self.http is not None:
+            self.http.close()
 
     def announced(self, gap: AnnouncedGap | None) -> None:
         """The server said these ids are gone: record it, and move the cursor past them."""
@@ -152,15 +163,38 @@ class PushlabUser(FastHttpUser):
         )
         self.cursor = max(self.cursor, message_id)
 
-    def deliver_answer(self, response: Any, received_at: float) -> None:
+    def deliver_answer(self, answer: Answer, received_at: float) -> None:
         """A poll's answer, ``{"messages": [...], "last_id": K}``: report each message in it."""
-        body = response.json()
+        body = json.loads(answer.body)
         self.announced(gap_in_answer(body))
         messages = body["messages"]
         self.backoff.reset()
-        size_bytes = len(response.content) // max(len(messages), 1)
+        size_bytes = len(answer.body) // max(len(messages), 1)
         for message in messages:
-            self.deliver(message, received_at, size_bytes)
+            self.deliver(message, received_at, size_bytes, answer.kernel_at)
+
+    def http_get(self, path: str, name: str) -> Answer | None:
+        """A GET on this user's kept-alive raw connection (``wire_clients.WireHTTP``: its
+        answer carries the kernel's receive time), reported to Locust as ``GET name``. None if
+        the connection broke: reported as a failure, and why it closed is counted."""
+        if self.http is None:
+            host, port = address(self.host)
+            self.http = WireHTTP(host, port, self.network_timeout)
+        started = time.perf_counter()
+        try:
+            answer = self.http.get(path)
+        except (OSError, ValueError) as error:
+            self.report_failure("GET", name, error)
+            return None
+        self.environment.events.request.fire(
+            request_type="GET",
+            name=name,
+            response_time=(time.perf_counter() - started) * 1000,
+            response_length=len(answer.body),
+            exception=None if answer.status == 200 else RuntimeError(f"HTTP {answer.status}"),
+            context={"user": self.number},
+        )
+        return answer
 
     def report_failure(self, request_type: str, name: str, error: Exception) -> None:
         """A broken connection, in Locust's failure table."""
@@ -199,14 +233,14 @@ class PollingUser(PushlabUser):
 
     @task
     def poll(self) -> None:
-        response = self.client.get("/poll", params={"since": self.cursor}, name="/poll")
+        answer = self.http_get(f"/poll?since={self.cursor}", "/poll")
         received_at = time.time()
-        if response.status_code != 200:  # already counted as a failure in Locust's statistics
+        if answer is None or answer.status != 200:  # already counted as a failure
             self.after_a_break()
             return
         if self.connected_at is None:
             self.connected_at = received_at
-        self.deliver_answer(response, received_at)
+        self.deliver_answer(answer, received_at)
 
 
 class LongPollUser(PushlabUser):
@@ -221,14 +255,12 @@ class LongPollUser(PushlabUser):
     def long_poll(self) -> None:
         if self.connected_at is None:
             self.connected_at = time.time()  # the first question is about to be held
-        response = self.client.get(
-            "/poll", params={"since": self.cursor, "timeout": self.hold_s}, name="/poll (held)"
-        )
+        answer = self.http_get(f"/poll?since={self.cursor}&timeout={self.hold_s:g}", "/poll (held)")
         received_at = time.time()
-        if response.status_code != 200:
+        if answer is None or answer.status != 200:
             self.after_a_break()  # the server is in trouble: do not hammer it
             return
-        self.deliver_answer(response, received_at)
+        self.deliver_answer(answer, received_at)
 
 
 class WebSocketUser(PushlabUser):

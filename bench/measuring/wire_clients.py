@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -145,12 +146,18 @@ class Answer:
 
 
 class WireHTTP:
-    """HTTP/1.1 GETs on one kept-alive connection (reopened after the server closes it)."""
+    """HTTP/1.1 GETs on one kept-alive connection, reopened after it closes.
+
+    Every close is counted by its reason (``closes``): the server said ``Connection: close``,
+    the server closed it (end of stream), a read timed out, or another error. A client that
+    opens new connections should be able to say which side ended the old ones, and how.
+    """
 
     def __init__(self, host: str, port: int, timeout_s: float) -> None:
         self.host, self.port, self.timeout_s = host, port, timeout_s
         self.stream: StampedStream | None = None
         self.connections_opened = 0
+        self.closes: Counter[str] = Counter()
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> Answer:
         if self.stream is None:
@@ -164,17 +171,31 @@ class WireHTTP:
             if length is None:
                 raise ProtocolError("an answer without Content-Length")
             body = stream.read_exactly(int(length))
-        except BaseException:
-            self.close()
+        except BaseException as error:
+            self.close(close_reason(error))
             raise
         if (head.header("Connection") or "").lower() == "close":
-            self.close()
+            self.close(f"the server answered Connection: close (HTTP {head.status})")
         return Answer(head.status, body, stream.kernel_at)
 
-    def close(self) -> None:
+    def close(self, reason: str = "") -> None:
+        """Close the connection; a ``reason`` counts it (the run's own end does not)."""
         if self.stream is not None:
             self.stream.close()
             self.stream = None
+            if reason:
+                self.closes[reason] += 1
+
+
+def close_reason(error: BaseException) -> str:
+    """Why a connection ended, in words that tell the sides apart."""
+    if isinstance(error, ConnectionError) and "closed the connection" in str(error):
+        return "the server closed it (end of stream)"
+    if isinstance(error, ConnectionResetError):
+        return "the server reset it"
+    if isinstance(error, TimeoutError | socket.timeout):
+        return "a read timed out (the client gave up)"
+    return f"error: {type(error).__name__}"
 
 
 def address(url: str) -> tuple[str, int]:
