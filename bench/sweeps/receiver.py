@@ -1,7 +1,7 @@
-"""The receiver sweep: the clients sweep's push scenarios, with an independent receiver beside.
+"""The receiver sweep: the clients sweep's scenarios, with an independent receiver beside.
 
-At each client count of ``--clients`` and the base rate, WebSocket and SSE run with
-``--receiver-connections`` more connections read by a minimal asyncio receiver
+At each client count of ``--clients`` and the base rate, every chosen technique runs; WebSocket
+and SSE with ``--receiver-connections`` more connections read by a minimal asyncio receiver
 (``measuring/receiver.py``; the part: ``measuring/receiver_part.py``). One row then holds the
 latency the Locust users observed, its wire part and the generator's delay (core columns,
 ``analysis/wire.py``) and the receiver's latency: a check that the wire latency the bench
@@ -49,24 +49,33 @@ def from_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def scenarios(settings: MatrixSettings) -> list[Scenario]:
+    """Every chosen technique at each client count; the receiver beside the push ones (the
+    others' rows still split their latency into wire and generator)."""
     own: ReceiverSettings = settings.of(NAME)
-    part = ReceiverPart(own.connections)
+    parts = (ReceiverPart(own.connections),)
     return [
-        replace(scenario(settings, name, clients, settings.base_rate, 1.0), parts=(part,))
+        replace(
+            scenario(settings, name, clients, settings.base_rate, settings.base_interval),
+            parts=parts if name in RECEIVER_TECHNIQUES else (),
+        )
         for name in settings.techniques
-        if name in RECEIVER_TECHNIQUES
         for clients in sorted(set(settings.clients))
     ]
 
 
 def receiver_sentence(row: pd.Series) -> str:
+    receiver = row["receiver_latency_p50_ms"]
     return (
         f"{label(str(row['technique']))} at {row['clients']:,} clients × "
         f"{plain_number(row['publish_rate'])} msg/s: observed p50 "
         f"{plain_number(row['latency_p50_ms'])} ms, wire p50 "
         f"{plain_number(row['wire_latency_p50_ms'])} ms, the generator added "
-        f"{plain_number(row['generator_delay_p50_ms'])} ms (p50); the independent receiver's "
-        f"p50 {plain_number(row['receiver_latency_p50_ms'])} ms"
+        f"{plain_number(row['generator_delay_p50_ms'])} ms (p50)"
+        + (
+            ""
+            if pd.isna(receiver)
+            else f"; the independent receiver's p50 {plain_number(receiver)} ms"
+        )
     )
 
 
