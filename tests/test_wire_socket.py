@@ -222,3 +222,39 @@ def test_every_close_of_an_http_connection_is_counted_by_who_closed_it(
         "the server answered Connection: close (HTTP 503)": 1,
     }
     assert http.connections_opened == 2
+
+
+def test_the_websocket_client_follows_a_redirect_to_another_listener(
+    listener: socket.socket,
+) -> None:
+    other = socket.create_server(("127.0.0.1", 0))
+    other_port = other.getsockname()[1]
+
+    def redirecting(peer: socket.socket) -> None:
+        read_request(peer)
+        peer.sendall(
+            b"HTTP/1.1 307 Temporary Redirect\r\nContent-Length: 0\r\n"
+            + f"Location: ws://127.0.0.1:{other_port}/\r\n\r\n".encode()
+        )
+
+    def upgrading(peer: socket.socket) -> None:
+        request = read_request(peer).decode()
+        key = next(
+            line.split(":", 1)[1].strip()
+            for line in request.split("\r\n")
+            if line.lower().startswith("sec-websocket-key")
+        )
+        peer.sendall(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + f"Sec-WebSocket-Accept: {rfc6455.accept_key(key)}\r\n\r\n".encode()
+        )
+        peer.sendall(rfc6455.encode_frame(Frame.text('{"id": 1}')))
+
+    serve_once(listener, redirecting)
+    serve_once(other, upgrading)
+    host, port = listener.getsockname()
+    ws = WireWebSocket(host, port, "/ws?since=0", timeout_s=5)
+    frame, _ = ws.receive()
+    ws.close()
+    other.close()
+    assert frame.payload == b'{"id": 1}'

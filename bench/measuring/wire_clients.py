@@ -47,16 +47,31 @@ def request_bytes(host: str, path: str, headers: dict[str, str]) -> bytes:
 
 
 class WireWebSocket:
-    """A WebSocket client connection (RFC 6455) whose messages carry kernel receive times."""
+    """A WebSocket client connection (RFC 6455) whose messages carry kernel receive times.
+
+    §4.1 lets a client follow a redirect before the upgrade (a peer server whose WebSocket
+    listener is on another port answers ``307``): it follows up to ``MAX_REDIRECTS``.
+    """
+
+    MAX_REDIRECTS = 3
 
     def __init__(self, host: str, port: int, path: str, timeout_s: float) -> None:
-        self.stream = connect(host, port, timeout_s)
-        key = rfc6455.generate_key()
-        self.stream.send(rfc6455.build_upgrade_request(f"{host}:{port}", path, key))
-        head = read_head(self.stream)
-        if head.status != 101 or head.header("Sec-WebSocket-Accept") != rfc6455.accept_key(key):
+        for _ in range(self.MAX_REDIRECTS + 1):
+            self.stream = connect(host, port, timeout_s)
+            key = rfc6455.generate_key()
+            self.stream.send(rfc6455.build_upgrade_request(f"{host}:{port}", path, key))
+            head = read_head(self.stream)
+            location = head.header("Location")
+            if head.status in REDIRECTS and location:
+                self.stream.close()
+                host, port, path = ws_target(location)
+                continue
+            accepted = head.header("Sec-WebSocket-Accept") == rfc6455.accept_key(key)
+            if head.status == 101 and accepted:
+                return
             self.stream.close()
             raise ConnectionError(f"the upgrade was refused: HTTP {head.status} {head.reason}")
+        raise ConnectionError(f"more than {self.MAX_REDIRECTS} redirects")
 
     def receive(self) -> tuple[Frame, float]:
         """The next data message (fragments joined) or close frame, and its kernel time."""
@@ -196,6 +211,16 @@ def close_reason(error: BaseException) -> str:
     if isinstance(error, TimeoutError | socket.timeout):
         return "a read timed out (the client gave up)"
     return f"error: {type(error).__name__}"
+
+
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+def ws_target(url: str) -> tuple[str, int, str]:
+    """``ws://127.0.0.1:9001/feed?x=1`` → ``("127.0.0.1", 9001, "/feed?x=1")``."""
+    parts = urlsplit(url)
+    host, port = address(url)
+    return host, port, (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
 def address(url: str) -> tuple[str, int]:
