@@ -350,3 +350,42 @@ def test_a_failed_scenario_keeps_what_was_asked_and_no_figures() -> None:
     assert not row.load_achieved and not row.generator_saturated
     assert row.notes == "failed: TimeoutError: no 'ready' in 30 s"
     assert tuple(row.as_dict()) == column_names()
+
+
+# --- Wire latency, late and lost ------------------------------------------------------------
+
+
+def test_a_window_without_kernel_times_leaves_the_wire_columns_empty(normal: Window) -> None:
+    row = measure(normal).row
+    assert math.isnan(row.wire_latency_p50_ms)
+    assert row.wire_stamped == 0.0
+    assert not row.generator_delayed
+
+
+def test_kernel_times_split_the_latency_into_wire_and_generator(normal: Window) -> None:
+    raw = dict(normal.deliveries)
+    raw["kernel_at"] = raw["ts"] + 0.001  # received by the kernel 1 ms after publishing
+    row = measure(replace(normal, deliveries=raw)).row
+    assert row.wire_latency_p50_ms == pytest.approx(1.0)
+    # user 0 handled its messages 2 ms after publishing, user 1 after 4 ms
+    assert row.generator_delay_p50_ms == pytest.approx(2.0)
+    assert row.generator_share == pytest.approx(2 / 3)
+    assert row.generator_delayed
+    assert "the generator added 67% of the observed latency" in row.notes
+
+
+def test_messages_after_the_window_closed_are_late_and_the_missing_are_lost(
+    normal: Window,
+) -> None:
+    late_then_lost = deliveries([(0, 1), (1, 1), (0, 2), (1, 2), (0, 3)], 2)
+    closed_at = float(late_then_lost["received_at"][3]) - 1e-6  # (1, 2) and (0, 3) came after
+    row = measure(replace(normal, deliveries=late_then_lost, closed_at=closed_at)).row
+    assert row.arrived_late == 2
+    assert row.missed == 1
+    assert "2 deliveries arrived after the window closed (late), 1 never arrived" in row.notes
+
+
+def test_why_http_connections_closed_is_noted(normal: Window) -> None:
+    report = {**normal.generator_report, "connection_closes": {"the server reset it": 3}}
+    row = measure(replace(normal, generator_report=report)).row
+    assert "HTTP connections closed: the server reset it ×3" in row.notes

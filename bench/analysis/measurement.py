@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from pushlab.bench.analysis import metrics
+from pushlab.bench.analysis import metrics, wire
 from pushlab.bench.analysis.network_window import accounting, with_network_arrays
 from pushlab.bench.analysis.row import ResultRow, all_columns
 from pushlab.bench.core.scenario import Scenario
@@ -76,8 +76,8 @@ def measure(window: Window) -> Measurement:
     requests = request_figures(window, delta)
     row = result_row(window, delta, deliveries, requests)
     reduced = Reduced(original, window, deliveries.expected_users, deliveries.counted)
-    columns = accounting(window, deliveries.expected_users)
-    notes = [row.notes]
+    columns = accounting(window, deliveries.expected_users) | wire_columns(window, deliveries)
+    notes = [row.notes, wire.wire_note(columns), late_note(columns["arrived_late"], row.missed)]
     for part in window.scenario.parts:
         own = part.columns(reduced)
         notes.append(own.pop("notes", ""))
@@ -119,6 +119,24 @@ def delivery_figures(window: Window) -> Deliveries:
     counted = metrics.first_receipts_in_window(user, message_id, after_id, last_id)
     latency = metrics.latency_ms(raw["ts"][counted], raw["received_at"][counted])
     return Deliveries(expected, check, counted, latency)
+
+
+def wire_columns(window: Window, deliveries: Deliveries) -> dict[str, Any]:
+    """Wire latency and the generator's delay of the counted deliveries, and how many of them
+    arrived late (``wire.py``)."""
+    raw, counted = window.deliveries, deliveries.counted
+    columns = wire.wire_figures(
+        raw["ts"][counted], raw["received_at"][counted], raw["kernel_at"][counted]
+    )
+    columns["arrived_late"] = wire.arrived_late(raw["received_at"][counted], window.closed_at)
+    return columns
+
+
+def late_note(late: int, missed: int) -> str:
+    """Late and lost, told apart, when something was lost."""
+    if not missed:
+        return ""
+    return f"{late} deliveries arrived after the window closed (late), {missed} never arrived"
 
 
 def request_figures(window: Window, delta: dict[str, float]) -> Requests:
@@ -300,6 +318,10 @@ def scenario_notes(
         notes.append("the server counted fewer connected clients than the generator")
     if not report.get("drained", True):
         notes.append("not every client received the window's last message before the drain ended")
+    closes = report.get("connection_closes", {})
+    if closes:
+        reasons = "; ".join(f"{reason} ×{count}" for reason, count in closes.items())
+        notes.append(f"HTTP connections closed: {reasons}")
     disconnects = int(np.sum(deliveries["disconnects"]))
     if disconnects:
         notes.append(f"{disconnects} disconnects")

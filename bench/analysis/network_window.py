@@ -17,7 +17,7 @@ import numpy as np
 from pushlab.bench.analysis import metrics, recovery
 from pushlab.bench.core.window import Reduced, Window
 
-DELIVERY_KEYS = ("user", "feed", "message_id", "ts", "received_at")
+DELIVERY_KEYS = ("user", "feed", "message_id", "ts", "received_at", "kernel_at")
 NETWORK_KEYS = ("feed", "reconnect_user", "reconnect_at", "gap_user", "gap_feed", "gap_from")
 ACCOUNT_COLUMNS = ("messages_lost", "gaps_signalled", "reconnects", "peak_reconnects_per_s")
 ONE_ID_SEQUENCE = ("redis-restart", "redis-restart-empty", "redis-stall")
@@ -27,10 +27,12 @@ adopted as a new feed whose ids go on after the old one's): the window is one se
 
 
 def with_network_arrays(deliveries: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The generator's arrays, with empty fault arrays if it wrote none (feed 0 throughout)."""
+    """The generator's arrays, with empty fault arrays if it wrote none (feed 0 throughout),
+    and NaN kernel times if it wrote none (a user that reads no raw socket)."""
     empty = {key: np.zeros(0, dtype=np.int64) for key in (*NETWORK_KEYS, "gap_to")}
     empty["feed"] = np.zeros(len(deliveries["user"]), dtype=np.int64)
     empty["reconnect_at"] = np.zeros(0, dtype=np.float64)
+    empty["kernel_at"] = np.full(len(deliveries["user"]), np.nan)  # no kernel timestamps
     return {**empty, **deliveries}
 
 

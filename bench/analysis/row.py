@@ -13,6 +13,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from pushlab.bench.analysis.wire import GENERATOR_SHARE_LIMIT
 from pushlab.bench.core.columns import FORMAT_VERSION, READABLE_VERSIONS, Column
 from pushlab.bench.core.sweep import sweep_columns
 from pushlab.techniques import family as family_of
@@ -156,6 +157,42 @@ class ResultRow:
     )
     clock_uncertainty_ms: float = number(
         "ms", "clock uncertainty", "half the fastest round trip of the offset measurement"
+    )
+    # --- Wire latency apart from the generator's delay; late apart from lost ---
+    wire_latency_p50_ms: float = number(
+        "ms",
+        "wire latency p50",
+        "publish → the client's kernel received it (SO_TIMESTAMPNS), median; empty where the"
+        " path gives no kernel timestamps",
+    )
+    wire_latency_p99_ms: float = number(
+        "ms", "wire latency p99", "publish → the client's kernel received it, 99th percentile"
+    )
+    generator_delay_p50_ms: float = number(
+        "ms",
+        "generator delay p50",
+        "the client's kernel received it → the generator's user code handled it, median: the"
+        " bench's own share of the latency",
+    )
+    generator_delay_p99_ms: float = number(
+        "ms", "generator delay p99", "kernel → user code, 99th percentile"
+    )
+    generator_share: float = number(
+        "",
+        "generator share",
+        "the generator's mean delay over the mean observed latency (kernel-stamped deliveries)",
+        ".0%",
+    )
+    generator_delayed: bool = flag(
+        "generator delayed",
+        f"the generator added more than {GENERATOR_SHARE_LIMIT:.0%} of the observed latency,"
+        " whatever its CPU",
+    )
+    wire_stamped: float = number(
+        "", "kernel-stamped", "the share of counted deliveries with a kernel receive time", ".1%"
+    )
+    arrived_late: int = count(
+        "late", "window messages a client received after the window closed (in the drain)"
     )
     family: str = text("family", "pushlab (one of the four techniques) or peer (another server)")
 

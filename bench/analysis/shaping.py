@@ -35,7 +35,9 @@ def flag_reason(row: pd.Series) -> str:
     """Why a row is flagged, in words for a table cell ("" if it is not).
 
     Says what was short: the generator's CPU, the clients that connected, or (polling) the
-    request rate it managed against the one asked for (``target_requests_per_s``, if present).
+    request rate it managed against the one asked for (``target_requests_per_s``, if present);
+    and whether the generator added more than its share of the latency (``analysis/wire.py``),
+    which marks the row's observed latency only: ``flagged`` does not count it.
     """
     cpu = row.get("generator_cpu_percent", math.nan)
     connected = row.get("clients_connected", math.nan)
@@ -67,6 +69,11 @@ def flag_reason(row: pd.Series) -> str:
             reasons.append("load not achieved")
     if bool(row.get("cores_short", False)):
         reasons.append(f"CPUs shared ({row['workers']:.0f} workers + generator, too few cores)")
+    if bool(row.get("generator_delayed", False)):  # its latency, not the server's figures
+        reasons.append(
+            f"generator delayed (it added {row['generator_share']:.0%} of the latency;"
+            f" wire p50 {row['wire_latency_p50_ms']:,.3g} ms)"
+        )
     return "; ".join(reasons)
 
 

@@ -23,7 +23,9 @@ scale-out, network and fault, and peer columns (``feed`` … ``clock_uncertainty
 ``peak_reconnects_per_s``, ``family``, ``sustained``). Version 4: the slow-consumer columns
 (``slow_stall_s`` … ``slow_reconnects``). Version 5: the push servers' fan-out time
 (``server_fanout_ms``). Version 6: ``longpoll_hold_s`` is ``hold_s``, the hold's one name from
-the command line to the server (the loader renames it in older files). Versions 4 to 6 only add
+the command line to the server (the loader renames it in older files); also in version 6, wire
+latency apart from the generator's delay and late apart from lost (``wire_latency_p50_ms`` …
+``arrived_late``), added columns that read as missing in older files. Versions 4 to 6 only add
 or rename columns, so version 3 still reads; a reader finds columns by name, so their order in
 the file is not part of the format."""
 

@@ -6,6 +6,7 @@ them to a row), so that neither imports the other.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +61,7 @@ class Window:
     deliveries: dict[str, np.ndarray] = field(repr=False)
     cores_short: bool = False  # fewer CPUs than server workers + generator processes
     records: Mapping[str, Any] = field(default_factory=dict)
+    closed_at: float = math.nan  # epoch s, just after the closing snapshot (NaN: unknown)
 
 
 @dataclass(frozen=True)

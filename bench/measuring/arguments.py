@@ -22,6 +22,9 @@ MIN_PUBLISH_RATE = 0.01
 """One message in 100 s: a window then lasts 300 s (three messages)."""
 MAX_CLIENTS = 20_000
 """Four times ``--full``'s largest; each client is a socket on both sides."""
+DRAIN_LIMIT_S = 120.0
+"""The longest the generator drains: while clients still make progress it waits for every one
+to read the window's last message, up to this (late is not lost; past it, a miss is a miss)."""
 MAX_RTT_MS = 10_000
 """Ten seconds of round trip: a satellite link is 600 ms."""
 

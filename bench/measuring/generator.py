@@ -10,10 +10,12 @@ gevent), spawns the users of ``bench/measuring/locustfile.py`` and talks to the 
   ``{"event": "ready", ...}`` once all have (or the connect timeout passed), and
   ``{"event": "done", ...}`` with Locust's request and failure counts at the end;
 - from stdin: ``stop B DRAIN_S`` — the measurement window closed at message id ``B``: wait
-  (at most ``DRAIN_S`` seconds) until every connected user holds ``B``, then stop the users and
-  write every delivery, unrounded, to ``--out``. End of input means the same with ``B = 0``.
+  until every connected user holds ``B`` (while some user still makes progress at least every
+  ``DRAIN_S`` seconds, up to ``DRAIN_LIMIT_S``), then stop the users and write every delivery,
+  unrounded, to ``--out``. End of input means the same with ``B = 0``.
 
-The ``.npz`` holds one row per delivery (``user``, ``message_id``, ``ts``, ``received_at``, in
+The ``.npz`` holds one row per delivery (``user``, ``message_id``, ``ts``, ``received_at``, and
+``kernel_at``, when the kernel received it (NaN where unknown: ``wire_socket.py``), in
 arrival order) and one row per user (``user_number``, ``connected_at`` (NaN if never),
 ``disconnects``): ``bench/analysis/measurement.py`` computes every figure from these. For the
 fault sweep it also holds each delivery's ``feed`` (0, then 1 after a server restart), every
@@ -27,9 +29,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 import time
 from array import array
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +42,13 @@ import numpy as np
 from locust.env import Environment  # importing Locust patches sockets for gevent
 
 from pushlab import techniques
-from pushlab.bench.measuring.arguments import MAX_CLIENTS, MAX_POLL_INTERVAL_S, one_number, seconds
+from pushlab.bench.measuring.arguments import (
+    DRAIN_LIMIT_S,
+    MAX_CLIENTS,
+    MAX_POLL_INTERVAL_S,
+    one_number,
+    seconds,
+)
 from pushlab.bench.measuring.generator_protocol import emit, parse_stop
 from pushlab.bench.measuring.h2_users import H2_USERS
 from pushlab.bench.measuring.locustfile import (
@@ -75,6 +85,7 @@ class DeliveryLog:
         self.message_id = array("q")
         self.ts = array("d")
         self.received_at = array("d")
+        self.kernel_at = array("d")
 
     def on_request(self, request_type: str, context: dict[str, Any], **_kwargs: Any) -> None:
         if request_type == DELIVER:
@@ -83,6 +94,7 @@ class DeliveryLog:
             self.message_id.append(context["message_id"])
             self.ts.append(context["ts"])
             self.received_at.append(context["received_at"])
+            self.kernel_at.append(context.get("kernel_at", math.nan))
 
 
 def running_users(environment: Environment) -> list[PushlabUser]:
@@ -117,15 +129,36 @@ def read_stop() -> tuple[int, float]:
     return parse_stop(read_command())
 
 
-def drain(environment: Environment, last_id: int, timeout_s: float) -> bool:
-    """Wait until every connected user has received message ``last_id`` (or the timeout)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+def drain(environment: Environment, last_id: int, quiet_s: float) -> bool:
+    """Wait until every connected user has received message ``last_id``: as long as some user
+    still moves its cursor at least every ``quiet_s`` seconds, up to ``DRAIN_LIMIT_S``.
+
+    A fixed drain counted clients that were behind (10,000 clients on one generator read the
+    window's end seconds after it closed) as clients that lost messages: this one tells late
+    from lost. A user that is stuck (no progress for ``quiet_s``) ends the wait early.
+    """
+    started = time.monotonic()
+    progress_at, progress = started, -1
+    while time.monotonic() - started < DRAIN_LIMIT_S:
         users = [u for u in running_users(environment) if u.connected_at is not None]
         if all(user.cursor >= last_id for user in users):
             return True
+        now_progress = sum(min(user.cursor, last_id) for user in users)
+        if now_progress != progress:
+            progress_at, progress = time.monotonic(), now_progress
+        elif time.monotonic() - progress_at > quiet_s:
+            return False
         gevent.sleep(0.02)
     return False
+
+
+def connection_closes(users: list[PushlabUser]) -> dict[str, int]:
+    """Why the users' HTTP connections closed, summed (``wire_clients.WireHTTP.closes``)."""
+    total: Counter[str] = Counter()
+    for user in users:
+        if user.http is not None:
+            total.update(user.http.closes)
+    return dict(total.most_common())
 
 
 def locust_counts(environment: Environment) -> dict[str, Any]:
@@ -155,6 +188,7 @@ def delivery_arrays(log: DeliveryLog, users: list[PushlabUser]) -> dict[str, np.
         message_id=np.array(log.message_id, dtype=np.int64),
         ts=np.array(log.ts, dtype=np.float64),
         received_at=np.array(log.received_at, dtype=np.float64),
+        kernel_at=np.array(log.kernel_at, dtype=np.float64),
         user_number=np.array([u.number for u in users], dtype=np.int64),
         connected_at=np.array(
             [np.nan if u.connected_at is None else u.connected_at for u in users], dtype=np.float64
@@ -266,9 +300,16 @@ def main(argv: list[str] | None = None) -> int:
     drained = drain(environment, last_id, drain_s) if last_id > 0 else True
 
     users = running_users(environment)
+    closes = connection_closes(users)
     runner.quit()
     save(args.out, log, users, radio)
-    emit("done", deliveries=len(log.user), drained=drained, **locust_counts(environment))
+    emit(
+        "done",
+        deliveries=len(log.user),
+        drained=drained,
+        connection_closes=closes,
+        **locust_counts(environment),
+    )
     return 0
 
 

@@ -43,6 +43,7 @@ import gevent.event
 import numpy as np
 from locust.env import Environment  # importing Locust patches sockets for gevent
 
+from pushlab.bench.measuring.arguments import DRAIN_LIMIT_S
 from pushlab.bench.measuring.generator import (
     DeliveryLog,
     build_parser,
@@ -104,6 +105,7 @@ def run_worker(args: argparse.Namespace) -> int:
         drained = drain(environment, last_id, drain_s) if last_id > 0 else True
         arrays = delivery_arrays(log, running_users(environment))
         arrays["received_at"] = arrays["received_at"] + shift_s  # to the server's clock
+        arrays["kernel_at"] = arrays["kernel_at"] + shift_s
         arrays["connected_at"] = arrays["connected_at"] + shift_s
         arrays["user"] = arrays["user"] + runner.worker_index * USER_NUMBER_STRIDE
         arrays["user_number"] = arrays["user_number"] + runner.worker_index * USER_NUMBER_STRIDE
@@ -205,7 +207,7 @@ def run_master(args: argparse.Namespace) -> int:
 
         last_id, drain_s = read_stop()
         runner.send_message("pushlab_stop", {"last_id": last_id, "drain_s": drain_s})
-        wait_for(lambda: len(results) >= expected, drain_s + 60)
+        wait_for(lambda: len(results) >= expected, DRAIN_LIMIT_S + 60)
         merged = merge([decode(result["arrays"]) for _, result in sorted(results.items())])
         np.savez(args.out, **merged)
         drained = len(results) >= expected and all(r["drained"] for r in results.values())

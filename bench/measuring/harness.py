@@ -329,6 +329,7 @@ def run_scenario(
         deliveries=load_deliveries(raw_path),
         cores_short=plan.cores_short,
         records=records,
+        closed_at=timed.closed_at,
     )
     return measure(window)
 

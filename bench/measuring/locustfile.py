@@ -28,28 +28,36 @@ read or sleep, so thousands of users fit in one Locust process.
 ``pushlab bench`` (the harness) drives these same classes through ``generator.py``; it reads the
 exact, unrounded latencies from the events' ``context``. The SSE user reads its stream with the
 same decoder as ``pushlab client sse`` (``clients/eventstream.py``): one client per protocol.
+Every user reads its messages from a raw socket (``wire_clients.py``) so that each also carries
+the kernel's receive time: the bench reports wire latency apart from its own generator's delay.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
+import math
 import random
 import ssl
 import time
-from http.client import HTTPException
 from typing import Any
 
 import gevent
-import websocket
-from geventhttpclient import HTTPClient
 from locust import FastHttpUser, constant, events, task
 
 from pushlab.bench.measuring.reconnecting import gap_in_answer, gap_in_close, gap_in_event
-from pushlab.clients.eventstream import Event, EventStreamDecoder
+from pushlab.bench.measuring.tls import unverified_tls_context
+from pushlab.bench.measuring.wire_clients import (
+    Answer,
+    WireEventStream,
+    WireHTTP,
+    WireWebSocket,
+    address,
+    is_tls,
+)
 from pushlab.protocol import Gap as AnnouncedGap
 from pushlab.reconnect_policy import RECONNECT_POLICY, Backoff
+from pushlab.rfc6455 import Opcode
 from pushlab.techniques import (
     LONGPOLL,
     LONGPOLL_HOLD_S,
@@ -79,14 +87,6 @@ for localhost and signed by nobody; the generator talks to loopback only. FastHt
 skips the check (``insecure=True``); the WebSocket and SSE users are told to."""
 
 
-def unverified_tls_context(cafile: str | None = None) -> ssl.SSLContext:
-    """The users' TLS context (see ``UNVERIFIED_TLS``). It takes ``cafile`` and ignores it:
-    given a factory without that argument, geventhttpclient loads the whole CA bundle into
-    every user's context, and a hundred users starting together spend seconds of the
-    generator's CPU on it before the first can connect."""
-    return ssl._create_unverified_context()
-
-
 class PushlabUser(FastHttpUser):
     """What the four users share: a cursor into the feed, and a report for every message."""
 
@@ -108,6 +108,7 @@ class PushlabUser(FastHttpUser):
         self.backoff = Backoff(self.reconnect_policy)
         self.reconnected_at: list[float] = []  # epoch s of every reconnect attempt
         self.gaps: list[tuple[int, AnnouncedGap]] = []  # (feed, gap) the server announced
+        self.http: WireHTTP | None = None  # polling and long polling: a raw kept-alive socket
 
     def on_start(self) -> None:
         """Start from the feed's present, as a page that has just loaded would."""
@@ -137,14 +138,28 @@ class PushlabUser(FastHttpUser):
         if last_id is not None and not self.resume:
             self.cursor = last_id
 
+    def on_stop(self) -> None:
+        if self.http is not None:
+            self.http.close()
+
     def announced(self, gap: AnnouncedGap | None) -> None:
         """The server said these ids are gone: record it, and move the cursor past them."""
         if gap is not None:
             self.gaps.append((self.feed, gap))
             self.cursor = max(self.cursor, gap.to_id)
 
-    def deliver(self, message: dict[str, Any], received_at: float, size_bytes: int) -> None:
-        """Report one message: its delivery latency, and whether its id was the one expected."""
+    def deliver(
+        self,
+        message: dict[str, Any],
+        received_at: float,
+        size_bytes: int,
+        kernel_at: float = math.nan,
+    ) -> None:
+        """Report one message: its delivery latency, and whether its id was the one expected.
+
+        ``kernel_at`` is when the kernel received it (``wire_socket.py``; NaN if unknown):
+        wire latency is ``kernel_at − ts``, the generator's delay ``received_at − kernel_at``.
+        """
         message_id = message["id"]
         problem: Exception | None = None
         if self.feed_starts:  # a new feed's first message: its history starts where it starts
@@ -165,19 +180,43 @@ class PushlabUser(FastHttpUser):
                 "message_id": message_id,
                 "ts": message["ts"],
                 "received_at": received_at,
+                "kernel_at": kernel_at,
             },
         )
         self.cursor = max(self.cursor, message_id)
 
-    def deliver_answer(self, response: Any, received_at: float) -> None:
+    def deliver_answer(self, answer: Answer, received_at: float) -> None:
         """A poll's answer, ``{"messages": [...], "last_id": K}``: report each message in it."""
-        body = response.json()
+        body = json.loads(answer.body)
         self.announced(gap_in_answer(body))
         messages = body["messages"]
         self.backoff.reset()
-        size_bytes = len(response.content) // max(len(messages), 1)
+        size_bytes = len(answer.body) // max(len(messages), 1)
         for message in messages:
-            self.deliver(message, received_at, size_bytes)
+            self.deliver(message, received_at, size_bytes, answer.kernel_at)
+
+    def http_get(self, path: str, name: str) -> Answer | None:
+        """A GET on this user's kept-alive raw connection (``wire_clients.WireHTTP``: its
+        answer carries the kernel's receive time), reported to Locust as ``GET name``. None if
+        the connection broke: reported as a failure, and why it closed is counted."""
+        if self.http is None:
+            host, port = address(self.host)
+            self.http = WireHTTP(host, port, self.network_timeout)
+        started = time.perf_counter()
+        try:
+            answer = self.http.get(path)
+        except (OSError, ValueError) as error:
+            self.report_failure("GET", name, error)
+            return None
+        self.environment.events.request.fire(
+            request_type="GET",
+            name=name,
+            response_time=(time.perf_counter() - started) * 1000,
+            response_length=len(answer.body),
+            exception=None if answer.status == 200 else RuntimeError(f"HTTP {answer.status}"),
+            context={"user": self.number},
+        )
+        return answer
 
     def report_failure(self, request_type: str, name: str, error: Exception) -> None:
         """A broken connection, in Locust's failure table."""
@@ -216,14 +255,14 @@ class PollingUser(PushlabUser):
 
     @task
     def poll(self) -> None:
-        response = self.client.get("/poll", params={"since": self.cursor}, name="/poll")
+        answer = self.http_get(f"/poll?since={self.cursor}", "/poll")
         received_at = time.time()
-        if response.status_code != 200:  # already counted as a failure in Locust's statistics
+        if answer is None or answer.status != 200:  # already counted as a failure
             self.after_a_break()
             return
         if self.connected_at is None:
             self.connected_at = received_at
-        self.deliver_answer(response, received_at)
+        self.deliver_answer(answer, received_at)
 
 
 class LongPollUser(PushlabUser):
@@ -238,32 +277,31 @@ class LongPollUser(PushlabUser):
     def long_poll(self) -> None:
         if self.connected_at is None:
             self.connected_at = time.time()  # the first question is about to be held
-        response = self.client.get(
-            "/poll", params={"since": self.cursor, "timeout": self.hold_s}, name="/poll (held)"
-        )
+        answer = self.http_get(f"/poll?since={self.cursor}&timeout={self.hold_s:g}", "/poll (held)")
         received_at = time.time()
-        if response.status_code != 200:
+        if answer is None or answer.status != 200:
             self.after_a_break()  # the server is in trouble: do not hammer it
             return
-        self.deliver_answer(response, received_at)
+        self.deliver_answer(answer, received_at)
 
 
 class WebSocketUser(PushlabUser):
-    """WebSocket push: one upgrade, then the server sends each message as a text frame."""
+    """WebSocket push: one upgrade, then the server sends each message as a text frame.
+
+    Read over a raw socket with pushlab's own codec (``wire_clients.py``), so that every
+    message carries the kernel's receive time beside the time this greenlet handled it.
+    """
 
     technique = WEBSOCKET.name
     host = "http://127.0.0.1:8003"
     wait_time = constant(0)
-    ws: websocket.WebSocket | None = None
+    ws: WireWebSocket | None = None
 
     def connect(self) -> None:
-        url = "ws" + self.host.removeprefix("http") + f"/ws?since={self.cursor}"
         started = time.perf_counter()
-        self.ws = websocket.create_connection(
-            url,
-            timeout=self.network_timeout,
-            skip_utf8_validation=True,
-            sslopt=UNVERIFIED_TLS,
+        host, port = address(self.host)
+        self.ws = WireWebSocket(
+            host, port, f"/ws?since={self.cursor}", self.network_timeout, tls=is_tls(self.host)
         )
         self.environment.events.request.fire(
             request_type="WS",
@@ -283,17 +321,17 @@ class WebSocketUser(PushlabUser):
                 self.connect()
             assert self.ws is not None
             # This greenlet sleeps here until the server pushes.
-            opcode, frame = self.ws.recv_data()
-            if opcode == websocket.ABNF.OPCODE_CLOSE:
-                self.announced(gap_in_close(frame))  # 4001: fell past the history
-                raise websocket.WebSocketConnectionClosedException("the server closed")
-        except (websocket.WebSocketException, OSError) as error:
+            frame, kernel_at = self.ws.receive()
+            if frame.opcode is Opcode.CLOSE:
+                self.announced(gap_in_close(frame.payload))  # 4001: fell past the history
+                raise ConnectionError("the server closed")
+        except (OSError, ValueError) as error:  # ValueError: a frame that breaks RFC 6455
             self.report_failure("WS", "/ws", error)
             self.close()
             self.after_a_break()  # then reconnect, resuming from the cursor
             return
         received_at = time.time()
-        message = json.loads(frame)
+        message = json.loads(frame.payload)
         if "error" in message:  # the server's answer to a bad frame (we send none)
             self.report_failure("WS", "/ws", RuntimeError(message["error"]))
             return
@@ -301,12 +339,11 @@ class WebSocketUser(PushlabUser):
             self.announced(gap_in_answer(message))
             return
         self.backoff.reset()
-        self.deliver(message, received_at, len(frame))
+        self.deliver(message, received_at, len(frame.payload), kernel_at)
 
     def close(self) -> None:
         if self.ws is not None:
-            with contextlib.suppress(websocket.WebSocketException, OSError):
-                self.ws.close(timeout=0.2)
+            self.ws.close()
             self.ws = None
 
     def on_stop(self) -> None:
@@ -314,28 +351,29 @@ class WebSocketUser(PushlabUser):
 
 
 class SSEUser(PushlabUser):
-    """Server-Sent Events: one GET whose answer never ends; each event carries one message."""
+    """Server-Sent Events: one GET whose answer never ends; each event carries one message.
+
+    Read over a raw socket (``wire_clients.py``) with the same decoder as ``pushlab client
+    sse`` (``clients/eventstream.py``): each event carries the kernel's receive time.
+    """
 
     technique = SSE.name
     host = "http://127.0.0.1:8004"
     wait_time = constant(0)
-    stream: Any = None  # geventhttpclient's response, read line by line
-    http: HTTPClient | None = None
-    decoder: EventStreamDecoder | None = None
+    stream: WireEventStream | None = None
 
     def connect(self) -> None:
-        self.http = HTTPClient.from_url(
-            self.host,
-            network_timeout=self.network_timeout,
-            insecure=True,
-            ssl_context_factory=unverified_tls_context,
-        )
         started = time.perf_counter()
-        self.stream = self.http.get(
+        host, port = address(self.host)
+        self.stream = WireEventStream(
+            host,
+            port,
             "/events",
-            headers={"Accept": "text/event-stream", "Last-Event-ID": str(self.cursor)},
+            {"Last-Event-ID": str(self.cursor)},
+            self.network_timeout,
+            tls=is_tls(self.host),
         )
-        status = self.stream.status_code
+        status = self.stream.status
         self.environment.events.request.fire(
             request_type="GET",
             name="/events (stream open)",
@@ -346,56 +384,34 @@ class SSEUser(PushlabUser):
         )
         if status != 200:
             raise ConnectionError(f"/events answered HTTP {status}")
-        self.decoder = EventStreamDecoder()  # a new stream starts with no half-read event
         if self.connected_at is None:
             self.connected_at = time.time()
-
-    def next_event(self) -> tuple[Event, int]:
-        """Feed the decoder line by line until it completes an event; return its data and the
-        bytes read for it.
-
-        ``retry:`` and ``id:`` lines and ``: keep-alive`` comments carry no message (the id is
-        inside the data too, and the cursor follows the data); their bytes count toward the
-        event that follows them.
-        """
-        assert self.decoder is not None
-        size_bytes = 0
-        while True:
-            line = self.stream.readline(b"\n")  # a cooperative socket read
-            if not line:
-                raise ConnectionError("the event stream ended")
-            size_bytes += len(line)
-            decoded = self.decoder.feed(line.decode())
-            if isinstance(decoded, Event):
-                return decoded, size_bytes
 
     @task
     def receive(self) -> None:
         try:
             if self.stream is None:
                 self.connect()
-            event, size_bytes = self.next_event()
-        # ConnectionError is an OSError; a stream cut mid-chunk (the server died) is an
-        # HTTPException ("Incomplete response") from geventhttpclient's parser.
-        except (OSError, ValueError, HTTPException) as error:
+            assert self.stream is not None
+            event, size_bytes, kernel_at = self.stream.next_event()
+        # ConnectionError is an OSError (the stream ended); ValueError: a malformed chunk.
+        except (OSError, ValueError) as error:
             self.report_failure("GET", "/events", error)
             self.close()
             self.after_a_break()
             return
+        received_at = time.time()
         gap = gap_in_event(event.event_type, event.data)
         if gap is not None:
             self.announced(gap)
             return
         self.backoff.reset()
-        self.deliver(json.loads(event.data), time.time(), size_bytes)
+        self.deliver(json.loads(event.data), received_at, size_bytes, kernel_at)
 
     def close(self) -> None:
         if self.stream is not None:
-            self.stream.release()  # an unfinished response closes its socket
+            self.stream.close()
             self.stream = None
-        if self.http is not None:
-            self.http.close()
-            self.http = None
 
     def on_stop(self) -> None:
         self.close()

@@ -25,6 +25,7 @@ from pushlab import techniques
 from pushlab.bench.analysis import metrics
 from pushlab.bench.core.scenario import Scenario
 from pushlab.bench.core.window import WindowOverhead
+from pushlab.bench.measuring.arguments import DRAIN_LIMIT_S
 from pushlab.bench.measuring.distributed import RemoteWorkers, generator_module
 from pushlab.bench.measuring.processes import spawn
 from pushlab.bench.measuring.sampling import ProcessSampler, busiest_cpu_seconds, busiest_delta
@@ -98,7 +99,7 @@ class Generator:
         assert self.process.stdin is not None
         self.process.stdin.write(f"stop {last_id} {drain_s:g}\n".encode())
         self.process.stdin.flush()
-        done = self.wait_for("done", drain_s + 60)
+        done = self.wait_for("done", DRAIN_LIMIT_S + 60)
         self.process.wait(timeout=30)
         return done
 
@@ -126,6 +127,7 @@ class TimedWindow:
     opened_at: float  # epoch s, just after the opening snapshot
     start_monotonic: float
     generator_cpu_percent: float
+    closed_at: float  # epoch s, just after the closing snapshot
 
 
 def time_window(
@@ -142,6 +144,7 @@ def time_window(
     opened_at = time.time()
     wait(scenario.duration_s)
     after, overhead = close_window(connection, before, scenario)
+    closed_at = time.time()
     generator_cpu = busiest_delta(generator_cpu_before, busiest_cpu_seconds(generator.pid))
     generator_wall = time.monotonic() - clock_before
     return TimedWindow(
@@ -151,6 +154,7 @@ def time_window(
         opened_at,
         clock_before,
         metrics.cpu_percent(generator_cpu, generator_wall),
+        closed_at,
     )
 
 

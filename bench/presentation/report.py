@@ -44,6 +44,8 @@ SWEEP_COLUMNS = (
     "empty_fraction",
     "latency_p50_ms",
     "latency_p99_ms",
+    "wire_latency_p50_ms",
+    "generator_share",
     "server_fanout_ms",
     "bytes_per_message",
     "traffic_kb_per_s",

@@ -20,6 +20,7 @@ from pushlab.bench.sweeps import (
     proxy,
     radio,
     rate,
+    receiver,
     saturation,
     slow,
     storm,
@@ -42,4 +43,5 @@ SWEEPS: tuple[Sweep, ...] = (
     browser.SWEEP,
     lifecycle.SWEEP,
     storm.SWEEP,
+    receiver.SWEEP,
 )
