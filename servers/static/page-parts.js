@@ -13,6 +13,7 @@ import publishRate from "./control-publish-rate.js";
 import pollInterval from "./control-poll-interval.js";
 import pauseAll from "./control-pause-all.js";
 import network from "./control-network.js";
+import path from "./control-path.js";
 import serverView from "./server-view.js";
 import handshakeView from "./handshake-view.js";
 import tabs from "./tabs.js";
@@ -22,6 +23,7 @@ export const PAGE_PARTS = [
   pollInterval,
   pauseAll,
   network,
+  path,
   serverView,
   handshakeView,
   tabs,

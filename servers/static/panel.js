@@ -118,6 +118,16 @@ export class Panel {
     this.sync();
   }
 
+  /** Swap the client for one that reaches the server another way (the path control): the
+   * old one stops, the new one starts from the same cursor. */
+  replaceClient(client) {
+    if (this.running) {
+      this.client.stop();
+      this.running = false;
+    }
+    this.attach(client);
+  }
+
   setUserPaused(paused) {
     this.userPaused = paused;
     this.sync();
