@@ -27,7 +27,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("nginx")]
 
 
 def test_a_panel_moves_through_nginx_and_back_with_nothing_lost(
-    demo_page: tuple[Any, PageWatch], demo: Demo, playwright_api: Any
+    demo_page: tuple[Any, PageWatch],  # noqa: F811 (fixtures imported above)
+    demo: Demo,  # noqa: F811
+    playwright_api: Any,  # noqa: F811
 ) -> None:
     page, watch = demo_page
     expect = playwright_api.expect
