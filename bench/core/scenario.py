@@ -12,7 +12,7 @@ that interface only, so it names no sweep (the plug-ins are in ``bench/sweeps/``
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +68,12 @@ class Session:
     def window(self) -> Iterator[None]:
         """Around the measurement window's wait: a fault or a stall happens in here."""
         yield
+
+    def during(self, duration_s: float) -> list[tuple[float, Callable[[], None]]]:
+        """Actions the harness runs on its own thread inside the window's wait, each at its
+        time (seconds into the window): a fault that starts a process must, for a child
+        started from a helper thread is killed when that thread ends (PR_SET_PDEATHSIG)."""
+        return []
 
     def record(self, last_id: int) -> Any:
         """What the part saw, kept in ``Window.records`` for its columns (after the drain:

@@ -341,6 +341,14 @@ def windowed(sessions: list[Session]) -> Callable[[float], None]:
         with contextlib.ExitStack() as hooks:
             for session in sessions:
                 hooks.enter_context(session.window())
-            time.sleep(duration_s)
+            started = time.monotonic()
+            actions = sorted(
+                (action for session in sessions for action in session.during(duration_s)),
+                key=lambda timed: timed[0],
+            )
+            for at_s, action in actions:
+                time.sleep(max(at_s - (time.monotonic() - started), 0))
+                action()
+            time.sleep(max(duration_s - (time.monotonic() - started), 0))
 
     return wait

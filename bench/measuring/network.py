@@ -21,9 +21,8 @@ from __future__ import annotations
 import contextlib
 import json
 import signal
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -121,7 +120,7 @@ class Emulator:
 
 class NetworkSession(Session):
     """The emulator in front of the server for the whole run; the fault inside the window,
-    a third of the way in, from a thread of its own while the window's wait goes on."""
+    a third of the way in, on the harness's thread (``during``)."""
 
     def __init__(self, part: NetworkPart, run: ScenarioRun) -> None:
         self.part, self.run = part, run
@@ -140,39 +139,26 @@ class NetworkSession(Session):
 
     @contextlib.contextmanager
     def window(self) -> Iterator[None]:
+        """The emulator's counters and CPU over the window; the fault comes in ``during``."""
         assert self.emulator is not None
         emulator = self.emulator
         counted_before = self.counters()
         cpu_before, clock_before = cpu_seconds(emulator.pid), time.monotonic()
-        times: dict[str, Any] = {}
-        failure: list[BaseException] = []
-        done = threading.Event()
-
-        def inject() -> None:
-            try:
-                if not done.wait(self.run.scenario.duration_s * FAULT_AT_FRACTION):
-                    times.update(self.inject())
-            except BaseException as error:  # raised again in the harness's thread
-                failure.append(error)
-
-        thread = threading.Thread(target=inject, name="fault", daemon=True)
-        if self.part.fault:
-            thread.start()
-        try:
-            yield
-        except BaseException:
-            done.set()  # a window cut short (Ctrl-C, an error) injects no fault any more
-            raise
-        finally:
-            if self.part.fault:
-                thread.join()
-        if failure:
-            raise failure[0]
+        self.times: dict[str, Any] = {}
+        yield
         cpu = metrics.cpu_percent(
             cpu_seconds(emulator.pid) - cpu_before, time.monotonic() - clock_before
         )
         counted = {name: n - counted_before[name] for name, n in self.counters().items()}
-        self.result = NetworkRecord(cpu, counted, self.part.fault, **times)
+        self.result = NetworkRecord(cpu, counted, self.part.fault, **self.times)
+
+    def during(self, duration_s: float) -> list[tuple[float, Callable[[], None]]]:
+        """The fault, a third of the way into the window, on the harness's own thread (a
+        restarted server is its child: started from a helper thread, it would be killed when
+        that thread ends)."""
+        if not self.part.fault:
+            return []
+        return [(duration_s * FAULT_AT_FRACTION, lambda: self.times.update(self.inject()))]
 
     def record(self, last_id: int) -> NetworkRecord | None:
         return self.result
