@@ -101,5 +101,6 @@ def program(name: str, config: ServerConfig) -> list[str]:
         "history": config.history_size,
         "max_text_bytes": config.max_text_bytes,
         "max_publish_rate": config.max_publish_rate,
+        "keepalive_timeout_s": config.keepalive_timeout_s,
     }
     return ["node", str(SOURCES / SCRIPTS[name]), json.dumps(options)]

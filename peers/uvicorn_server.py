@@ -4,8 +4,9 @@ uvicorn is run with its own default choices: ``loop="auto"`` (uvloop when it is 
 ``http="auto"`` (httptools when installed, else h11) and ``ws="auto"`` (the ``websockets``
 library's sans-I/O protocol since 0.54, else wsproto). What they resolved to is printed on the
 second line of the peer's output and reported in ``/stats`` (``stack``), with the versions.
-Two settings differ from uvicorn's defaults, both as pushlab's own servers run: no access log
-(uvicorn writes one line per request by default), and the log level ``warning``.
+Three settings differ from uvicorn's defaults, as pushlab's own servers run: no access log
+(uvicorn writes one line per request by default), the log level ``warning``, and an idle
+kept-alive connection closed after pushlab's 75 s rather than uvicorn's 5 s.
 
 Bytes are counted at the TCP level, as ``servers/metering.py`` counts aiohttp's: uvicorn's
 protocol for each connection is wrapped in :class:`MeteredConnection`, whose transport counts
@@ -144,7 +145,14 @@ async def serve(control: Control, routes: list[BaseRoute]) -> AsyncIterator[str]
         exception_handlers={HTTPException: json_error},  # 404 and 405 as JSON, as pushlab's
     )
     config = uvicorn.Config(
-        app, log_level="warning", access_log=False, backlog=BACKLOG, timeout_graceful_shutdown=2
+        app,
+        log_level="warning",
+        access_log=False,
+        backlog=BACKLOG,
+        timeout_graceful_shutdown=2,
+        # uvicorn's 5 s would close the harness's kept-alive /stats connection while 1,000
+        # clients connect; pushlab's servers keep an idle connection this long.
+        timeout_keep_alive=int(control.config.keepalive_timeout_s),
     )
     config.load()
     resolved = stack(config)

@@ -112,6 +112,8 @@ def cpu_targets(rows: pd.DataFrame, floor_us: float) -> list[str]:
             continue
         a, b = by_name[ours]["cpu_us_per_message"], by_name[theirs]["cpu_us_per_message"]
         value = a / b if b else math.nan
+        if math.isnan(value):  # a row without a figure (a failed scenario): nothing to judge
+            continue
         parts.append(
             f"{label(ours)} CPU per message {plain_number(a)} µs vs {label(theirs)} "
             f"{plain_number(b)} µs: {value:.2f}×{judged(value, target)}"

@@ -251,6 +251,10 @@ class Peer {
     this.ownPaths = new Set(["/messages"]);
     this.server = http.createServer((request, response) => this.control(request, response));
     this.meter.watch(this.server);
+    // Node's 5 s would close the harness's kept-alive /stats connection while 1,000 clients
+    // connect; pushlab's servers keep an idle connection this long.
+    this.server.keepAliveTimeout = options.keepalive_timeout_s * 1000;
+    this.server.headersTimeout = options.keepalive_timeout_s * 1000 + 1000;
   }
 
   // Count every request as the aiohttp servers' count_requests does; called first, whatever
