@@ -11,8 +11,10 @@ says which differ by more than a tenth, with the reason that difference has on t
 - **requests**: the page's clients add requests of their own (a ``/stats`` to find the feed)
   and follow the server's answers as Locust's users do, so a difference there is a behaviour
   of the client, named in the row's notes;
-- **latency**: a page hears a message only when its renderer's event loop runs the handler
-  (parse, dispatch, our record), one process hop further than a Locust greenlet.
+- **latency**: a page hears a message only once Chromium's network process has handed it to
+  the page's renderer and the renderer has run the client's code (parse, dispatch, our
+  record): a process hop further than a Locust greenlet, with every page's renderer sharing
+  the generator's one CPU.
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ COMPARED = {
     "bytes_per_message": ("bytes per message", " B"),
 }
 WHY = {
-    "latency_p50_ms": "the page hears a message when its renderer runs the handler",
+    "latency_p50_ms": "a page hears a message only once Chromium's network process has handed it "
+    "to the page's renderer and the renderer has run the client's code, every page's renderer "
+    "on the generator's one CPU",
     "requests_per_message": "the page's client asks on its own schedule (see the notes)",
     "bytes_per_message": "a browser's request headers are larger than Locust's",
 }
