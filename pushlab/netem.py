@@ -71,10 +71,13 @@ from typing import Protocol
 from pushlab.command_line import CommandParser
 from pushlab.limits import LISTEN_BACKLOG
 from pushlab.proxy_protocol import header_v1
+from pushlab.techniques import LONGPOLL_MAX_HOLD_S
 
 CHUNK_BYTES = 64 * 1024
 MAX_QUEUED_BYTES = 1024 * 1024  # per direction of a connection: past it, stop reading
-IDLE_TIMEOUT_S = 120.0  # above the servers' keep-alive (75 s) and the longest long-poll hold
+IDLE_TIMEOUT_S = (
+    LONGPOLL_MAX_HOLD_S + 30.0
+)  # above the servers' keep-alive (75 s) and the longest hold
 HALF_CLOSE_LINGER_S = 2.0  # after one side closed, the other's last bytes may take this long
 CONNECT_TIMEOUT_S = 10.0
 REFUSED_LINGER_S = 1.0  # a refused client reads its answer; then the socket closes

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from pushlab.techniques import LONGPOLL_MAX_HOLD_S
+
 from tests.conftest import server_process
 
 REPO = Path(__file__).resolve().parent.parent
@@ -140,7 +142,7 @@ def test_a_server_of_the_wrong_technique_is_one_line_on_stderr():
     [
         ["polling", "--interval", "inf"],
         ["polling", "--interval", "nan"],
-        ["longpoll", "--hold", "61"],
+        ["longpoll", "--hold", str(LONGPOLL_MAX_HOLD_S + 1)],
         ["polling", "--count", "0"],
         ["keepalive", "-n", "0"],
         ["keepalive", "-n", "100000"],

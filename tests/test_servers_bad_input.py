@@ -6,11 +6,13 @@ import sys
 import aiohttp
 import pytest
 
+from pushlab.techniques import LONGPOLL_MAX_HOLD_S
+
 BAD_REQUESTS = [
     ("polling", "GET", "/poll?since=abc", None, 400, "since"),
     ("polling", "GET", "/poll?since=-1", None, 400, "since"),
     ("polling", "GET", "/poll?since=99", None, 400, "ahead"),
-    ("longpoll", "GET", "/poll?timeout=61", None, 400, "timeout"),
+    ("longpoll", "GET", f"/poll?timeout={LONGPOLL_MAX_HOLD_S + 1:g}", None, 400, "timeout"),
     ("longpoll", "GET", "/poll?timeout=-1", None, 400, "timeout"),
     ("longpoll", "GET", "/poll?timeout=soon", None, 400, "timeout"),
     ("longpoll", "GET", "/poll?timeout=1_0", None, 400, "timeout"),

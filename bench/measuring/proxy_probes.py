@@ -27,7 +27,8 @@ import h2.config
 import h2.connection
 import h2.events
 
-from pushlab.techniques import TECHNIQUES
+from pushlab.rfc6455 import build_upgrade_request
+from pushlab.techniques import LONGPOLL, POLLING, SSE, WEBSOCKET
 
 HEADER_END = b"\r\n\r\n"
 FRAME_HEADER_BYTES = 9  # RFC 9113 §4.1
@@ -105,7 +106,7 @@ def sse_first_event(proxy_url: str, server_url: str, wait_s: float) -> float | N
     None if it had not come ``wait_s`` seconds later."""
     marker = f"proxy probe {time.time_ns()}"
     with connect(proxy_url, wait_s) as connection:
-        connection.sendall(request_text(proxy_url, TECHNIQUES["sse"].path))
+        connection.sendall(request_text(proxy_url, SSE.path))
         published_at = time.monotonic()
         publish(server_url, marker, wait_s)
         seen = read_until(connection, marker.encode(), published_at + wait_s)
@@ -120,7 +121,7 @@ class HeldPoll:
 
 def held_poll(proxy_url: str, hold_s: float, margin_s: float) -> HeldPoll:
     """One long poll asking to be held ``hold_s`` (nothing is published meanwhile)."""
-    path = f"{TECHNIQUES['longpoll'].path}?since=0&timeout={hold_s:g}"
+    path = f"{LONGPOLL.path}?since=0&timeout={hold_s:g}"
     started = time.monotonic()
     with connect(proxy_url, hold_s + margin_s) as connection:
         connection.sendall(request_text(proxy_url, path, "Connection: close\r\n"))
@@ -129,17 +130,11 @@ def held_poll(proxy_url: str, hold_s: float, margin_s: float) -> HeldPoll:
     return HeldPoll(status, time.monotonic() - started)
 
 
-WEBSOCKET_HEADERS = (
-    "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"  # RFC 6455 §1.3's example key
-)
-
-
 def upgrade_status(proxy_url: str, timeout_s: float) -> int:
     """The status a WebSocket handshake through the proxy gets (0: no answer)."""
     with connect(proxy_url, timeout_s) as connection:
-        path = TECHNIQUES["websocket"].path
-        connection.sendall(request_text(proxy_url, path, WEBSOCKET_HEADERS))
+        host = proxy_url.split("://", 1)[1].rstrip("/")
+        connection.sendall(build_upgrade_request(host, WEBSOCKET.path))
         head = read_until(connection, b"\r\n", time.monotonic() + timeout_s)
     return int(head.split(b" ", 2)[1]) if head else 0
 
@@ -153,7 +148,7 @@ class HeaderBytes:
 
 def poll_header_bytes(url: str, http2: bool, timeout_s: float) -> HeaderBytes:
     """Polls on one connection: the mean header bytes each way of every poll after the first."""
-    path = f"{TECHNIQUES['polling'].path}?since=0"
+    path = f"{POLLING.path}?since=0"
     sizes = (poll_h2 if http2 else poll_h1)(url, path, timeout_s)[1:]
     return HeaderBytes(
         "h2" if http2 else "http/1.1",
