@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from pushlab.techniques import LONGPOLL_MAX_HOLD_S
-
 from tests.conftest import server_process
 
 REPO = Path(__file__).resolve().parent.parent
