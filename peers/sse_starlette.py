@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from pushlab.peers import uvicorn_server
 from pushlab.peers.control import Control
+from pushlab.techniques import SSE
 
 LOOP = "uvicorn"  # uvicorn's default loop (uvloop when installed)
 
@@ -46,5 +47,5 @@ def events_endpoint(control: Control) -> Route:
 @contextlib.asynccontextmanager
 async def framework_server(control: Control) -> AsyncIterator[str]:
     async with uvicorn_server.serve(control, [events_endpoint(control)]) as url:
-        control.stack["sse"] = f"sse-starlette {uvicorn_server.version('sse-starlette')}"
+        control.stack[SSE.name] = f"sse-starlette {uvicorn_server.version('sse-starlette')}"
         yield url

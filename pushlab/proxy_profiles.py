@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pushlab.techniques import LONGPOLL_MAX_HOLD_S, TECHNIQUES
+from pushlab.techniques import LONGPOLL_MAX_HOLD_S, SSE
 
 NGINX_DEFAULT_READ_TIMEOUT_S = 60.0
 """``proxy_read_timeout``'s default (ngx_http_proxy_module)."""
@@ -41,7 +41,7 @@ UPSTREAM_KEEPALIVE = 64
 
 TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
-SSE_PATH = TECHNIQUES["sse"].path
+SSE_PATH = SSE.path
 STATUS_PATH = "/nginx-status"
 
 EVERY_PROFILE = ("proxy_set_header Host $http_host;",)

@@ -21,16 +21,16 @@ import pandas as pd
 from pushlab.bench.analysis.results import Results
 from pushlab.bench.analysis.shaping import flag_reason
 from pushlab.bench.core.columns import plain_number
-from pushlab.techniques import NAMES, PEERS, PUSHED, label
+from pushlab.techniques import NAMES, PEERS, PUSHED, SSE, WEBSOCKET, label
 
 RANKED_SWEEPS = ("clients", "rate")
 """Sweeps whose rows are each server as deployed, at a plain load."""
 TARGET_LOAD = (1000, 20.0)
 CPU_TARGETS: tuple[tuple[str, str, float], ...] = (
-    ("websocket", "picows", 1.0),
-    ("websocket", "node-ws", 0.8),
-    ("sse", "baseline-websocket", 0.8),
-    ("sse", "sse-starlette", 0.5),
+    (WEBSOCKET.name, "picows", 1.0),
+    (WEBSOCKET.name, "node-ws", 0.8),
+    (SSE.name, "baseline-websocket", 0.8),
+    (SSE.name, "sse-starlette", 0.5),
 )
 """pushlab server, peer, the largest ratio of their CPU per delivered message."""
 RSS_TARGET_KB = 10.0
@@ -132,7 +132,7 @@ def best_peer(rows: pd.DataFrame, column: str) -> pd.Series | None:
 
 def memory_and_latency_targets(rows: pd.DataFrame) -> list[str]:
     parts = []
-    ours = rows[rows["technique"] == "websocket"]
+    ours = rows[rows["technique"] == WEBSOCKET.name]
     lowest = best_peer(rows, "rss_kb_per_client")
     if not ours.empty and lowest is not None:
         rss = float(ours.iloc[0]["rss_kb_per_client"])

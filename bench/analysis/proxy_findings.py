@@ -11,7 +11,7 @@ import pandas as pd
 from pushlab.bench.analysis.proxy_window import DIRECT
 from pushlab.bench.analysis.results import Results
 from pushlab.bench.core.columns import plain_number as fmt
-from pushlab.techniques import label
+from pushlab.techniques import LONGPOLL, POLLING, SSE, WEBSOCKET, label
 
 DEFAULT, TUNED, H2 = "nginx-default", "nginx-tuned", "nginx-h2"
 
@@ -42,15 +42,15 @@ def first_event(row: pd.Series | None) -> str:
 def buffering_finding(results: Results) -> str | None:
     """SSE's first event through a buffering proxy, against the tuned one and direct."""
     rows = proxy_rows(results)
-    if rows.empty or one(rows, "sse", DEFAULT, True) is None:
+    if rows.empty or one(rows, SSE.name, DEFAULT, True) is None:
         return None
     return (
         f"SSE through {DEFAULT} with the server's X-Accel-Buffering ignored: first event "
-        f"{first_event(one(rows, 'sse', DEFAULT, True))} after its publication (buffered until "
-        f"a buffer fills); honouring the header: {first_event(one(rows, 'sse', DEFAULT))}; "
+        f"{first_event(one(rows, SSE.name, DEFAULT, True))} after its publication (buffered until "
+        f"a buffer fills); honouring the header: {first_event(one(rows, SSE.name, DEFAULT))}; "
         f"{TUNED} (proxy_buffering off), header ignored too: "
-        f"{first_event(one(rows, 'sse', TUNED, True))}; direct: "
-        f"{first_event(one(rows, 'sse', DIRECT))}."
+        f"{first_event(one(rows, SSE.name, TUNED, True))}; direct: "
+        f"{first_event(one(rows, SSE.name, DIRECT))}."
     )
 
 
@@ -64,22 +64,22 @@ def held(row: pd.Series | None) -> str:
 def hold_finding(results: Results) -> str | None:
     """A long poll held past the proxy's read timeout: who ends it, when, with what status."""
     rows = proxy_rows(results)
-    default = one(rows, "longpoll", DEFAULT) if not rows.empty else None
+    default = one(rows, LONGPOLL.name, DEFAULT) if not rows.empty else None
     if default is None or math.isnan(default["held_poll_s"]):
         return None
     return (
         f"A long poll asking for a {fmt(default['held_poll_s'])} s hold: through {DEFAULT} "
-        f"{held(default)}; through {TUNED} {held(one(rows, 'longpoll', TUNED))}; direct "
-        f"{held(one(rows, 'longpoll', DIRECT))}."
+        f"{held(default)}; through {TUNED} {held(one(rows, LONGPOLL.name, TUNED))}; direct "
+        f"{held(one(rows, LONGPOLL.name, DIRECT))}."
     )
 
 
 def upgrade_finding(results: Results) -> str | None:
     rows = proxy_rows(results)
-    default = one(rows, "websocket", DEFAULT) if not rows.empty else None
+    default = one(rows, WEBSOCKET.name, DEFAULT) if not rows.empty else None
     if default is None:
         return None
-    tuned = one(rows, "websocket", TUNED)
+    tuned = one(rows, WEBSOCKET.name, TUNED)
     carried = "–" if tuned is None else int(tuned["upgrade_status"])
     return (
         f"The WebSocket handshake through {DEFAULT} (HTTP/1.0 upstream, Upgrade not forwarded) "
@@ -90,8 +90,8 @@ def upgrade_finding(results: Results) -> str | None:
 
 def header_finding(results: Results) -> str | None:
     rows = proxy_rows(results)
-    h1 = one(rows, "polling", TUNED) if not rows.empty else None
-    h2 = one(rows, "polling", H2) if not rows.empty else None
+    h1 = one(rows, POLLING.name, TUNED) if not rows.empty else None
+    h2 = one(rows, POLLING.name, H2) if not rows.empty else None
     if h1 is None or h2 is None:
         return None
     return (
@@ -126,7 +126,7 @@ def upstream_finding(results: Results) -> str | None:
     rows = proxy_rows(results)
     parts = []
     for profile in (DEFAULT, TUNED, H2):
-        row = one(rows, "longpoll", profile) if not rows.empty else None
+        row = one(rows, LONGPOLL.name, profile) if not rows.empty else None
         if row is None or not row["proxy_client_requests"]:
             continue
         per_request = row["proxy_server_connections"] / row["proxy_client_requests"]

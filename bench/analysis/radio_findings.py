@@ -21,7 +21,7 @@ from pushlab.bench.analysis.radio_window import column_name
 from pushlab.bench.analysis.results import Results
 from pushlab.bench.core.columns import plain_number
 from pushlab.radio_profiles import LTE, PROFILES, RadioProfile
-from pushlab.techniques import NAMES, TECHNIQUES
+from pushlab.techniques import NAMES, POLLING, TECHNIQUES
 from pushlab.techniques import label as technique_label
 
 fmt = plain_number
@@ -130,7 +130,9 @@ def crossover_rates(
     """(push technique, poll interval, rates where its modelled line crosses polling's)."""
     rows = radio_rows(results)
     sizes = sizes_by_technique(recorded_runs(results.path))
-    intervals = sorted(rows.loc[rows["technique"] == "polling", "poll_interval"].dropna().unique())
+    intervals = sorted(
+        rows.loc[rows["technique"] == POLLING.name, "poll_interval"].dropna().unique()
+    )
     pushers = [name for name in PUSHERS if name in set(rows["technique"])]
     rates = np.array(RATES)
     found = []
@@ -138,11 +140,11 @@ def crossover_rates(
         polling = np.array(
             [
                 modelled_j_per_hour(
-                    "polling",
+                    POLLING.name,
                     rate,
                     profile,
                     poll_interval_s=float(interval),
-                    sizes=sizes.get("polling", WriteSizes()),
+                    sizes=sizes.get(POLLING.name, WriteSizes()),
                 )
                 for rate in rates
             ]
@@ -161,7 +163,7 @@ def crossover_rates(
 def crossover_finding(results: Results) -> str | None:
     """Where each push technique's energy line crosses polling's, on each profile."""
     rows = radio_rows(results)
-    if rows.empty or "polling" not in set(rows["technique"]):
+    if rows.empty or POLLING.name not in set(rows["technique"]):
         return None
     parts = []
     for profile in PROFILES.values():

@@ -25,7 +25,7 @@ import numpy as np
 
 from pushlab.bench.analysis.radio import Timeline
 from pushlab.servers.config import ServerConfig
-from pushlab.techniques import LONGPOLL_HOLD_S
+from pushlab.techniques import LONGPOLL, LONGPOLL_HOLD_S, POLLING, SSE, WEBSOCKET
 
 ANSWER_AFTER_S = 0.001
 """The time between a request and its answer on a phone's link is not the point here."""
@@ -42,10 +42,10 @@ class Heartbeats:
     def of(self, technique: str, poll_interval_s: float | None) -> tuple[float, str]:
         """The period (s) and name of what wakes ``technique``'s client when nothing happens."""
         return {
-            "polling": (poll_interval_s or 0.0, "its poll"),
-            "longpoll": (self.hold_s, "the long poll asked again when its hold runs out"),
-            "websocket": (self.ws_ping_s, "the server's ping and the client's pong"),
-            "sse": (self.sse_keepalive_s, "the keep-alive comment"),
+            POLLING.name: (poll_interval_s or 0.0, "its poll"),
+            LONGPOLL.name: (self.hold_s, "the long poll asked again when its hold runs out"),
+            WEBSOCKET.name: (self.ws_ping_s, "the server's ping and the client's pong"),
+            SSE.name: (self.sse_keepalive_s, "the keep-alive comment"),
         }[technique]
 
     def stretched(self, factor: float) -> Heartbeats:
@@ -127,7 +127,7 @@ def traffic(
     messages = poisson_times(publish_rate, duration_s, seed)
     events: list[tuple[float, int, int]] = []
     per_message = sizes.message_bytes
-    if technique == "polling":
+    if technique == POLLING.name:
         if not poll_interval_s:
             raise ValueError("polling needs a poll interval above 0")
         polls = np.arange(0.0, duration_s, poll_interval_s)
@@ -135,7 +135,7 @@ def traffic(
         for asked, news in zip(polls, carried, strict=True):
             answer = down + int(news) * per_message
             events += [(asked, up, 0), (asked + ANSWER_AFTER_S, 0, answer)]
-    elif technique == "longpoll":
+    elif technique == LONGPOLL.name:
         asked = 0.0
         for at in [*messages, np.inf]:
             while asked + heartbeats.hold_s < min(at, duration_s):
@@ -144,12 +144,12 @@ def traffic(
             if at < duration_s:
                 events += [(at, 0, down + per_message), (at + ANSWER_AFTER_S, up, 0)]
                 asked = at
-    elif technique in ("websocket", "sse"):
+    elif technique in (WEBSOCKET.name, SSE.name):
         events += [(at, 0, down) for at in messages]
         period_s = heartbeats.of(technique, None)[0]
         for beat in np.arange(period_s, duration_s, period_s):
             events.append((beat, 0, down))
-            if technique == "websocket":
+            if technique == WEBSOCKET.name:
                 events.append((beat + ANSWER_AFTER_S, up, 0))  # the pong
     else:
         raise ValueError(f"no traffic model for {technique!r}")

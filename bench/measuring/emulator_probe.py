@@ -25,6 +25,8 @@ import urllib.request
 
 import psutil
 
+from pushlab.techniques import POLLING, SSE
+
 LISTENING = re.compile(rb"listening on (http://\S+)")
 PUBLIC = re.compile(rb"^\s+(\w+)\s+http://\S+:(\d+)")
 
@@ -131,11 +133,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         print(f"start: rss {demo.memory_info().rss / 2**20:.0f} MB, fds {demo.num_fds()}")
         if args.load == "readers":
-            held = [non_reader(ports["sse"]) for _ in range(args.clients)]
+            held = [non_reader(ports[SSE.name]) for _ in range(args.clients)]
             set_publisher(page, args.rate, args.text_bytes)
         else:
             held = [
-                socket.create_connection(("127.0.0.1", ports["polling"]))
+                socket.create_connection(("127.0.0.1", ports[POLLING.name]))
                 for _ in range(args.clients)
             ]
         started = time.monotonic()

@@ -25,6 +25,7 @@ from pushlab.bench.measuring.locustfile import (
     SSEUser,
 )
 from pushlab.clients.eventstream import Event, EventStreamDecoder
+from pushlab.techniques import LONGPOLL, POLLING, SSE
 
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "upgrade"})
 """Headers HTTP/2 forbids (RFC 9113 §8.2.2): the users' HTTP/1.1 habits drop them."""
@@ -145,7 +146,7 @@ class H2SSEUser(SSEUser):
 
 
 H2_USERS: dict[str, type[PushlabUser]] = {
-    "polling": H2PollingUser,
-    "longpoll": H2LongPollUser,
-    "sse": H2SSEUser,
+    POLLING.name: H2PollingUser,
+    LONGPOLL.name: H2LongPollUser,
+    SSE.name: H2SSEUser,
 }

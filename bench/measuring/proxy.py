@@ -24,6 +24,7 @@ from pushlab.bench.core.scenario import Part, ScenarioRun, Session
 from pushlab.bench.measuring import proxy_probes
 from pushlab.proxy import RunningNginx, start_nginx
 from pushlab.proxy_profiles import profile as profile_named
+from pushlab.techniques import LONGPOLL, POLLING, SSE, WEBSOCKET
 
 PROBE_MARGIN_S = 15.0
 """How long past a long poll's hold its probe waits for an answer before calling it lost."""
@@ -97,20 +98,20 @@ class ProxySession(Session):
     def probe(self, url: str, server_url: str) -> dict[str, Any]:
         """The row's technique's probe through ``url`` (the proxy, or the server itself)."""
         technique, part = self.run.scenario.technique, self.part
-        if technique == "sse":
+        if technique == SSE.name:
             delay_ms = proxy_probes.sse_first_event(url, server_url, part.sse_wait_s)
             first = math.nan if delay_ms is None else delay_ms
             return {"sse_first_event_ms": first, "sse_probe_wait_s": part.sse_wait_s}
-        if technique == "longpoll" and part.held_poll_s:
+        if technique == LONGPOLL.name and part.held_poll_s:
             held = proxy_probes.held_poll(url, part.held_poll_s, PROBE_MARGIN_S)
             return {
                 "held_poll_s": part.held_poll_s,
                 "held_poll_status": held.status,
                 "held_poll_ended_s": held.ended_after_s,
             }
-        if technique == "websocket":
+        if technique == WEBSOCKET.name:
             return {"upgrade_status": proxy_probes.upgrade_status(url, PROBE_TIMEOUT_S)}
-        if technique == "polling":
+        if technique == POLLING.name:
             sizes = proxy_probes.poll_header_bytes(url, part.http2, PROBE_TIMEOUT_S)
             return {
                 "header_protocol": sizes.protocol,

@@ -38,7 +38,7 @@ from pushlab.bench.presentation.style import (
     note_entry,
 )
 from pushlab.radio_profiles import PROFILES, RadioProfile
-from pushlab.techniques import NAMES
+from pushlab.techniques import NAMES, POLLING
 from pushlab.techniques import label as technique_label
 
 
@@ -46,9 +46,13 @@ def _lines(
     rows: pd.DataFrame, profile: RadioProfile, sizes: dict[str, WriteSizes]
 ) -> dict[tuple[str, float | None], np.ndarray]:
     """The modelled J/h over ``RATES`` of each technique (polling: each interval the run has)."""
-    intervals = sorted(rows.loc[rows["technique"] == "polling", "poll_interval"].dropna().unique())
-    keys: list[tuple[str, float | None]] = [("polling", float(i)) for i in intervals]
-    keys += [(name, None) for name in NAMES if name != "polling" and name in set(rows["technique"])]
+    intervals = sorted(
+        rows.loc[rows["technique"] == POLLING.name, "poll_interval"].dropna().unique()
+    )
+    keys: list[tuple[str, float | None]] = [(POLLING.name, float(i)) for i in intervals]
+    keys += [
+        (name, None) for name in NAMES if name != POLLING.name and name in set(rows["technique"])
+    ]
     return {
         (name, interval): np.array(
             [
@@ -72,7 +76,7 @@ def plot_energy_vs_rate_panel(
     rows = radio_rows(results)
     lines = _lines(rows, profile, sizes)
     rates = np.array(RATES)
-    polling_keys = [key for key in lines if key[0] == "polling"]
+    polling_keys = [key for key in lines if key[0] == POLLING.name]
     for (name, interval), energy in lines.items():
         style = INTERVAL_DASHES[polling_keys.index((name, interval)) % 4] if interval else "-"
         ax.plot(rates, energy, style, color=colour(name), label=technique_label(name, interval))
@@ -124,10 +128,10 @@ def plot_energy_vs_rate(results: Results, *, axes: Sequence[Axes] | None = None)
 def plot_polling_vs_interval(results: Results, *, ax: Axes | None = None) -> Figure:
     """Polling's modelled energy against its interval, each profile, with the measured points."""
     rows = radio_rows(results)
-    polled = rows[rows["technique"] == "polling"]
+    polled = rows[rows["technique"] == POLLING.name]
     if polled.empty:
         raise ValueError("the run has no polling rows with timelines")
-    sizes = sizes_by_technique(recorded_runs(results.path)).get("polling", WriteSizes())
+    sizes = sizes_by_technique(recorded_runs(results.path)).get(POLLING.name, WriteSizes())
     rate = float(polled["publish_rate"].min())
     if ax is None:
         figure = Figure(figsize=(11, 7), layout="constrained")
@@ -136,7 +140,7 @@ def plot_polling_vs_interval(results: Results, *, ax: Axes | None = None) -> Fig
     for index, profile in enumerate(PROFILES.values()):
         style = INTERVAL_DASHES[index % 4]
         energy = [
-            modelled_j_per_hour("polling", rate, profile, poll_interval_s=i, sizes=sizes)
+            modelled_j_per_hour(POLLING.name, rate, profile, poll_interval_s=i, sizes=sizes)
             for i in INTERVALS_S
         ]
         ax.plot(INTERVALS_S, energy, style, color="black", label=f"{profile.label}, model")
@@ -145,11 +149,11 @@ def plot_polling_vs_interval(results: Results, *, ax: Axes | None = None) -> Fig
         ax.plot(
             at_rate["poll_interval"],
             at_rate[column_name("j_per_hour", profile.name)],
-            marker("polling"),
-            color=colour("polling"),
+            marker(POLLING.name),
+            color=colour(POLLING.name),
             markersize=11,
             markeredgecolor="black",
-            markerfacecolor=colour("polling") if index == 0 else "white",  # tell the two apart
+            markerfacecolor=colour(POLLING.name) if index == 0 else "white",  # tell the two apart
             linestyle="none",
             label=f"{profile.label}, sampled clients",
         )

@@ -26,7 +26,7 @@ from pushlab.bench.core.sweep import Sweep
 from pushlab.bench.measuring.arguments import name_list, seconds
 from pushlab.bench.measuring.proxy import ProxyPart
 from pushlab.proxy_profiles import PROFILE_NAMES
-from pushlab.techniques import LONGPOLL_MAX_HOLD_S
+from pushlab.techniques import LONGPOLL_MAX_HOLD_S, SSE
 
 NAME = "proxy"
 BUFFERING_SHOWN_BY = ("nginx-default", "nginx-tuned")
@@ -65,7 +65,7 @@ def scenarios(settings: MatrixSettings) -> list[Scenario]:
     rows = []
     for technique in settings.techniques:
         variants = [(profile, False) for profile in (DIRECT, *own.profiles)]
-        if technique == "sse":
+        if technique == SSE.name:
             variants += [
                 (profile, True) for profile in BUFFERING_SHOWN_BY if profile in own.profiles
             ]

@@ -23,14 +23,14 @@ from pushlab.bench.measuring.browser_lane import LanePart
 from pushlab.bench.measuring.storm import StormPart, storm_window_s
 from pushlab.bench.presentation.storm import plot_storm
 from pushlab.bench.sweeps.browser import chromium_or_skip
-from pushlab.techniques import NAMES
+from pushlab.techniques import NAMES, WEBSOCKET
 
 NAME = "storm"
 
 
 @dataclass(frozen=True)
 class StormSettings:
-    techniques: tuple[str, ...] = ("websocket",)
+    techniques: tuple[str, ...] = (WEBSOCKET.name,)
     clients: int = 1000
     pages: int = 10
     rate: float = 5.0
