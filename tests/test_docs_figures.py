@@ -29,9 +29,11 @@ from pathlib import Path
 
 import pytest
 
+from pushlab.bench.analysis.peer_ranking import RSS_TARGET_KB
 from pushlab.bench.core.matrix import settings_for
 from pushlab.bench.measuring.capacity import DELIVERED_FRACTION, P99_LIMIT_MS
 from pushlab.bench.presentation import contract, quotes
+from pushlab.radio_profiles import LTE
 from pushlab.servers.answers import MAX_ANSWER_BYTES
 from pushlab.servers.broadcast import DEFAULT_HIGH_WATER_BYTES
 from pushlab.servers.config import LESSON_PUBLISH_RATE
@@ -52,6 +54,10 @@ def _kib(size_bytes: int) -> str:
     return f"{size_bytes // 1024} KiB"
 
 
+def _lte_ms(*names: str) -> set[str]:
+    return {f"{round(LTE[name] * 1000, 6):g} ms" for name in names}
+
+
 FACTS_FROM_CODE: dict[str, Callable[[], set[str]]] = {
     # The lesson's empty-poll probability, e^(−λT) at the lesson's rate and poll interval.
     "61 %": lambda: {f"{100 * math.exp(-LESSON_PUBLISH_RATE * POLL_INTERVAL_S):.0f} %"},
@@ -66,6 +72,14 @@ FACTS_FROM_CODE: dict[str, Callable[[], set[str]]] = {
     "64 KiB": lambda: {_kib(DEFAULT_HIGH_WATER_BYTES)},
     # The most messages' JSON one poll answer holds (servers/answers.py).
     "256 KiB": lambda: {_kib(MAX_ANSWER_BYTES)},
+    # The peers' memory target: RSS per WebSocket client (bench/analysis/peer_ranking.py).
+    "10 KiB": lambda: {f"{RSS_TARGET_KB:g} KiB"},
+    # ARO's LTE profile (pushlab/radio_profiles.py): short DRX and its cycle, a DRX wake-up,
+    # the long DRX cycle, an idle paging wake-up.
+    "20 ms": lambda: _lte_ms("short_drx_s", "short_drx_period_s"),
+    "2 ms": lambda: _lte_ms("drx_ping_s"),
+    "40 ms": lambda: _lte_ms("long_drx_period_s"),
+    "43 ms": lambda: _lte_ms("idle_ping_s"),
 }
 """Unit-bearing phrases the docs may use outside blocks: each is a setting of the code, and the
 function gives the phrase(s) the code's constant spells today."""

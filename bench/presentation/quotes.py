@@ -29,8 +29,10 @@ from functools import cache
 from pathlib import Path
 
 from pushlab.bench.analysis.findings import findings, polling_model_finding, rate_finding
+from pushlab.bench.analysis.peer_ranking import ranking_finding, targets_finding
 from pushlab.bench.analysis.results import Results, load_results
 from pushlab.bench.presentation.report import _wall_time_sentence, readme_table, sweep_table
+from pushlab.bench.sweeps.loop import loop_finding
 
 BLOCK = re.compile(
     r"<!-- figures:(?P<source>[^:\s]+):(?P<quote>[^\s]+) -->\n(?P<body>.*?)<!-- /figures -->",
@@ -61,6 +63,9 @@ QUOTES: dict[str, Callable[[Results], str]] = {
     "polling-model": _one(polling_model_finding),
     "rate": _one(rate_finding),
     "wall-time": _one(lambda results: _wall_time_sentence(results).strip() or None),
+    "peer-ranking": _one(ranking_finding),
+    "peer-targets": _one(targets_finding),
+    "loop": _one(loop_finding),
 }
 """What a block may quote, by the name in its marker (``sweep:NAME`` besides these)."""
 
