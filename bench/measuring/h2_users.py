@@ -13,6 +13,7 @@ only and do not check it (``verify=False``), as ``locustfile.UNVERIFIED_TLS`` sa
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -24,6 +25,7 @@ from pushlab.bench.measuring.locustfile import (
     PushlabUser,
     SSEUser,
 )
+from pushlab.bench.measuring.wire_clients import Answer
 from pushlab.clients.eventstream import Event, EventStreamDecoder
 from pushlab.techniques import LONGPOLL, POLLING, SSE
 
@@ -65,10 +67,23 @@ class H2Session:
         self.http.close()
 
 
+def h2_get(user: Any, path: str, name: str) -> Answer | None:
+    """A poll over the user's HTTP/2 connection, as the raw users' ``http_get`` answers it
+    (no kernel receive time: the bytes came through TLS and the h2 framing — NaN, never a
+    guess); None if the request failed (already reported)."""
+    response = user.client.get(path, name=name)
+    if response.status_code == 0:
+        return None
+    return Answer(response.status_code, response.content, math.nan)
+
+
 class H2PollingUser(PollingUser):
     def on_start(self) -> None:
         self.client = H2Session(self)  # type: ignore[assignment]
         super().on_start()
+
+    def http_get(self, path: str, name: str) -> Answer | None:
+        return h2_get(self, path, name)
 
     def on_stop(self) -> None:
         self.client.close()
@@ -79,15 +94,42 @@ class H2LongPollUser(LongPollUser):
         self.client = H2Session(self)  # type: ignore[assignment]
         super().on_start()
 
+    def http_get(self, path: str, name: str) -> Answer | None:
+        return h2_get(self, path, name)
+
     def on_stop(self) -> None:
         self.client.close()
+
+
+class H2EventStream:
+    """One ``text/event-stream`` answer on an HTTP/2 stream, read as the raw users' streams are
+    (``next_event``: the event, its bytes, and the kernel time — NaN here, through TLS)."""
+
+    def __init__(self, response: Any) -> None:
+        self.response = response
+        self.status = response.status_code
+        self.lines = response.iter_lines()
+        self.decoder = EventStreamDecoder()
+
+    def next_event(self) -> tuple[Event, int, float]:
+        size_bytes = 0
+        while True:
+            try:
+                line = next(self.lines) + "\n"  # iter_lines strips the line's end
+            except (StopIteration, httpx.HTTPError) as ended:
+                raise ConnectionError("the event stream ended") from ended
+            size_bytes += len(line.encode())
+            decoded = self.decoder.feed(line)
+            if isinstance(decoded, Event):
+                return decoded, size_bytes, math.nan
+
+    def close(self) -> None:
+        self.response.close()
 
 
 class H2SSEUser(SSEUser):
     """The event stream as one HTTP/2 stream; ``/stats`` on another stream of the same
     connection."""
-
-    lines: Any = None
 
     def on_start(self) -> None:
         self.client = H2Session(self)  # type: ignore[assignment]
@@ -102,10 +144,10 @@ class H2SSEUser(SSEUser):
             headers={"Accept": "text/event-stream", "Last-Event-ID": str(self.cursor)},
         )
         try:
-            self.stream = http.send(request, stream=True)
+            response = http.send(request, stream=True)
         except httpx.HTTPError as error:  # the receive task handles an OSError
             raise ConnectionError(f"/events: {error}") from error
-        status = self.stream.status_code
+        status = response.status_code
         self.environment.events.request.fire(
             request_type="GET",
             name="/events (stream open)",
@@ -115,30 +157,11 @@ class H2SSEUser(SSEUser):
             context={"user": self.number},
         )
         if status != 200:
+            response.close()
             raise ConnectionError(f"/events answered HTTP {status}")
-        self.lines = self.stream.iter_lines()
-        self.decoder = EventStreamDecoder()
+        self.stream = H2EventStream(response)  # type: ignore[assignment]
         if self.connected_at is None:
             self.connected_at = time.time()
-
-    def next_event(self) -> tuple[Event, int]:
-        assert self.decoder is not None
-        size_bytes = 0
-        while True:
-            try:
-                line = next(self.lines) + "\n"  # iter_lines strips the line's end
-            except (StopIteration, httpx.HTTPError) as ended:
-                raise ConnectionError("the event stream ended") from ended
-            size_bytes += len(line.encode())
-            decoded = self.decoder.feed(line)
-            if isinstance(decoded, Event):
-                return decoded, size_bytes
-
-    def close(self) -> None:
-        if self.stream is not None:
-            self.stream.close()
-            self.stream = None
-        self.lines = None
 
     def on_stop(self) -> None:
         self.close()
