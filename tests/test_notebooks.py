@@ -13,7 +13,6 @@ import os
 import re
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import jupytext
@@ -63,8 +62,8 @@ def executed(
 ) -> dict[str, runner.NotebookRun]:
     """Every notebook executed once, top to bottom, with the import probe as its last cell.
 
-    Each runs in a kernel of its own (a process), so the three run at once, from threads.
-    """
+    One after another: nbclient's kernels driven from several threads at once were seen to
+    hang the fixture (no kernel left running, the threads waiting) on a fresh clone."""
     html_dir = tmp_path_factory.mktemp("html")
     previous = os.environ.get(runner.RESULTS_ENV)
     os.environ[runner.RESULTS_ENV] = str(results_for_notebooks)
@@ -78,11 +77,11 @@ def executed(
 
     runs = {}
     try:
-        with ThreadPoolExecutor(len(NOTEBOOKS)) as pool:
-            for path, run in zip(NOTEBOOKS, pool.map(execute, NOTEBOOKS), strict=True):
-                run.path = path  # name the HTML after the real notebook
-                runner.render_html(run, html_dir)
-                runs[path.stem] = run
+        for path in NOTEBOOKS:
+            run = execute(path)
+            run.path = path  # name the HTML after the real notebook
+            runner.render_html(run, html_dir)
+            runs[path.stem] = run
     finally:
         if previous is None:
             os.environ.pop(runner.RESULTS_ENV, None)
