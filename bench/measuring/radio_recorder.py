@@ -78,10 +78,12 @@ class RadioRecorder:
 
 
 def install(sample_every: int) -> RadioRecorder:
-    """Wrap gevent's socket ``send``, ``recv`` and ``recv_into`` to feed a new recorder."""
+    """Wrap gevent's socket ``send``, ``recv``, ``recv_into`` and ``recvmsg`` (the users' raw
+    reads with the kernel's receive time) to feed a new recorder."""
     recorder = RadioRecorder(sample_every)
     socket_class = gevent_socket.socket
     send, recv, recv_into = socket_class.send, socket_class.recv, socket_class.recv_into
+    recvmsg = socket_class.recvmsg
 
     def recorded_send(self: Any, data: Any, *args: Any, **kwargs: Any) -> int:
         sent = send(self, data, *args, **kwargs)
@@ -98,10 +100,21 @@ def install(sample_every: int) -> RadioRecorder:
         recorder.note(-received)
         return received
 
+    def recorded_recvmsg(self: Any, *args: Any) -> Any:
+        answer = recvmsg(self, *args)
+        recorder.note(-len(answer[0]))
+        return answer
+
     socket_class.send = recorded_send
     socket_class.recv = recorded_recv
     socket_class.recv_into = recorded_recv_into
-    recorder.originals = {"send": send, "recv": recv, "recv_into": recv_into}
+    socket_class.recvmsg = recorded_recvmsg
+    recorder.originals = {
+        "send": send,
+        "recv": recv,
+        "recv_into": recv_into,
+        "recvmsg": recvmsg,
+    }
     return recorder
 
 
