@@ -51,6 +51,16 @@ def read_head(stream: StampedStream) -> rfc6455.ResponseHead:
     return parsed[0]
 
 
+def read_chunked(stream: StampedStream) -> bytes:
+    """A chunked body, whole: read until its last chunk (nothing is pipelined after it)."""
+    dechunker, body = ChunkedDecoder(), bytearray()
+    while not dechunker.ended:
+        if not stream.buffer:
+            stream.fill()
+        body += dechunker.feed(stream.take(len(stream.buffer)))
+    return bytes(body)
+
+
 def request_bytes(host: str, path: str, headers: dict[str, str]) -> bytes:
     lines = [f"GET {path} HTTP/1.1", f"Host: {host}", *(f"{k}: {v}" for k, v in headers.items())]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
@@ -203,9 +213,12 @@ class WireHTTP:
             stream.send(request_bytes(f"{self.host}:{self.port}", path, headers or {}))
             head = read_head(stream)
             length = head.header("Content-Length")
-            if length is None:
-                raise ProtocolError("an answer without Content-Length")
-            body = stream.read_exactly(int(length))
+            if length is not None:
+                body = stream.read_exactly(int(length))
+            elif "chunked" in (head.header("Transfer-Encoding") or "").lower():
+                body = read_chunked(stream)  # RFC 9112 §7.1 (Tornado's answers)
+            else:
+                raise ProtocolError("an answer without Content-Length or chunked encoding")
         except BaseException as error:
             self.close(close_reason(error))
             raise
