@@ -67,38 +67,34 @@ class H2Session:
         self.http.close()
 
 
-def h2_get(user: Any, path: str, name: str) -> Answer | None:
-    """A poll over the user's HTTP/2 connection, as the raw users' ``http_get`` answers it
+class H2Polls:
+    """Polls over the user's HTTP/2 connection, answered as the raw users' ``http_get`` answers
     (no kernel receive time: the bytes came through TLS and the h2 framing — NaN, never a
-    guess); None if the request failed (already reported)."""
-    response = user.client.get(path, name=name)
-    if response.status_code == 0:
-        return None
-    return Answer(response.status_code, response.content, math.nan)
+    guess). Mixed in before a polling user class."""
 
+    client: Any
 
-class H2PollingUser(PollingUser):
     def on_start(self) -> None:
-        self.client = H2Session(self)  # type: ignore[assignment]
-        super().on_start()
+        self.client = H2Session(self)  # type: ignore[arg-type]
+        super().on_start()  # type: ignore[misc]
 
     def http_get(self, path: str, name: str) -> Answer | None:
-        return h2_get(self, path, name)
+        """None if the request failed (already reported)."""
+        response = self.client.get(path, name=name)
+        if response.status_code == 0:
+            return None
+        return Answer(response.status_code, response.content, math.nan)
 
     def on_stop(self) -> None:
         self.client.close()
 
 
-class H2LongPollUser(LongPollUser):
-    def on_start(self) -> None:
-        self.client = H2Session(self)  # type: ignore[assignment]
-        super().on_start()
+class H2PollingUser(H2Polls, PollingUser):
+    pass
 
-    def http_get(self, path: str, name: str) -> Answer | None:
-        return h2_get(self, path, name)
 
-    def on_stop(self) -> None:
-        self.client.close()
+class H2LongPollUser(H2Polls, LongPollUser):
+    pass
 
 
 class H2EventStream:
