@@ -92,7 +92,8 @@ def in_table_order(rows: pd.DataFrame, *first: str) -> pd.DataFrame:
     """Rows sorted by ``first`` columns, then technique (the table's order), then interval."""
     order = {name: index for index, name in enumerate(NAMES)}
     return (
-        rows.assign(_order=rows["technique"].map(order).fillna(len(order)))
+        rows.copy()  # a frame built column by column: one copy keeps pandas from warning
+        .assign(_order=rows["technique"].map(order).fillna(len(order)))
         .sort_values([*first, "_order", "poll_interval"])
         .drop(columns="_order")
     )
