@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from pushlab.bench.analysis.findings import findings
-from pushlab.bench.analysis.network_findings import modelled_mean_ms
+from pushlab.bench.analysis.network_findings import model_verdict, modelled_mean_ms
 from pushlab.bench.analysis.results import Results
 from pushlab.bench.analysis.row import ResultRow
 from pushlab.bench.presentation import columns
@@ -65,7 +65,34 @@ def test_findings_count_long_pollings_transits_at_each_rate(network: Results) ->
 
 def test_findings_hold_each_rtts_latency_against_the_model(network: Results) -> None:
     (sentence,) = [text for text in findings(network) if "emulated network" in text]
-    assert "at 100 ms RTT: polling every 1 s 110 ms (model 550)" in sentence
+    assert "at 100 ms RTT: polling every 1 s 110 ms (model 550: -80%" in sentence
+
+
+def verdict_of(technique: str, mean_ms: float, **columns: float) -> str:
+    row = network_row(technique, 100, 1.0, mean_ms) | columns
+    return model_verdict(pd.Series(row | {"model_mean_ms": modelled_mean_ms(pd.Series(row))}))
+
+
+def test_a_mean_within_ten_percent_of_the_model_agrees_with_it() -> None:
+    assert verdict_of("sse", 54.0) == "+8%, within 10%"  # model: RTT/2 = 50 ms
+
+
+def test_the_generators_own_delay_is_named_when_it_explains_the_difference() -> None:
+    verdict = verdict_of("websocket", 60.0, generator_delay_p50_ms=8.0)
+    assert verdict == "+20%; +4% without the load generator's own delay (p50 8 ms)"
+    assert verdict_of("websocket", 60.0, generator_delay_p50_ms=1.0) == "+20%, unexplained"
+
+
+def test_a_polling_window_of_few_messages_is_judged_by_its_standard_error() -> None:
+    few = verdict_of("polling", 700.0, messages_published=2)  # model 550, SE 204 ms
+    assert few.startswith("+27%; 2 messages: within 2 standard errors")
+    assert verdict_of("polling", 700.0).endswith("unexplained")  # 100 messages: SE 29 ms
+
+
+def test_the_model_is_held_at_the_rate_the_window_really_published() -> None:
+    busy = network_row("longpoll", 100, 20.0, 60.0) | {"duration_s": 10.0}  # 100 published
+    quiet = busy | {"messages_published": 2}  # a nominal 20 msg/s window that held 2
+    assert modelled_mean_ms(pd.Series(quiet)) < modelled_mean_ms(pd.Series(busy))
 
 
 def test_the_fault_finding_names_loss_recovery_and_why_a_restart_loses() -> None:
@@ -100,3 +127,9 @@ def test_the_figure_draws_measured_points_and_the_model(network: Results) -> Non
     assert right.get_xscale() == "log" and left.get_yscale() == "log"
     dashed = [line for line in left.get_lines() if line.get_linestyle() == "--"]
     assert len(dashed) == 3  # one model line per technique at the base rate
+
+
+def test_a_long_poll_window_of_few_messages_is_judged_by_the_models_spread() -> None:
+    few = verdict_of("longpoll", 66.0, messages_published=2)  # model 55 ms, SE ≈ 12 ms
+    assert "2 messages: within 2 standard errors" in few
+    assert verdict_of("longpoll", 66.0).endswith("unexplained")  # 100 messages: SE ≈ 1.8 ms

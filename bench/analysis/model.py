@@ -213,6 +213,25 @@ def longpoll_mean_latency_s(
     return transit_s + np.divide(gap_s, 2) * np.divide(gap_s, cycle_s)
 
 
+def longpoll_latency_sd_s(
+    publish_rate: Number,
+    transit_s: Number,
+    reconnect_gap_s: Number | None = None,
+    hold_timeout_s: Number = np.inf,
+) -> Number:
+    """The spread of one message's long-poll latency, for a window's standard error.
+
+    A message takes ``d``, plus a wait uniform on ``[0, g]`` with the probability ``p = P(gap)``
+    of :func:`longpoll_mean_latency_s`: the extra wait has mean ``p·g/2`` and second moment
+    ``p·g²/3``. A window of N messages knows the mean only to this over √N.
+    """
+    gap_s = np.multiply(2, transit_s) if reconnect_gap_s is None else reconnect_gap_s
+    cycle_s, _ = _longpoll_cycle(publish_rate, gap_s, hold_timeout_s)
+    in_gap = np.divide(gap_s, cycle_s)
+    mean_wait_s = in_gap * np.divide(gap_s, 2)
+    return np.sqrt(in_gap * np.square(gap_s) / 3 - np.square(mean_wait_s))
+
+
 # --- WebSocket and SSE ----------------------------------------------------------------------
 
 

@@ -1,9 +1,12 @@
 """The findings of the network and fault sweeps (issue 12): every number from the run's rows.
 
-Measured mean latency is held against :func:`model.network_mean_latency_s`, with the row's own
-publish rate, poll interval and long-poll hold, and counted in one-way transits (``RTT/2``):
-RFC 6202 §2.2 says long polling needs one transit when its request is waiting and up to three
-when the message arrives while it re-asks. A run with no network or fault rows writes nothing.
+Measured mean latency is held against :func:`model.network_mean_latency_s`, with the rate the
+row's window really published (``comparison.py``'s rule), its poll interval and long-poll hold,
+and counted in one-way transits (``RTT/2``): RFC 6202 §2.2 says long polling needs one transit
+when its request is waiting and up to three when the message arrives while it re-asks. Each
+comparison ends in a verdict: within ``TOLERANCE`` of the model, or the named cause of the
+difference when the row shows one (the load generator's own delay, a window too short to
+tell), or "unexplained". A run with no network or fault rows writes nothing.
 """
 
 from __future__ import annotations
@@ -14,12 +17,16 @@ import numpy as np
 import pandas as pd
 
 from pushlab.bench.analysis import model
+from pushlab.bench.analysis.comparison import Check, latency_se_ms, messages_of, realised_rate
 from pushlab.bench.analysis.results import Results
 from pushlab.bench.core.columns import plain_number
 from pushlab.techniques import NAMES, TECHNIQUES
 from pushlab.techniques import label as technique_label
 
 fmt = plain_number
+
+TOLERANCE = 0.10
+"""How close to the model a measured mean must come to agree with it without a named cause."""
 
 
 def modelled_mean_ms(row: pd.Series) -> float:
@@ -32,11 +39,63 @@ def modelled_mean_ms(row: pd.Series) -> float:
     mean_s = model.network_mean_latency_s(
         row["technique"],
         rtt_ms / 1000,
-        publish_rate=row["publish_rate"],
+        publish_rate=realised_rate(row),
         poll_interval_s=1.0 if pd.isna(interval_s) else interval_s,
         hold_timeout_s=np.inf if pd.isna(hold_s) else hold_s,
     )
     return float(mean_s) * 1000
+
+
+def model_verdict(row: pd.Series) -> str:
+    """How the row's measured mean stands against the model, and why when it is off.
+
+    The model has only the emulated network in it: the load generator's own delay (its
+    ``generator_delay_p50_ms``, from the kernel's receive stamps) and a window of few messages
+    are the named causes a row can show; anything else is said to be unexplained.
+    """
+    measured_ms, model_ms = float(row["latency_mean_ms"]), float(row["model_mean_ms"])
+    if not model_ms > 0 or math.isnan(measured_ms):
+        return "no transit to model"
+    off = measured_ms / model_ms - 1
+    if abs(off) <= TOLERANCE:
+        return f"{off:+.0%}, within {TOLERANCE:.0%}"
+    generator_ms = row.get("generator_delay_p50_ms", math.nan)
+    if not pd.isna(generator_ms):
+        on_wire = (measured_ms - float(generator_ms)) / model_ms - 1
+        if abs(on_wire) <= TOLERANCE:
+            return (
+                f"{off:+.0%}; {on_wire:+.0%} without the load generator's own delay "
+                f"(p50 {fmt(generator_ms)} ms)"
+            )
+    se_ms = modelled_se_ms(row)
+    if se_ms > 0:
+        messages = messages_of(row)
+        check = Check(measured_ms, model_ms, se_ms, messages)
+        if check.agrees:
+            return f"{off:+.0%}; {check.verdict()}"
+    return f"{off:+.0%}, unexplained"
+
+
+def modelled_se_ms(row: pd.Series) -> float:
+    """The standard error of the row's mean latency under the model (0 where it has none).
+
+    The sample is the window's messages (every client sees the same ones): polling waits
+    uniformly over T; long polling waits a uniform gap with the model's probability; a pushed
+    message's latency has no modelled spread.
+    """
+    messages = messages_of(row)
+    if not pd.isna(row["poll_interval"]):
+        return latency_se_ms(float(row["poll_interval"]), messages)
+    entry = TECHNIQUES.get(row["technique"])
+    if entry is None or entry.pushes or not entry.holds_request:
+        return 0.0
+    hold_s = row["hold_s"]
+    sd_s = model.longpoll_latency_sd_s(
+        realised_rate(row),
+        row["rtt_ms"] / 2000,
+        hold_timeout_s=np.inf if pd.isna(hold_s) else hold_s,
+    )
+    return 1000 * float(sd_s) / math.sqrt(messages)
 
 
 def transits(latency_ms: float, rtt_ms: float) -> float:
@@ -49,7 +108,7 @@ def network_rows(results: Results) -> pd.DataFrame:
     rows = results.sweep("network").drop_duplicates("scenario")
     if rows.empty:
         return rows
-    return rows.assign(model_mean_ms=rows.apply(modelled_mean_ms, axis=1))
+    return rows.copy().assign(model_mean_ms=rows.apply(modelled_mean_ms, axis=1))
 
 
 def _at_base_rate(rows: pd.DataFrame) -> pd.DataFrame:
@@ -66,7 +125,8 @@ def rtt_finding(results: Results) -> str | None:
     for rtt_ms, at_rtt in rows.groupby("rtt_ms"):
         cells = [
             f"{technique_label(row['technique'], row['poll_interval'])} "
-            f"{fmt(row['latency_mean_ms'])} ms (model {fmt(row['model_mean_ms'])})"
+            f"{fmt(row['latency_mean_ms'])} ms (model {fmt(row['model_mean_ms'])}: "
+            f"{model_verdict(row)})"
             for name in NAMES
             for _, row in at_rtt[at_rtt["technique"] == name].iterrows()
         ]
