@@ -216,7 +216,7 @@ class WireHTTP:
             if length is not None:
                 body = stream.read_exactly(int(length))
             elif "chunked" in (head.header("Transfer-Encoding") or "").lower():
-                body = read_chunked(stream)  # RFC 9112 §7.1 (Tornado's answers)
+                body = read_chunked(stream)  # RFC 9112 §7.1 (a client reads both: §6.3)
             else:
                 raise ProtocolError("an answer without Content-Length or chunked encoding")
         except BaseException as error:
