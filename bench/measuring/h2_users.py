@@ -143,21 +143,8 @@ class H2SSEUser(SSEUser):
             response = http.send(request, stream=True)
         except httpx.HTTPError as error:  # the receive task handles an OSError
             raise ConnectionError(f"/events: {error}") from error
-        status = response.status_code
-        self.environment.events.request.fire(
-            request_type="GET",
-            name="/events (stream open)",
-            response_time=(time.perf_counter() - started) * 1000,
-            response_length=0,
-            exception=None if status == 200 else RuntimeError(f"HTTP {status}"),
-            context={"user": self.number},
-        )
-        if status != 200:
-            response.close()
-            raise ConnectionError(f"/events answered HTTP {status}")
         self.stream = H2EventStream(response)  # type: ignore[assignment]
-        if self.connected_at is None:
-            self.connected_at = time.time()
+        self.stream_opened(started, response.status_code)
 
     def on_stop(self) -> None:
         self.close()
