@@ -26,7 +26,7 @@ from pushlab.bench.measuring.locustfile import (
     SSEUser,
 )
 from pushlab.bench.measuring.wire_clients import Answer
-from pushlab.clients.eventstream import Event, EventStreamDecoder
+from pushlab.clients.eventstream import Event, EventStreamDecoder, read_event
 from pushlab.techniques import LONGPOLL, POLLING, SSE
 
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "upgrade"})
@@ -108,16 +108,14 @@ class H2EventStream:
         self.decoder = EventStreamDecoder()
 
     def next_event(self) -> tuple[Event, int, float]:
-        size_bytes = 0
-        while True:
-            try:
-                line = next(self.lines) + "\n"  # iter_lines strips the line's end
-            except (StopIteration, httpx.HTTPError) as ended:
-                raise ConnectionError("the event stream ended") from ended
-            size_bytes += len(line.encode())
-            decoded = self.decoder.feed(line)
-            if isinstance(decoded, Event):
-                return decoded, size_bytes, math.nan
+        event, size_bytes = read_event(self.decoder, self.next_line)
+        return event, size_bytes, math.nan
+
+    def next_line(self) -> bytes:
+        try:
+            return (next(self.lines) + "\n").encode()  # iter_lines strips the line's end
+        except (StopIteration, httpx.HTTPError) as ended:
+            raise ConnectionError("the event stream ended") from ended
 
     def close(self) -> None:
         self.response.close()
