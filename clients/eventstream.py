@@ -9,6 +9,7 @@ keeps to itself, because the terminal client wants to show them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -63,3 +64,16 @@ class EventStreamDecoder:
         event = Event("\n".join(self._data), self._event_type or "message", self.last_event_id)
         self._data, self._event_type = [], ""
         return event
+
+
+def read_event(decoder: EventStreamDecoder, next_line: Callable[[], bytes]) -> tuple[Event, int]:
+    """Read lines until one completes an event: the event, and the bytes its lines took
+    (``next_line``: the stream's next line with its end). Comments, ``retry:`` and ``id:`` lines
+    carry no message; their bytes count toward the event that follows them."""
+    size_bytes = 0
+    while True:
+        line = next_line()
+        size_bytes += len(line)
+        decoded = decoder.feed(line.decode())
+        if isinstance(decoded, Event):
+            return decoded, size_bytes

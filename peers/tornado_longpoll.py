@@ -72,17 +72,18 @@ class MessageUpdatesHandler(RequestHandler):
         meter.requests += 1
         try:
             cursor = int(self.get_argument("since", "0"))
-            timeout_s = float(self.get_argument("timeout", str(config.longpoll_timeout_default_s)))
+            # The hold travels as ``timeout`` on the wire (RFC 6202 §5.5), ``hold_s`` in code.
+            hold_s = float(self.get_argument("timeout", str(config.hold_s)))
         except ValueError:
             self.set_status(400)
             self.finish({"error": "since must be an integer and timeout a number of seconds"})
             return
-        timeout_s = min(max(timeout_s, 0.0), config.longpoll_timeout_max_s)
+        hold_s = min(max(hold_s, 0.0), config.max_hold_s)
         messages = self.buffer.get_messages_since(cursor)
         if not messages:
             meter.clients_connected += 1
             try:
-                self.waiting = self.buffer.cond.wait(timeout=datetime.timedelta(seconds=timeout_s))
+                self.waiting = self.buffer.cond.wait(timeout=datetime.timedelta(seconds=hold_s))
                 await self.waiting
             finally:
                 meter.clients_connected -= 1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pushlab.clients.eventstream import Comment, Event, EventStreamDecoder, Retry
+from pushlab.clients.eventstream import Comment, Event, EventStreamDecoder, Retry, read_event
 
 
 def feed_all(lines: list[str]) -> list[object]:
@@ -40,3 +40,10 @@ def test_a_blank_line_without_data_dispatches_nothing():
 
 def test_unknown_fields_and_bad_retry_values_are_ignored():
     assert feed_all(["foo: bar", "retry: soon", "data: x", ""]) == [Event("x")]
+
+
+def test_read_event_counts_the_bytes_of_every_line_up_to_the_event_it_completes():
+    lines = iter([b": keep-alive\n", b"id: 7\n", b"data: x\n", b"\n", b"data: y\n", b"\n"])
+    decoder = EventStreamDecoder()
+    assert read_event(decoder, lambda: next(lines)) == (Event("x", last_event_id="7"), 28)
+    assert read_event(decoder, lambda: next(lines)) == (Event("y", last_event_id="7"), 9)

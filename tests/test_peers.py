@@ -95,24 +95,22 @@ def test_a_peer_refuses_a_bad_publisher_request_in_json(peer: tuple[str, str]) -
     assert "publish_rate" in json.loads(refused.value.read())["error"]
 
 
+def test_the_tornado_peer_answers_a_long_poll_with_the_messages_after_its_cursor() -> None:
+    with running_peer("tornado-longpoll") as url:
+        for text in ("one", "two", "three"):
+            call(f"{url}/messages", {"text": text})
+        answer = call(f"{url}/poll?since=1&timeout=1")
+    assert [message["text"] for message in answer["messages"]] == ["two", "three"]
+    assert answer["last_id"] == 3
+
+
 STANDS_FOR = {"sse-starlette": "starlette-websocket", "node-ws": "node-socketio"}
 """Peers whose end-to-end run is left to another of their family (same server code, same
 plumbing), so that the suite stays fast: one end-to-end run per family of peers."""
 DEPLOYED_INSTEAD = ("starlette-websocket", "picows", "tornado-longpoll", "node-socketio")
 """One peer of each family on another framework or in another language (``docs/peers.md``)."""
-NOT_YET = {
-    "tornado-longpoll": "the raw-socket Locust users (wire latency) get no message from "
-    "Tornado's long poll yet: 0 deliveries since they replaced geventhttpclient; open work"
-}
-"""Peers whose end-to-end delivery is known to fail today, with why (xfail, not hidden)."""
 END_TO_END = [
-    pytest.param(
-        name,
-        marks=[pytest.mark.slow]
-        + ([pytest.mark.xfail(reason=NOT_YET[name], strict=False)] if name in NOT_YET else []),
-    )
-    if name in DEPLOYED_INSTEAD
-    else name
+    pytest.param(name, marks=pytest.mark.slow) if name in DEPLOYED_INSTEAD else name
     for name in DELIVERING_PEERS
     if name not in STANDS_FOR
 ]

@@ -26,7 +26,7 @@ from pushlab.bench.measuring.locustfile import (
     SSEUser,
 )
 from pushlab.bench.measuring.wire_clients import Answer
-from pushlab.clients.eventstream import Event, EventStreamDecoder
+from pushlab.clients.eventstream import Event, EventStreamDecoder, read_event
 from pushlab.techniques import LONGPOLL, POLLING, SSE
 
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "upgrade"})
@@ -108,16 +108,14 @@ class H2EventStream:
         self.decoder = EventStreamDecoder()
 
     def next_event(self) -> tuple[Event, int, float]:
-        size_bytes = 0
-        while True:
-            try:
-                line = next(self.lines) + "\n"  # iter_lines strips the line's end
-            except (StopIteration, httpx.HTTPError) as ended:
-                raise ConnectionError("the event stream ended") from ended
-            size_bytes += len(line.encode())
-            decoded = self.decoder.feed(line)
-            if isinstance(decoded, Event):
-                return decoded, size_bytes, math.nan
+        event, size_bytes = read_event(self.decoder, self.next_line)
+        return event, size_bytes, math.nan
+
+    def next_line(self) -> bytes:
+        try:
+            return (next(self.lines) + "\n").encode()  # iter_lines strips the line's end
+        except (StopIteration, httpx.HTTPError) as ended:
+            raise ConnectionError("the event stream ended") from ended
 
     def close(self) -> None:
         self.response.close()
@@ -143,21 +141,8 @@ class H2SSEUser(SSEUser):
             response = http.send(request, stream=True)
         except httpx.HTTPError as error:  # the receive task handles an OSError
             raise ConnectionError(f"/events: {error}") from error
-        status = response.status_code
-        self.environment.events.request.fire(
-            request_type="GET",
-            name="/events (stream open)",
-            response_time=(time.perf_counter() - started) * 1000,
-            response_length=0,
-            exception=None if status == 200 else RuntimeError(f"HTTP {status}"),
-            context={"user": self.number},
-        )
-        if status != 200:
-            response.close()
-            raise ConnectionError(f"/events answered HTTP {status}")
         self.stream = H2EventStream(response)  # type: ignore[assignment]
-        if self.connected_at is None:
-            self.connected_at = time.time()
+        self.stream_opened(started, response.status_code)
 
     def on_stop(self) -> None:
         self.close()

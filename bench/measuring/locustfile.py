@@ -373,7 +373,11 @@ class SSEUser(PushlabUser):
             self.network_timeout,
             tls=is_tls(self.host),
         )
-        status = self.stream.status
+        self.stream_opened(started, self.stream.status)
+
+    def stream_opened(self, started: float, status: int) -> None:
+        """Report the ``/events`` answer's head (``started``: perf_counter at the request). An
+        answer other than 200 is a break: ConnectionError, and ``receive`` closes the stream."""
         self.environment.events.request.fire(
             request_type="GET",
             name="/events (stream open)",

@@ -26,7 +26,7 @@ from pushlab import rfc6455
 from pushlab.bench.measuring.http_chunked import ChunkedDecoder
 from pushlab.bench.measuring.tls import unverified_tls_context
 from pushlab.bench.measuring.wire_socket import StampedStream
-from pushlab.clients.eventstream import Event, EventStreamDecoder
+from pushlab.clients.eventstream import Event, EventStreamDecoder, read_event
 from pushlab.rfc6455 import Frame, Opcode, ProtocolError
 
 
@@ -153,20 +153,17 @@ class WireEventStream:
         return self.head.status
 
     def next_event(self) -> tuple[Event, int, float]:
-        """The next event, the bytes its lines took, and the kernel time that completed it.
+        """The next event, the bytes its lines took, and the kernel time that completed it."""
+        event, size_bytes = read_event(self.decoder, self.next_line)
+        return event, size_bytes, self.stream.kernel_at
 
-        Comments, ``retry:`` and ``id:`` lines carry no message; their bytes count toward the
-        event that follows them."""
-        size_bytes = 0
-        while True:
-            while (end := self.body.find(b"\n")) < 0:
-                self.more_body()
-            line = bytes(self.body[: end + 1])
-            del self.body[: end + 1]
-            size_bytes += len(line)
-            decoded = self.decoder.feed(line.decode())
-            if isinstance(decoded, Event):
-                return decoded, size_bytes, self.stream.kernel_at
+    def next_line(self) -> bytes:
+        """The body's next line, with its end."""
+        while (end := self.body.find(b"\n")) < 0:
+            self.more_body()
+        line = bytes(self.body[: end + 1])
+        del self.body[: end + 1]
+        return line
 
     def more_body(self) -> None:
         """Add what the next read brings to the body (de-chunked: RFC 9112 §7.1)."""
@@ -216,7 +213,7 @@ class WireHTTP:
             if length is not None:
                 body = stream.read_exactly(int(length))
             elif "chunked" in (head.header("Transfer-Encoding") or "").lower():
-                body = read_chunked(stream)  # RFC 9112 §7.1 (Tornado's answers)
+                body = read_chunked(stream)  # RFC 9112 §7.1 (a client reads both: §6.3)
             else:
                 raise ProtocolError("an answer without Content-Length or chunked encoding")
         except BaseException as error:

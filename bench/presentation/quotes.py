@@ -28,7 +28,8 @@ from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 
-from pushlab.bench.analysis.findings import findings, polling_model_finding, rate_finding
+from pushlab.bench.analysis.findings import findings
+from pushlab.bench.analysis.model_findings import polling_model_finding, rate_finding
 from pushlab.bench.analysis.peer_ranking import ranking_finding, targets_finding
 from pushlab.bench.analysis.results import Results, load_results
 from pushlab.bench.presentation.report import _wall_time_sentence, readme_table, sweep_table

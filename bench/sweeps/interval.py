@@ -7,7 +7,7 @@ message 1/(λT).
 
 from __future__ import annotations
 
-from pushlab.bench.analysis.findings import polling_model_finding
+from pushlab.bench.analysis.model_findings import polling_model_finding
 from pushlab.bench.core.scenario import MatrixSettings, Scenario, scenario
 from pushlab.bench.core.sweep import FigureSpec, Sweep
 from pushlab.bench.presentation import polling as figures

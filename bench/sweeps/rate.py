@@ -6,7 +6,7 @@ near one request per message; a push server's cost per message stays flat.
 
 from __future__ import annotations
 
-from pushlab.bench.analysis.findings import rate_finding
+from pushlab.bench.analysis.model_findings import rate_finding
 from pushlab.bench.core.scenario import MatrixSettings, Scenario, at_base
 from pushlab.bench.core.sweep import FigureSpec, Sweep
 from pushlab.bench.presentation import sweeps as figures

@@ -1,66 +1,23 @@
 // Long polling's browser client: a fetch() loop. The server holds each request until there is
 // news or settings.holdS pass; the page asks again at once.
 
-import { Backoff } from "./backoff.js";
-import {
-  backOff,
-  logAnswer,
-  noteResumed,
-  postMessage,
-  readJson,
-  resyncAfterRestart,
-} from "./client-common.js";
+import { logAnswer } from "./client-common.js";
+import { pollLoopClient } from "./client-poll-loop.js";
 import { t } from "./i18n.js";
 
 /** settings.holdS: how long the server may hold each request (from /api/config). */
 export function longPollClient(panel, baseUrl, settings) {
-  let generation = 0;
-  let controller = null;
-  const backoff = new Backoff(settings.reconnect);
-
-  async function loop(mine) {
-    while (mine === generation) {
-      const path = `/poll?since=${panel.cursor}&timeout=${settings.holdS}`;
-      panel.count("requests");
-      panel.log("out", `→ GET ${path}`);
+  return pollLoopClient(panel, baseUrl, settings, {
+    query: () => `&timeout=${settings.holdS}`,
+    sent() {
       const heldLine = panel.log("held", t("log.held"));
       panel.setState("held");
       const sentAt = performance.now();
-      controller = new AbortController();
-      try {
-        const response = await fetch(baseUrl + path, { cache: "no-store", signal: controller.signal });
-        const body = await readJson(response);
-        release(heldLine, sentAt);
-        if (mine !== generation) return;
-        if (response.ok) noteResumed(panel, backoff);
-        logRelease(panel, response.status, body);
-        if (response.status >= 400) {
-          // An error comes back at once: without a pause this loop would hammer the server.
-          if (response.status === 400) {
-            await resyncAfterRestart(panel, baseUrl);
-            if (mine !== generation) return; // a newer loop took over while we asked
-          }
-          await backOff(panel, backoff);
-        }
-      } catch (error) {
-        release(heldLine, sentAt);
-        if (mine !== generation) return;
-        panel.log("error", t("log.networkError", { error: error.message }));
-        await backOff(panel, backoff);
-      }
-    }
-  }
-
-  return {
-    start() {
-      loop(++generation);
+      return () => release(heldLine, sentAt);
     },
-    stop() {
-      generation++;
-      controller?.abort();
-    },
-    send: (text) => postMessage(panel, baseUrl, text),
-  };
+    answered: (status, body) => logRelease(panel, status, body),
+    pauseMs: null,
+  });
 }
 
 function release(heldLine, sentAt) {
