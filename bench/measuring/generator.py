@@ -11,7 +11,8 @@ gevent), spawns the users of ``bench/measuring/locustfile.py`` and talks to the 
   ``{"event": "done", ...}`` with Locust's request and failure counts at the end;
 - from stdin: ``stop B DRAIN_S`` — the measurement window closed at message id ``B``: wait
   until every connected user holds ``B`` (while some user still makes progress at least every
-  ``DRAIN_S`` seconds, up to ``DRAIN_LIMIT_S``), then stop the users and write every delivery,
+  ``DRAIN_S`` seconds or has a reconnect attempt due, up to ``DRAIN_LIMIT_S``; a user still
+  reconnecting holds nothing: ``drain.py``), then stop the users and write every delivery,
   unrounded, to ``--out``. End of input means the same with ``B = 0``.
 
 The ``.npz`` holds one row per delivery (``user``, ``message_id``, ``ts``, ``received_at``, and
@@ -49,6 +50,7 @@ from pushlab.bench.measuring.arguments import (
     one_number,
     seconds,
 )
+from pushlab.bench.measuring.drain import Drain
 from pushlab.bench.measuring.generator_protocol import emit, parse_stop
 from pushlab.bench.measuring.h2_users import H2_USERS
 from pushlab.bench.measuring.locustfile import (
@@ -131,23 +133,20 @@ def read_stop() -> tuple[int, float]:
 
 def drain(environment: Environment, last_id: int, quiet_s: float) -> bool:
     """Wait until every connected user has received message ``last_id``: as long as some user
-    still moves its cursor at least every ``quiet_s`` seconds, up to ``DRAIN_LIMIT_S``.
+    still moves its cursor at least every ``quiet_s`` seconds, or has a reconnect attempt due,
+    up to ``DRAIN_LIMIT_S`` (the rule, and why a user that is away holds nothing: ``drain.py``).
 
     A fixed drain counted clients that were behind (10,000 clients on one generator read the
     window's end seconds after it closed) as clients that lost messages: this one tells late
     from lost. A user that is stuck (no progress for ``quiet_s``) ends the wait early.
     """
+    watch = Drain(last_id, quiet_s, PushlabUser.reconnect_policy.cap_s)
     started = time.monotonic()
-    progress_at, progress = started, -1
     while time.monotonic() - started < DRAIN_LIMIT_S:
         users = [u for u in running_users(environment) if u.connected_at is not None]
-        if all(user.cursor >= last_id for user in users):
-            return True
-        now_progress = sum(min(user.cursor, last_id) for user in users)
-        if now_progress != progress:
-            progress_at, progress = time.monotonic(), now_progress
-        elif time.monotonic() - progress_at > quiet_s:
-            return False
+        verdict = watch.look(users, time.monotonic())
+        if verdict is not None:
+            return verdict
         gevent.sleep(0.02)
     return False
 

@@ -105,7 +105,9 @@ class PushlabUser(FastHttpUser):
         self.feed_id = ""
         self.feed_starts = False
         self.feed = 0  # how many new feeds it has met (a server restart starts one)
+        self.away = False  # broken, and not yet told where the feed is (``drain.py``)
         self.backoff = Backoff(self.reconnect_policy)
+        self.reconnect_due_at = -math.inf  # time.monotonic() of its latest reconnect attempt
         self.reconnected_at: list[float] = []  # epoch s of every reconnect attempt
         self.gaps: list[tuple[int, AnnouncedGap]] = []  # (feed, gap) the server announced
         self.http: WireHTTP | None = None  # polling and long polling: a raw kept-alive socket
@@ -122,6 +124,7 @@ class PushlabUser(FastHttpUser):
         if response.status_code != 200:
             return None
         body = response.json()
+        self.away = False
         if self.feed_id and body["feed_id"] != self.feed_id:
             self.feed += 1  # the server restarted: a new feed, numbered from #1 again
             self.cursor = 0
@@ -130,9 +133,16 @@ class PushlabUser(FastHttpUser):
         return body["last_id"]
 
     def after_a_break(self) -> None:
-        """Back off, then find the feed again (resuming from the cursor, or from the present)."""
+        """Back off, then find the feed again (resuming from the cursor, or from the present).
+
+        Until ``/stats`` answers, the user is *away*: its cursor may belong to a feed that is
+        gone (a restarted server's), so the drain counts it as holding nothing, and waits for
+        its attempt (``drain.py``)."""
         self.disconnects += 1
-        gevent.sleep(self.backoff.next_wait_s())
+        self.away = True
+        wait_s = self.backoff.next_wait_s()
+        self.reconnect_due_at = time.monotonic() + wait_s
+        gevent.sleep(wait_s)
         self.reconnected_at.append(time.time())
         last_id = self.where_is_the_feed()
         if last_id is not None and not self.resume:
