@@ -30,12 +30,14 @@
 #
 # The radio model (`bench/analysis/radio.py`) is the RRC state machine of AT&T's ARO (Video
 # Optimizer) with its published default parameters (`pushlab/radio_profiles.py`, each
-# with its unit and the file it was read from). The traffic is real: in the bench's radio sweep
-# the load generator recorded every write of every k-th client at its sockets — requests,
-# answers, pushed messages, pings, pongs and keep-alive comments alike.
+# with its unit and the file it was read from). The traffic is real: in the bench's radio sweep,
+# and in the rate and interval sweeps of `make bench`, the load generator recorded every write
+# of every k-th client at its sockets — requests, answers, pushed messages, pings, pongs and
+# keep-alive comments alike. The radio sweep's windows are longer than the radio's tail; the
+# default run's are not, and its rows say so (`docs/radio.md`).
 #
 # Which run? `results/latest` if you have made one, else `results/sample`; set the environment
-# variable `PUSHLAB_RESULTS` to read another directory. A run without the radio sweep has no
+# variable `PUSHLAB_RESULTS` to read another directory. A run with no recorded clients has no
 # client timelines: the notebook then draws a made-up timeline, and says so.
 
 # %%
@@ -152,13 +154,13 @@ for profile in PROFILES.values():
 # %% [markdown]
 # ## The four techniques compared
 #
-# The radio sweep's rows: for each technique, the sampled clients' modelled energy per hour,
-# per message they received (everything the radio spent, heartbeats included, over the
-# messages), and the fraction of the window their radio was awake.
+# The radio rows (the radio sweep's, else the default run's): for each technique, the sampled
+# clients' modelled energy per hour, per message they received (everything the radio spent,
+# heartbeats included, over the messages), and the fraction of the window their radio was awake.
 
 # %%
 if rows.empty:
-    display(Markdown("_This run has no radio sweep; `pushlab bench --sweeps radio` makes one._"))
+    display(Markdown("_This run has no radio rows; `pushlab bench --sweeps radio` makes some._"))
 else:
     shown = {
         "technique": [

@@ -1,9 +1,14 @@
 """The radio sweep's findings: what each technique cost a phone's radio, which heartbeat keeps
 it awake, and where push and polling cross. Every number comes from the run's own rows and
 timelines, through the model of ``radio.py``; a run without radio rows writes nothing.
+
+The rows are the radio sweep's when the run has it (long windows), else any rows that recorded
+timelines: ``make bench``'s rate and interval rows, whose short windows the findings name.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -28,12 +33,46 @@ fmt = plain_number
 PUSHERS = tuple(name for name in NAMES if TECHNIQUES[name].pushes)
 
 
-def radio_rows(results: Results) -> pd.DataFrame:
-    """The radio sweep's rows that recorded timelines, each scenario once."""
-    rows = results.sweep("radio").drop_duplicates("scenario")
+def _recorded(rows: pd.DataFrame) -> pd.DataFrame:
+    rows = rows.drop_duplicates("scenario")
     if rows.empty or "radio_clients" not in rows:
         return rows.iloc[0:0]
     return rows[rows["radio_clients"] > 0]
+
+
+def radio_rows(results: Results) -> pd.DataFrame:
+    """The rows that recorded timelines, each scenario once: the radio sweep's (its long
+    windows) if it has any, else every other row that carries them (the default run's)."""
+    own = _recorded(results.sweep("radio"))
+    return own if not own.empty else _recorded(results.summary)
+
+
+def _span(values: pd.Series) -> str:
+    """``6 s``, or ``6–12 s`` when the values differ."""
+    low, high = fmt(values.min()), fmt(values.max())
+    return f"{low} s" if low == high else f"{low}–{high} s"
+
+
+def short_windows(rows: pd.DataFrame, profiles: Sequence[RadioProfile]) -> str:
+    """A sentence on the rows whose window was short for any of ``profiles``
+    (``radio_window.py``), or nothing: how long their windows were, how soon after connecting
+    they opened, and where the long windows are."""
+    flags = {p: column_name("short_window", p.name) for p in profiles}
+    flags = {p: flag for p, flag in flags.items() if flag in rows and rows[flag].eq(True).any()}
+    if not flags:
+        return ""
+    short = rows[np.logical_or.reduce([rows[flag].eq(True) for flag in flags.values()])]
+    settled = short["radio_settle_s"].dropna()
+    opened = f", opened {_span(settled)} after connecting" if len(settled) else ""
+    lasted = _span(short["duration_s"]) + opened
+    which = "all these rows" if len(short) == len(rows) else f"{len(short)} of these rows"
+    tails = " or ".join(f"{p.label}'s {tail_s(p):g} s tail" for p in flags)
+    return (
+        f" Caveat: {which} had a window shorter than {tails} or opened within one of the "
+        f"connections ({lasted}): their energy reads high wherever the traffic would let the "
+        "radio drop to a lower-power state (it counts the connection's tail and cannot see the "
+        "radio fall asleep); `pushlab bench --sweeps radio` measures long windows."
+    )
 
 
 def _name(row: pd.Series) -> str:
@@ -62,7 +101,7 @@ def energy_finding(results: Results) -> str | None:
         + "; ".join(parts)
         + f". One lone LTE wake-up costs a promotion and a {tail_s(LTE):g} s tail; traffic "
         "more often than that keeps the radio awake. A model over measured traffic, not a "
-        "measured phone."
+        "measured phone." + short_windows(rows, [LTE])
     )
 
 

@@ -7,6 +7,16 @@ so the window starts in whatever state the client's earlier traffic left the rad
 for each radio profile, the sampled clients' mean energy per hour, their energy per message they
 received in the window (all the energy, heartbeats included, over the messages), the fraction
 of the window their radio was awake, and their promotions per hour.
+
+A short window can read high. After a client's connecting its radio stays awake for a tail
+(LTE 10.12 s, 3G 17 s): a window opened sooner than that after the sampled clients connected
+counts part of that tail, and a window shorter than the tail cannot see a radio that sparse
+traffic would let fall asleep. Both overstate the energy wherever the traffic would let the
+radio drop to a lower-power state: LTE traffic sparser than the tail, and on 3G also small
+writes that would leave DCH for FACH (the connection's burst holds it in DCH). The row says how
+long after the last sampled connection its window opened (``radio_settle_s``) and, per profile,
+whether its window was short in either sense (``radio_short_window_<profile>``); the radio
+sweep's own windows are long in both senses.
 """
 
 from __future__ import annotations
@@ -16,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from pushlab.bench.analysis.radio import RadioUse, Timeline, radio_use
+from pushlab.bench.analysis.radio import RadioUse, Timeline, radio_use, tail_s
 from pushlab.radio_profiles import PROFILES
 
 METRICS = ("j_per_hour", "j_per_message", "awake_fraction", "promotions_per_hour")
@@ -73,6 +83,19 @@ def summarise(uses: list[RadioUse], messages: list[int]) -> dict[str, float]:
     }
 
 
+def settle_s(found: dict[int, Timeline], window_start: float) -> float:
+    """How long after the last sampled client's first write (its connection) the window
+    opened; NaN with no timelines."""
+    firsts = [float(t.at_s.min()) for t in found.values() if len(t.at_s)]
+    return window_start - max(firsts) if firsts else float("nan")
+
+
+def short_window(window_s: float, settled_s: float, tail: float) -> bool:
+    """Whether a window may read high for traffic sparser than ``tail``: it is shorter than
+    the tail, or opened within one of the connections (unknown settling counts as short)."""
+    return window_s < tail or not settled_s >= tail
+
+
 def radio_columns(window: Any, record: RadioRecord | None) -> dict[str, Any]:
     """The row's radio columns, from the original window (``core/window.py``'s ``Window``)."""
     found = timelines(window.deliveries) if record is not None else {}
@@ -80,6 +103,12 @@ def radio_columns(window: Any, record: RadioRecord | None) -> dict[str, Any]:
         "radio_clients": len(found),
         "radio_sample_every": record.sample_every if record is not None else 0,
     }
+    if found and record is not None:
+        columns["radio_settle_s"] = settled = settle_s(found, record.window_start)
+        for profile in PROFILES.values():
+            columns[column_name("short_window", profile.name)] = short_window(
+                record.window_end - record.window_start, settled, tail_s(profile)
+            )
     first_id, last_id = int(window.before["last_id"]) + 1, int(window.after["last_id"])
     for profile in PROFILES.values():
         uses, messages = [], []

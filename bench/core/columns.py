@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 """Version 1: the first bench (no ``format_version`` key). Version 2: the typed row
 (``longpoll_hold_s`` added; ``environment.json`` carries ``format_version``). Version 3: the
 scale-out, network and fault, and peer columns (``feed`` … ``clock_uncertainty_ms``, ``rtt_ms`` …
@@ -25,11 +25,14 @@ scale-out, network and fault, and peer columns (``feed`` … ``clock_uncertainty
 (``server_fanout_ms``). Version 6: ``longpoll_hold_s`` is ``hold_s``, the hold's one name from
 the command line to the server (the loader renames it in older files); also in version 6, wire
 latency apart from the generator's delay and late apart from lost (``wire_latency_p50_ms`` …
-``arrived_late``), added columns that read as missing in older files. Versions 4 to 6 only add
-or rename columns, so version 3 still reads; a reader finds columns by name, so their order in
-the file is not part of the format."""
+``arrived_late``), added columns that read as missing in older files. Version 7: the default
+rows carry the radio columns (``radio_clients`` … ``radio_promotions_per_hour_3g``, the radio
+sweep's since format 5) and every radio row says whether its window was short for each radio's
+tail (``radio_settle_s``, ``radio_short_window_lte``, ``radio_short_window_3g``). Versions 4 to
+7 only add or rename columns, so version 3 still reads; a reader finds columns by name, so their
+order in the file is not part of the format."""
 
-READABLE_VERSIONS = (3, 4, 5, FORMAT_VERSION)
+READABLE_VERSIONS = (3, 4, 5, 6, FORMAT_VERSION)
 """Versions the loader reads: a later one only added columns (they read as missing) or renamed
 one (:data:`RENAMED_COLUMNS`)."""
 

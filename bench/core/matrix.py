@@ -72,8 +72,16 @@ def build_matrix(settings: MatrixSettings) -> list[tuple[str, Scenario]]:
 
 
 def unique_scenarios(matrix: list[tuple[str, Scenario]]) -> list[Scenario]:
-    """Each scenario once, in first-seen order (a shared one is measured once)."""
+    """Each scenario once, in first-seen order (a shared one is measured once).
+
+    A part that does not name itself in the id (``Part.id_suffix`` empty) rides on a scenario
+    without changing what it is: a shared scenario is measured with every such part any of its
+    sweeps gave it (one of each ``key``, the first seen)."""
     seen: dict[str, Scenario] = {}
     for _sweep, item in matrix:
-        seen.setdefault(item.id, item)
+        first = seen.setdefault(item.id, item)
+        keys = {part.key for part in first.parts}
+        riding = tuple(p for p in item.parts if not p.id_suffix() and p.key not in keys)
+        if riding:
+            seen[item.id] = replace(first, parts=(*first.parts, *riding))
     return list(seen.values())

@@ -6,6 +6,11 @@ when the window's wait began and ended (on the wall clock the recorder uses), an
 drain keeps the timelines in the results directory, ``timelines/<scenario>.npz``
 (``analysis/radio_curves.py``'s ``save_timelines`` says what the file holds). The columns come
 from ``analysis/radio_window.py``.
+
+The radio sweep's scenarios carry a *named* part (``-radio5`` in their ids: their own long
+windows). The default rows of the rate and interval sweeps carry an unnamed one: recording
+leaves their measurement as it was, so they keep their ids and stay shared with the other sweeps
+(``core/matrix.py``'s ``unique_scenarios`` gives a shared scenario every unnamed part).
 """
 
 from __future__ import annotations
@@ -29,13 +34,14 @@ class RadioPart(Part):
     """Record the traffic of every ``sample_every``-th client for the radio model."""
 
     sample_every: int = 1
+    named: bool = True  # False: riding on a default row, whose id stays as it was
 
     @property
     def key(self) -> str:
         return "radio"
 
     def id_suffix(self) -> str:
-        return f"-radio{self.sample_every}"
+        return f"-radio{self.sample_every}" if self.named else ""
 
     def words(self) -> str:
         return f", the traffic of one client in {self.sample_every} recorded for the radio model"

@@ -12,12 +12,17 @@ from pushlab.bench.core.scenario import MatrixSettings, Scenario, scenario
 from pushlab.bench.core.sweep import FigureSpec, Sweep
 from pushlab.bench.presentation import polling as figures
 from pushlab.bench.sweeps.clients import servers
+from pushlab.bench.sweeps.radio import recorded
 from pushlab.techniques import behaviour
 
 
 def scenarios(settings: MatrixSettings) -> list[Scenario]:
+    """Each polling server at each interval, every k-th client recorded for the radio model
+    (polling's energy against its interval, from the default run)."""
     return [
-        scenario(settings, name, settings.base_clients, settings.base_rate, interval)
+        recorded(
+            settings, scenario(settings, name, settings.base_clients, settings.base_rate, interval)
+        )
         for name in servers(settings)
         if behaviour(name).polls
         for interval in sorted(set(settings.intervals))

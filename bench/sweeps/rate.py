@@ -11,11 +11,14 @@ from pushlab.bench.core.scenario import MatrixSettings, Scenario, at_base
 from pushlab.bench.core.sweep import FigureSpec, Sweep
 from pushlab.bench.presentation import sweeps as figures
 from pushlab.bench.sweeps.clients import servers
+from pushlab.bench.sweeps.radio import recorded
 
 
 def scenarios(settings: MatrixSettings) -> list[Scenario]:
+    """Each server at each rate, every k-th client recorded for the radio model (the energy
+    against the publish rate, from the default run)."""
     return [
-        at_base(settings, name, rate)
+        recorded(settings, at_base(settings, name, rate))
         for name in servers(settings)
         for rate in sorted(set(settings.rates))
     ]
