@@ -127,6 +127,16 @@ def modelled_j_per_hour(
     return _modelled(technique, publish_rate, profile, poll_interval_s, sizes, heartbeats)
 
 
+MODELLED_MESSAGES = 1000
+"""Messages an hour of modelled traffic is averaged over (its Poisson noise ~3 %), over at
+least 20 heartbeat periods or tails: enough for a rate's energy. The model's cost grows with
+the events it draws, and the report draws a grid of rates per technique and profile, so the
+traffic also stops at ``MODELLED_EVENTS`` writes: polling every second at 0.01 msg/s is its
+polls, whose count, not the few messages, sets its energy."""
+MODELLED_EVENTS = 5000
+MODELLED_LONGEST_S = 4 * 3600.0
+
+
 @functools.lru_cache(maxsize=4096)
 def _modelled(
     technique: str,
@@ -136,10 +146,14 @@ def _modelled(
     sizes: WriteSizes,
     heartbeats: Heartbeats,
 ) -> float:
-    period_s = max(heartbeats.of(technique, poll_interval_s)[0], tail_s(profile))
-    hour_s = 3600.0
-    duration_s = max(hour_s / 2, 20 * period_s, 200 / publish_rate if publish_rate > 0 else 0)
-    duration_s = min(duration_s, 4 * hour_s)
+    heartbeat_s = heartbeats.of(technique, poll_interval_s)[0]
+    period_s = max(heartbeat_s, tail_s(profile))
+    events_per_s = publish_rate + (1 / heartbeat_s if heartbeat_s > 0 else 0)
+    duration_s = min(
+        max(20 * period_s, MODELLED_MESSAGES / publish_rate if publish_rate > 0 else 0),
+        max(20 * period_s, MODELLED_EVENTS / events_per_s),
+        MODELLED_LONGEST_S,
+    )
     timeline = traffic(
         technique,
         publish_rate,
