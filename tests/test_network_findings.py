@@ -68,9 +68,12 @@ def test_findings_hold_each_rtts_latency_against_the_model(network: Results) -> 
     assert "at 100 ms RTT: polling every 1 s 110 ms (model 550: -80%" in sentence
 
 
-def verdict_of(technique: str, mean_ms: float, **columns: float) -> str:
-    row = network_row(technique, 100, 1.0, mean_ms) | columns
-    return model_verdict(pd.Series(row | {"model_mean_ms": modelled_mean_ms(pd.Series(row))}))
+def verdict_of(
+    technique: str, mean_ms: float, floor_ms: float = float("nan"), **cols: float
+) -> str:
+    row = network_row(technique, 100, 1.0, mean_ms) | cols
+    row |= {"model_mean_ms": modelled_mean_ms(pd.Series(row))}
+    return model_verdict(pd.Series(row), floor_ms)
 
 
 def test_a_mean_within_ten_percent_of_the_model_agrees_with_it() -> None:
@@ -78,15 +81,30 @@ def test_a_mean_within_ten_percent_of_the_model_agrees_with_it() -> None:
 
 
 def test_the_generators_own_delay_is_named_when_it_explains_the_difference() -> None:
-    verdict = verdict_of("websocket", 60.0, generator_delay_p50_ms=8.0)
-    assert verdict == "+20%; +4% without the load generator's own delay (p50 8 ms)"
-    assert verdict_of("websocket", 60.0, generator_delay_p50_ms=1.0) == "+20%, unexplained"
+    stamped = {"wire_stamped": 1.0}
+    verdict = verdict_of("websocket", 60.0, generator_share=0.15, **stamped)  # 9 ms of 60
+    assert verdict == "+20%; +2% without the load generator's own delay (mean 9 ms)"
+    assert verdict_of("websocket", 60.0, generator_share=0.02, **stamped).endswith("unexplained")
+    unstamped = verdict_of("websocket", 60.0, generator_share=0.15, wire_stamped=0.5)
+    assert unstamped.endswith("unexplained")  # half the deliveries: the share stands for nothing
 
 
-def test_a_polling_window_of_few_messages_is_judged_by_its_standard_error() -> None:
-    few = verdict_of("polling", 700.0, messages_published=2)  # model 550, SE 204 ms
-    assert few.startswith("+27%; 2 messages: within 2 standard errors")
-    assert verdict_of("polling", 700.0).endswith("unexplained")  # 100 messages: SE 29 ms
+def test_the_benchs_own_floor_is_named_when_it_explains_the_difference() -> None:
+    verdict = verdict_of("websocket", 62.0, floor_ms=10.0)
+    assert verdict == "+24%; +4% above the bench's own floor (10 ms)"
+    assert verdict_of("websocket", 62.0, floor_ms=1.0).endswith("unexplained")
+
+
+def test_a_row_without_a_network_says_it_measured_the_benchs_floor() -> None:
+    row = network_row("sse", 0, 1.0, 3.0)
+    row |= {"model_mean_ms": modelled_mean_ms(pd.Series(row))}
+    assert model_verdict(pd.Series(row)) == "no network: the bench's own floor"
+    assert verdict_of("sse", float("nan")) == "no deliveries"
+
+
+def test_a_short_polling_window_is_no_excuse() -> None:
+    # 100 clients at phases of their own: their waits are independent draws, not 2 messages'
+    assert verdict_of("polling", 700.0, messages_published=2).endswith("unexplained")
 
 
 def test_the_model_is_held_at_the_rate_the_window_really_published() -> None:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from pushlab.bench.analysis import model
-from pushlab.bench.analysis.comparison import Check, latency_se_ms, messages_of, realised_rate
+from pushlab.bench.analysis.comparison import Check, messages_of, realised_rate
 from pushlab.bench.analysis.results import Results
 from pushlab.bench.core.columns import plain_number
 from pushlab.techniques import NAMES, TECHNIQUES
@@ -46,26 +46,45 @@ def modelled_mean_ms(row: pd.Series) -> float:
     return float(mean_s) * 1000
 
 
-def model_verdict(row: pd.Series) -> str:
+WIRE_STAMPED_ENOUGH = 0.99
+"""The share of deliveries with a kernel receive time above which the generator's share of the
+latency stands for the whole row (``analysis/wire.py``)."""
+
+
+def model_verdict(row: pd.Series, floor_ms: float = math.nan) -> str:
     """How the row's measured mean stands against the model, and why when it is off.
 
-    The model has only the emulated network in it: the load generator's own delay (its
-    ``generator_delay_p50_ms``, from the kernel's receive stamps) and a window of few messages
-    are the named causes a row can show; anything else is said to be unexplained.
+    The model has only the emulated network in it. The causes a row can name, each measured in
+    the same run: the load generator's own delay (its share of the mean latency, from the
+    kernel's receive stamps: ``analysis/wire.py``); the bench's own floor, ``floor_ms``, the
+    same technique's mean with the emulator at 0 ms RTT (the server, the emulator's relay and the
+    generator, with no network); and, for long polling, a window of too few messages to tell
+    (every client re-asks at once, so the window's messages are the sample). Anything else is
+    said to be unexplained.
     """
     measured_ms, model_ms = float(row["latency_mean_ms"]), float(row["model_mean_ms"])
-    if not model_ms > 0 or math.isnan(measured_ms):
-        return "no transit to model"
+    if math.isnan(measured_ms):
+        return "no deliveries"
+    if math.isnan(model_ms):
+        return "no model for this row"
+    if not model_ms > 0:
+        return "no network: the bench's own floor"
     off = measured_ms / model_ms - 1
     if abs(off) <= TOLERANCE:
         return f"{off:+.0%}, within {TOLERANCE:.0%}"
-    generator_ms = row.get("generator_delay_p50_ms", math.nan)
-    if not pd.isna(generator_ms):
-        on_wire = (measured_ms - float(generator_ms)) / model_ms - 1
+    share = float(row.get("generator_share", math.nan))
+    if float(row.get("wire_stamped", 0.0)) >= WIRE_STAMPED_ENOUGH and not math.isnan(share):
+        on_wire = measured_ms * (1 - share) / model_ms - 1
         if abs(on_wire) <= TOLERANCE:
             return (
                 f"{off:+.0%}; {on_wire:+.0%} without the load generator's own delay "
-                f"(p50 {fmt(generator_ms)} ms)"
+                f"(mean {fmt(measured_ms * share)} ms)"
+            )
+    if floor_ms > 0:
+        above_floor = (measured_ms - floor_ms) / model_ms - 1
+        if abs(above_floor) <= TOLERANCE:
+            return (
+                f"{off:+.0%}; {above_floor:+.0%} above the bench's own floor ({fmt(floor_ms)} ms)"
             )
     se_ms = modelled_se_ms(row)
     if se_ms > 0:
@@ -77,17 +96,17 @@ def model_verdict(row: pd.Series) -> str:
 
 
 def modelled_se_ms(row: pd.Series) -> float:
-    """The standard error of the row's mean latency under the model (0 where it has none).
+    """The standard error of a long-poll row's mean latency under the model (0 for the others).
 
-    The sample is the window's messages (every client sees the same ones): polling waits
-    uniformly over T; long polling waits a uniform gap with the model's probability; a pushed
-    message's latency has no modelled spread.
+    After each message every client re-asks at once, so whether a message lands in the gap is
+    one draw for them all: the sample is the window's messages, each waiting a uniform gap with
+    the model's probability. (Polling clients poll at phases of their own, so their waits are
+    many independent draws and a short window is no excuse; a pushed message has no modelled
+    spread.)
     """
     messages = messages_of(row)
-    if not pd.isna(row["poll_interval"]):
-        return latency_se_ms(float(row["poll_interval"]), messages)
     entry = TECHNIQUES.get(row["technique"])
-    if entry is None or entry.pushes or not entry.holds_request:
+    if entry is None or entry.polls or entry.pushes or not entry.holds_request:
         return 0.0
     hold_s = row["hold_s"]
     sd_s = model.longpoll_latency_sd_s(
@@ -121,12 +140,14 @@ def rtt_finding(results: Results) -> str | None:
     if rows.empty:
         return None
     rows = _at_base_rate(rows)
+    at_zero = rows[(rows["rtt_ms"] == 0) & rows["poll_interval"].isna()]  # polling's is T/2
+    floors = dict(zip(at_zero["technique"], at_zero["latency_mean_ms"], strict=True))
     parts = []
     for rtt_ms, at_rtt in rows.groupby("rtt_ms"):
         cells = [
             f"{technique_label(row['technique'], row['poll_interval'])} "
             f"{fmt(row['latency_mean_ms'])} ms (model {fmt(row['model_mean_ms'])}: "
-            f"{model_verdict(row)})"
+            f"{model_verdict(row, floors.get(row['technique'], math.nan) if rtt_ms else math.nan)})"
             for name in NAMES
             for _, row in at_rtt[at_rtt["technique"] == name].iterrows()
         ]

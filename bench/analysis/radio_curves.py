@@ -128,13 +128,17 @@ def modelled_j_per_hour(
 
 
 MODELLED_MESSAGES = 1000
-"""Messages an hour of modelled traffic is averaged over (its Poisson noise ~3 %), over at
-least 20 heartbeat periods or tails: enough for a rate's energy. The model's cost grows with
-the events it draws, and the report draws a grid of rates per technique and profile, so the
-traffic also stops at ``MODELLED_EVENTS`` writes: polling every second at 0.01 msg/s is its
-polls, whose count, not the few messages, sets its energy."""
+"""Messages the modelled traffic of one line at one rate holds (its Poisson noise ~3 %), over
+at least 20 heartbeat periods or tails (unless that is longer than ``MODELLED_LONGEST_S``):
+enough for a rate's energy per hour. The model's cost grows with the events it draws, and the
+report draws a grid of rates per technique and profile, so the traffic also stops at
+``MODELLED_EVENTS`` events (a message, a poll, a heartbeat: each a write and its answer).
+Polling every second at 0.01 msg/s is its polls, whose count, not the few messages, sets its
+energy."""
 MODELLED_EVENTS = 5000
 MODELLED_LONGEST_S = 4 * 3600.0
+"""The longest modelled traffic (s): a rate so low that 1,000 messages would take days is
+told by its heartbeats."""
 
 
 @functools.lru_cache(maxsize=4096)
@@ -147,8 +151,10 @@ def _modelled(
     heartbeats: Heartbeats,
 ) -> float:
     heartbeat_s = heartbeats.of(technique, poll_interval_s)[0]
+    if not heartbeat_s > 0:
+        raise ValueError(f"{technique}: a heartbeat or poll interval > 0 is needed to model it")
     period_s = max(heartbeat_s, tail_s(profile))
-    events_per_s = publish_rate + (1 / heartbeat_s if heartbeat_s > 0 else 0)
+    events_per_s = publish_rate + 1 / heartbeat_s
     duration_s = min(
         max(20 * period_s, MODELLED_MESSAGES / publish_rate if publish_rate > 0 else 0),
         max(20 * period_s, MODELLED_EVENTS / events_per_s),

@@ -44,7 +44,8 @@ DERIVED: dict[str, Derived] = {
             unit="ms",
             label="model mean",
             number_format=",.3g",
-            description="the model's mean latency at the row's RTT, rate, interval and hold",
+            description="the model's mean latency at the row's RTT, the rate its window really "
+            "published, its interval and hold",
         ),
         lambda rows: (
             rows.apply(modelled_mean_ms, axis=1)
