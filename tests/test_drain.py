@@ -27,12 +27,23 @@ class Client:
     cursor: int
     away: bool = False
     reconnect_due_at: float = -math.inf
+    feed_id: str = ""
 
 
 def test_a_client_away_holds_nothing_whatever_its_cursor() -> None:
     assert not holds(Client(OLD_FEED_CURSOR, away=True), NEW_FEED_LAST_ID)
     assert holds(Client(NEW_FEED_LAST_ID), NEW_FEED_LAST_ID)
     assert not holds(Client(NEW_FEED_LAST_ID - 1), NEW_FEED_LAST_ID)
+
+
+def test_a_client_that_has_not_yet_noticed_the_restart_holds_nothing_of_the_new_feed() -> None:
+    """A polling client between two polls: not away, but its cursor is the old feed's."""
+    unaware = Client(OLD_FEED_CURSOR, feed_id="old")
+    assert not holds(unaware, NEW_FEED_LAST_ID, "new")
+    assert holds(Client(NEW_FEED_LAST_ID, feed_id="new"), NEW_FEED_LAST_ID, "new")
+    assert holds(unaware, NEW_FEED_LAST_ID)  # no feed ids (a peer): the cursor alone says it
+    drain = Drain(NEW_FEED_LAST_ID, QUIET_S, LONGEST_WAIT_S, feed_id="new")
+    assert drain.look([unaware], now=0.0) is None
 
 
 def test_the_drain_is_over_once_every_client_holds_the_last_message() -> None:

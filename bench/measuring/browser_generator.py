@@ -203,7 +203,7 @@ async def run(args: argparse.Namespace) -> int:
         emit("ready", connected=connected, clients=args.clients, timed_out=connected < args.clients)
         schedule = hide_and_show(pages, args.lifecycle_after, args.lifecycle_for)
         lifecycle = asyncio.create_task(schedule)
-        last_id, drain_s = await read_stop()
+        last_id, drain_s, _ = await read_stop()  # a page's cursor is reset on a new feed
         changed = await finished(lifecycle)
         drained = await drain(pages, last_id, drain_s) if last_id > 0 else True
         recorded = iter(await records(pages))
@@ -234,8 +234,9 @@ async def finished(lifecycle: asyncio.Task[dict[int, dict[str, Any]]]) -> dict[i
         return {}
 
 
-async def read_stop() -> tuple[int, float]:
-    """``stop B DRAIN_S`` from the harness, read in a thread so the pages keep running."""
+async def read_stop() -> tuple[int, float, str]:
+    """``stop B DRAIN_S [FEED_ID]`` from the harness, read in a thread so the pages keep
+    running."""
     return parse_stop(await asyncio.to_thread(sys.stdin.readline))
 
 

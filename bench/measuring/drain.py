@@ -31,14 +31,18 @@ from typing import Protocol
 class Draining(Protocol):
     """What the drain reads of a client (``locustfile.PushlabUser`` has it)."""
 
-    cursor: int  # the newest id it holds, on the feed it last found
+    feed_id: str  # the feed it last found ("" before it asked)
+    cursor: int  # the newest id it holds, on that feed
     away: bool  # its connection broke and it has not found the feed again
     reconnect_due_at: float  # time.monotonic() of its latest reconnect attempt (-inf: none)
 
 
-def holds(client: Draining, last_id: int) -> bool:
-    """Whether ``client`` holds message ``last_id`` of the feed the window closed on."""
-    return not client.away and client.cursor >= last_id
+def holds(client: Draining, last_id: int, feed_id: str = "") -> bool:
+    """Whether ``client`` holds message ``last_id`` of feed ``feed_id``, the one the window
+    closed on ("": a server without feed ids, where the cursor alone says it)."""
+    if client.away or (feed_id and client.feed_id != feed_id):
+        return False
+    return client.cursor >= last_id
 
 
 @dataclass
@@ -48,16 +52,21 @@ class Drain:
     last_id: int
     quiet_s: float
     longest_wait_s: float  # the reconnect policy's cap: the longest wait before an attempt
+    feed_id: str = ""  # the feed the window closed on
     progress: tuple[int, int] = (-1, -1)  # (ids held by the clients back, clients away)
     progress_at: float = -math.inf
 
     def look(self, clients: Sequence[Draining], now: float) -> bool | None:
         """True once every client holds ``last_id``; False once the clients still behind made no
         progress for ``quiet_s``, nor since an attempt they were waiting for; else None."""
-        behind = [client for client in clients if not holds(client, self.last_id)]
+        behind = [client for client in clients if not holds(client, self.last_id, self.feed_id)]
         if not behind:
             return True
-        back = [client for client in clients if not client.away]
+        back = [
+            client
+            for client in clients
+            if not client.away and (not self.feed_id or client.feed_id == self.feed_id)
+        ]
         progress = (
             sum(min(client.cursor, self.last_id) for client in back),
             len(clients) - len(back),

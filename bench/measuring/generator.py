@@ -126,12 +126,13 @@ def read_command() -> str:
     return gevent.get_hub().threadpool.apply(sys.stdin.readline)
 
 
-def read_stop() -> tuple[int, float]:
-    """``stop B DRAIN_S`` from the harness: the window's last id and the drain's limit."""
+def read_stop() -> tuple[int, float, str]:
+    """``stop B DRAIN_S [FEED_ID]`` from the harness: the window's last id, the drain's limit,
+    and the feed the window closed on."""
     return parse_stop(read_command())
 
 
-def drain(environment: Environment, last_id: int, quiet_s: float) -> bool:
+def drain(environment: Environment, last_id: int, quiet_s: float, feed_id: str = "") -> bool:
     """Wait until every connected user has received message ``last_id``: as long as some user
     still moves its cursor at least every ``quiet_s`` seconds, or has a reconnect attempt due,
     up to ``DRAIN_LIMIT_S`` (the rule, and why a user that is away holds nothing: ``drain.py``).
@@ -140,7 +141,7 @@ def drain(environment: Environment, last_id: int, quiet_s: float) -> bool:
     window's end seconds after it closed) as clients that lost messages: this one tells late
     from lost. A user that is stuck (no progress for ``quiet_s``) ends the wait early.
     """
-    watch = Drain(last_id, quiet_s, PushlabUser.reconnect_policy.cap_s)
+    watch = Drain(last_id, quiet_s, PushlabUser.reconnect_policy.cap_s, feed_id=feed_id)
     started = time.monotonic()
     while time.monotonic() - started < DRAIN_LIMIT_S:
         users = [u for u in running_users(environment) if u.connected_at is not None]
@@ -295,8 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     connected = sum(u.connected_at is not None for u in running_users(environment))
     emit("ready", connected=connected, clients=args.clients, timed_out=not all_connected)
 
-    last_id, drain_s = read_stop()
-    drained = drain(environment, last_id, drain_s) if last_id > 0 else True
+    last_id, drain_s, feed_id = read_stop()
+    drained = drain(environment, last_id, drain_s, feed_id) if last_id > 0 else True
 
     users = running_users(environment)
     closes = connection_closes(users)

@@ -12,7 +12,7 @@ data travels on Locust's own channel, as custom messages:
 
 - each worker sends ``pushlab_status`` (users connected, the lowest cursor) four times a second:
   the master knows when every client can hear news, and when the drain is over;
-- the master sends ``pushlab_stop`` (the window's last id, the drain's limit); each worker
+- the master sends ``pushlab_stop`` (the window's last id and feed, the drain's limit); each worker
   drains, then sends ``pushlab_done`` with its raw arrays, which the master merges into one
   ``.npz`` (user numbers made unique per worker).
 
@@ -102,7 +102,8 @@ def run_worker(args: argparse.Namespace) -> int:
 
     def on_stop(environment: Environment, msg: Any) -> None:
         last_id, drain_s = msg.data["last_id"], msg.data["drain_s"]
-        drained = drain(environment, last_id, drain_s) if last_id > 0 else True
+        feed_id = msg.data.get("feed_id", "")
+        drained = drain(environment, last_id, drain_s, feed_id) if last_id > 0 else True
         arrays = delivery_arrays(log, running_users(environment))
         arrays["received_at"] = arrays["received_at"] + shift_s  # to the server's clock
         arrays["kernel_at"] = arrays["kernel_at"] + shift_s
@@ -205,8 +206,9 @@ def run_master(args: argparse.Namespace) -> int:
         )
         emit("ready", connected=connected(), clients=args.clients, timed_out=not all_connected)
 
-        last_id, drain_s = read_stop()
-        runner.send_message("pushlab_stop", {"last_id": last_id, "drain_s": drain_s})
+        last_id, drain_s, feed_id = read_stop()
+        stop = {"last_id": last_id, "drain_s": drain_s, "feed_id": feed_id}
+        runner.send_message("pushlab_stop", stop)
         wait_for(lambda: len(results) >= expected, DRAIN_LIMIT_S + 60)
         merged = merge([decode(result["arrays"]) for _, result in sorted(results.items())])
         np.savez(args.out, **merged)

@@ -16,9 +16,11 @@ def emit(event: str, **fields: Any) -> None:
     print(json.dumps({"event": event, **fields}), flush=True)
 
 
-def parse_stop(line: str) -> tuple[int, float]:
-    """``stop B DRAIN_S``: the window's last id and the drain's limit (end of input: 0, 0)."""
+def parse_stop(line: str) -> tuple[int, float, str]:
+    """``stop B DRAIN_S [FEED_ID]``: the window's last id, the drain's limit, and the feed the
+    window closed on ("" when not given: a server without feed ids); end of input: 0, 0, ""."""
     command = line.split()
     last_id = int(command[1]) if len(command) >= 2 and command[0] == "stop" else 0
     drain_s = float(command[2]) if len(command) >= 3 else 0.0
-    return last_id, drain_s
+    feed_id = command[3] if len(command) >= 4 else ""
+    return last_id, drain_s, feed_id

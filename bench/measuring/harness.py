@@ -305,7 +305,8 @@ def run_scenario(
                 connection.set_publisher(0, scenario.arrivals)
                 drain_s = (scenario.poll_interval or 0) + DRAIN_MARGIN_S
                 last_id = timed.after.body["last_id"]
-                done = generator.finish(last_id, drain_s)
+                feed_id = str(timed.after.body.get("feed_id") or "")
+                done = generator.finish(last_id, drain_s, feed_id)
                 records = {
                     part.key: session.record(last_id)
                     for part, session in zip(scenario.parts, sessions, strict=True)

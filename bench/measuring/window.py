@@ -95,9 +95,10 @@ class Generator:
             if message["event"] == "exit":
                 raise RuntimeError(f"the generator exited before {event!r} (see its log)")
 
-    def finish(self, last_id: int, drain_s: float) -> dict[str, Any]:
+    def finish(self, last_id: int, drain_s: float, feed_id: str = "") -> dict[str, Any]:
+        """Stop the window at ``last_id`` of feed ``feed_id`` and wait for the drain's account."""
         assert self.process.stdin is not None
-        self.process.stdin.write(f"stop {last_id} {drain_s:g}\n".encode())
+        self.process.stdin.write(f"stop {last_id} {drain_s:g} {feed_id}".strip().encode() + b"\n")
         self.process.stdin.flush()
         done = self.wait_for("done", DRAIN_LIMIT_S + 60)
         self.process.wait(timeout=30)
