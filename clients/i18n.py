@@ -136,7 +136,8 @@ class English:
     def server_restarted(self, cursor: int) -> str:
         return (
             "the server restarted (a new feed: ids count from #1 again, the old history is gone"
-            f" with its memory): starting again from since=0 instead of since={cursor}"
+            f" with its memory): messages of the old feed after #{cursor}, if there were any,"
+            f" are lost; starting again from since=0 instead of since={cursor}"
         )
 
     def gap(self, gap: Gap, history_size: int | None) -> str:
@@ -286,6 +287,7 @@ class Chinese(English):
     def server_restarted(self, cursor: int) -> str:
         return (
             "服务端：我重启了，以前的消息都没了（新的 feed，id 从 #1 重新数）"
+            f"  旧 feed 中 #{cursor} 之后的消息（如果有的话）已经丢失"
             f"  从 since=0 重新开始（原来是 since={cursor}）"
         )
 

@@ -20,6 +20,7 @@ from pushlab.bench.analysis.browser_findings import browser_finding
 from pushlab.bench.analysis.measurement import Window, WindowOverhead, measure
 from pushlab.bench.analysis.results import Results
 from pushlab.bench.core.scenario import Scenario
+from pushlab.bench.core.window import OPEN_END
 from pushlab.bench.measuring import chromium
 from pushlab.bench.measuring.browser_generator import static_file
 from pushlab.bench.measuring.browser_lane import BROWSER_GENERATOR, LanePart
@@ -102,6 +103,14 @@ def test_the_gaps_a_page_was_told_of_are_kept_with_their_page() -> None:
     arrays = page_arrays([page([1]), page([1, 4], gaps=[(2, 3)])])
     assert arrays["gap_user"].tolist() == [2]
     assert (arrays["gap_from"].tolist(), arrays["gap_to"].tolist()) == ([2], [3])
+
+
+def test_a_pages_new_feed_gap_has_an_open_end() -> None:
+    """``bench-page.js`` records a new feed's gap as ``[feed, cursor + 1, null]``."""
+    record = page([1, 2])
+    record["gaps"] = [[0, 3, None]]
+    arrays = page_arrays([record])
+    assert (arrays["gap_from"].tolist(), arrays["gap_to"].tolist()) == ([3], [OPEN_END])
 
 
 # --- In the row --------------------------------------------------------------------------------

@@ -85,3 +85,10 @@ def test_a_coloured_summary_is_painted_in_the_technique_colour_of_the_table():
     Narrator(out, English(), colour=True).summary(Summary("websocket", "http://127.0.0.1:8003"))
     red, green, blue = (int(TECHNIQUES["websocket"].colour[i : i + 2], 16) for i in (1, 3, 5))
     assert f"\x1b[1;38;2;{red};{green};{blue}msummary: websocket" in out.getvalue()
+
+
+def test_a_restarted_server_is_said_to_have_lost_the_old_feed_after_the_cursor():
+    assert "messages of the old feed after #41, if there were any, are lost" in (
+        texts("en").server_restarted(41)
+    )
+    assert "#41 之后的消息（如果有的话）已经丢失" in texts("zh").server_restarted(41)

@@ -159,6 +159,7 @@ async def test_a_restarted_server_is_noticed_and_the_client_starts_again_from_ze
     text = out.getvalue()
     assert summary.error is None, text
     assert "the server restarted" in text and "since=0 instead of since=2" in text
+    assert "messages of the old feed after #2, if there were any, are lost" in text
     assert received_ids(text) == [1, 2, 1]
 
 

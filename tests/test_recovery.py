@@ -9,6 +9,7 @@ import pytest
 
 from pushlab.bench.analysis import recovery
 from pushlab.bench.analysis.recovery import NetworkRecord
+from pushlab.bench.core.window import OPEN_END
 
 FAULT_AT = 100.0
 
@@ -65,6 +66,50 @@ def test_announced_ids_are_counted_apart_from_silent_losses() -> None:
     figures = recovery.fault_figures(raw, {0}, messages, DROP, opened_at=90.0)
     assert figures["gaps_signalled"] == 1
     assert figures["messages_lost"] == 1
+
+
+def test_a_new_feeds_open_ended_gap_signals_the_old_feeds_tail_and_nothing_before_it() -> None:
+    """Two pollers were at old #3 when the server died holding #4–#6; one had missed #2
+    silently. Meeting the new feed, each knew every old message after its cursor was gone: an
+    open end, signalled; #2 lies before it and stays a silent loss."""
+    messages = {(0, i) for i in range(1, 7)} | {(1, 1)}
+    raw = arrays(
+        [
+            *[(0, 0, i, 99.0 + i * 0.1) for i in (1, 2, 3)],
+            *[(1, 0, i, 99.0 + i * 0.1) for i in (1, 3)],
+            *[(who, 1, 1, 101.0) for who in (0, 1)],
+        ],
+        gap_user=[0, 1],
+        gap_feed=[0, 0],
+        gap_from=[4, 4],  # the cursor + 1
+        gap_to=[OPEN_END, OPEN_END],
+    )
+    restart = NetworkRecord(1.0, fault="restart", fault_at=FAULT_AT, fault_ended_at=100.8)
+    figures = recovery.fault_figures(raw, {0, 1}, messages, restart, opened_at=90.0)
+    assert figures["gaps_signalled"] == 6  # #4–#6 for each
+    assert figures["messages_lost"] == 1  # user 1's #3: before its gap's start
+
+
+def test_an_open_ended_gap_covers_only_its_own_feed() -> None:
+    raw = arrays([(0, 0, 1, 1.0)], gap_user=[0], gap_feed=[0], gap_from=[2], gap_to=[OPEN_END])
+    told = recovery.announced_ids(raw)[0]
+    assert (0, 2) in told and (0, 10**9) in told
+    assert (0, 1) not in told and (1, 5) not in told
+
+
+def test_in_one_id_sequence_an_open_end_stops_before_the_next_feeds_first_id() -> None:
+    """An emptied Redis adopted as a new feed whose ids go on: the open end must not cover them."""
+    raw = arrays(
+        [(0, 0, 3, 1.0), (0, 1, 8, 2.0), (1, 0, 3, 1.0)],
+        gap_user=[0, 1, 0],
+        gap_feed=[0, 0, 0],
+        gap_from=[4, 4, 1],
+        gap_to=[OPEN_END, OPEN_END, 2],
+    )
+    closed = recovery.open_gaps_closed_at_next_feed(raw)
+    # user 0: #4–#7 (its new feed starts at #8); user 1 saw nothing of a new feed: dropped
+    assert closed["gap_user"].tolist() == [0, 0]
+    assert (closed["gap_from"].tolist(), closed["gap_to"].tolist()) == ([4, 1], [7, 2])
 
 
 def test_a_second_receipt_is_a_duplicate_and_ids_of_two_feeds_are_told_apart() -> None:

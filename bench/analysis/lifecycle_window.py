@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from pushlab.bench.analysis.recovery import announced_ids
+from pushlab.bench.analysis.recovery import Told, announced_ids
 from pushlab.bench.core.window import Reduced
 
 STATE_CODES = {"hidden": 0, "frozen": 1}
@@ -49,7 +49,7 @@ def state_figures(reduced: Reduced, code: int) -> dict[str, Any]:
         mine = raw["user"] == who
         ids, at, ts = raw["message_id"][mine], raw["received_at"][mine], raw["ts"][mine]
         got = window & set(ids.tolist())
-        told = {i for i in window - got if (0, i) in announced.get(who, set())}
+        told = {i for i in window - got if (0, i) in announced.get(who, Told())}
         figures["pages"] += 1
         figures["received"] += len(got)
         figures["signalled"] += len(told)

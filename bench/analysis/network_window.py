@@ -63,6 +63,7 @@ def network_columns(
     window, expected = reduced.original, reduced.expected_users
     raw = with_network_arrays(window.deliveries)
     if record is not None and record.fault in ONE_ID_SEQUENCE:
+        raw = recovery.open_gaps_closed_at_next_feed(raw)
         raw = {
             **raw,
             "feed": np.zeros_like(raw["feed"]),

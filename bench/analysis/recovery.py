@@ -8,7 +8,9 @@ count from #1 again (the old feed lived in the dead server's memory). For every 
 before the window opened (the *expected* clients), a window message is
 
 - **received** if the client got it, at least once (a second receipt is a *duplicate*);
-- **announced** if the server told the client it was gone (a gap signal, ``pushlab.protocol``);
+- **announced** if the client was told it was gone: by the server (a gap signal,
+  ``pushlab.protocol``), or by a new feed — a client that meets one knows it missed every
+  message of the old feed after its cursor, a gap with an open end (``core.window.OPEN_END``);
 - **lost** otherwise: never received and never announced — a silent loss.
 
 **Recovery** is, per expected client, the time from the fault to the first message it received
@@ -27,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from pushlab.bench.analysis.metrics import STAT_COUNTERS
+from pushlab.bench.core.window import OPEN_END
 
 PEAK_SPAN_S = 0.1
 
@@ -118,7 +121,7 @@ def fault_figures(
     lost = signalled = 0
     for who, got in received.items():
         missing = messages - got
-        told = {key for key in missing if key in announced.get(who, set())}
+        told = {key for key in missing if key in announced.get(who, Told())}
         signalled += len(told)
         lost += len(missing) - len(told)
     recovery_ms = np.array([(at - fault_at) * 1000 for at in first_after.values()])
@@ -136,9 +139,22 @@ def fault_figures(
     }
 
 
-def announced_ids(deliveries: dict[str, np.ndarray]) -> dict[int, set[tuple[int, int]]]:
-    """Per client, every (feed, id) a gap signal said was gone."""
-    told: dict[int, set[tuple[int, int]]] = {}
+@dataclass
+class Told:
+    """What one client was told is gone, as ``(feed, id) in told``: the ids of its closed gaps,
+    and per feed the first id of an open-ended one (every id from there on)."""
+
+    ids: set[tuple[int, int]] = field(default_factory=set)
+    open_from: dict[int, int] = field(default_factory=dict)
+
+    def __contains__(self, key: tuple[int, int]) -> bool:
+        feed, message_id = key
+        return key in self.ids or (feed in self.open_from and message_id >= self.open_from[feed])
+
+
+def announced_ids(deliveries: dict[str, np.ndarray]) -> dict[int, Told]:
+    """Per client, every (feed, id) it was told was gone: by a gap signal, or by a new feed."""
+    told: dict[int, Told] = {}
     for who, feed, low, high in zip(
         deliveries["gap_user"].tolist(),
         deliveries["gap_feed"].tolist(),
@@ -146,8 +162,36 @@ def announced_ids(deliveries: dict[str, np.ndarray]) -> dict[int, set[tuple[int,
         deliveries["gap_to"].tolist(),
         strict=True,
     ):
-        told.setdefault(who, set()).update((feed, i) for i in range(low, high + 1))
+        mine = told.setdefault(who, Told())
+        if high == OPEN_END:
+            mine.open_from[feed] = min(low, mine.open_from.get(feed, low))
+        else:
+            mine.ids.update((feed, i) for i in range(low, high + 1))
     return told
+
+
+def open_gaps_closed_at_next_feed(deliveries: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The arrays with each open-ended gap closed before the first id its client received from
+    the next feed (dropped if it received none past the gap's start).
+
+    For a fault after which ids never repeat (an emptied Redis adopted as a new feed whose ids
+    go on), the window is read as one sequence: an open end there would also cover the new
+    feed's ids, and hide a silent loss among them."""
+    gap_to = deliveries["gap_to"].copy()
+    kept = np.ones(gap_to.size, dtype=bool)
+    for index in np.flatnonzero(gap_to == OPEN_END).tolist():
+        who, feed = deliveries["gap_user"][index], deliveries["gap_feed"][index]
+        later = (deliveries["user"] == who) & (deliveries["feed"] == feed + 1)
+        new_ids = deliveries["message_id"][later]
+        first_new = int(new_ids.min()) if new_ids.size else 0
+        gap_to[index] = first_new - 1
+        kept[index] = first_new - 1 >= deliveries["gap_from"][index]
+    gap_keys = ("gap_user", "gap_feed", "gap_from")
+    return {
+        **deliveries,
+        **{key: deliveries[key][kept] for key in gap_keys},
+        "gap_to": gap_to[kept],
+    }
 
 
 def peak_rate(times: np.ndarray, span_s: float = PEAK_SPAN_S) -> float:

@@ -132,7 +132,8 @@ class ResultRow:
         "lost", "window messages an expected client never received and was never told of"
     )
     gaps_signalled: int = count(
-        "gaps signalled", "window messages the server told a client were gone (a gap signal)"
+        "gaps signalled",
+        "window messages a client was told were gone (a gap signal, or a restart's new feed)",
     )
     reconnects: int = count(
         "reconnects", "reconnects after a break the client noticed (a silent retry is not one)"

@@ -15,6 +15,15 @@ import numpy as np
 
 from pushlab.bench.core.scenario import Scenario
 
+OPEN_END = int(np.iinfo(np.int64).max)
+"""The ``gap_to`` of a gap with no last id: every id from ``gap_from`` on, in that feed.
+
+A client that meets a new feed (a restarted server whose feed lived in memory) knows exactly
+which messages it missed, as a set: everything the old feed published after its cursor. Nobody
+can list those ids (the server died holding them), so the client records the gap open-ended.
+The largest int64, so that the generators' arrays hold it and ``from <= id <= to`` reads it
+right; never iterate ``range(from, to + 1)`` over it (``analysis/recovery.py`` does not)."""
+
 
 @dataclass(frozen=True)
 class Sample:

@@ -21,9 +21,10 @@ arrival order) and one row per user (``user_number``, ``connected_at`` (NaN if n
 ``disconnects``): ``bench/analysis/measurement.py`` computes every figure from these. For the
 fault sweep it also holds each delivery's ``feed`` (0, then 1 after a server restart), every
 reconnect attempt (``reconnect_user``, ``reconnect_at``) and every gap the server announced
-(``gap_user``, ``gap_feed``, ``gap_from``, ``gap_to``). With ``--radio-sample-every K`` it
-also holds every write of every K-th user (``radio_user``, ``radio_at``, ``radio_bytes``:
-``bench/measuring/radio_recorder.py``).
+(``gap_user``, ``gap_feed``, ``gap_from``, ``gap_to``), or that a user met as a new feed: the
+old feed's ids after its cursor, ``gap_to`` = ``OPEN_END`` (``core/window.py``). With
+``--radio-sample-every K`` it also holds every write of every K-th user (``radio_user``,
+``radio_at``, ``radio_bytes``: ``bench/measuring/radio_recorder.py``).
 """
 
 from __future__ import annotations

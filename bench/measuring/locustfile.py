@@ -16,10 +16,11 @@ same thing, whatever its technique: wait as every pushlab client waits
 together do not return together), ask ``/stats`` where the feed is, and carry on from its
 cursor — ``since=`` for polling, long polling and WebSocket, ``Last-Event-ID`` for SSE. If
 ``/stats`` names a new ``feed_id`` the server restarted: its feed lived in memory and is gone,
-the new one counts from #1, so the user starts again from ``since=0``, and what it never saw of
-the old feed is lost. A user with ``resume`` off (``--no-resume``) starts from the feed's
-present instead, to show what the cursor buys. A gap the server announces
-(``pushlab.protocol``) is recorded apart from silent ones.
+the new one counts from #1, so the user starts again from ``since=0``. What it never saw of the
+old feed is lost, but not silently: the user knows it missed every message of the old feed after
+its cursor, and records that gap with an open end (``OPEN_END``). A user with ``resume`` off
+(``--no-resume``) starts from the feed's present instead, to show what the cursor buys. A gap
+the server announces (``pushlab.protocol``) is recorded apart from silent ones.
 
 No user ever busy-waits. Each one is a greenlet, and every wait (for the next poll, for a held
 answer, for a pushed frame, for the next event on a stream) is a gevent-cooperative socket
@@ -45,6 +46,7 @@ from typing import Any
 import gevent
 from locust import FastHttpUser, constant, events, task
 
+from pushlab.bench.core.window import OPEN_END
 from pushlab.bench.measuring.reconnecting import gap_in_answer, gap_in_close, gap_in_event
 from pushlab.bench.measuring.tls import unverified_tls_context
 from pushlab.bench.measuring.wire_clients import (
@@ -109,7 +111,7 @@ class PushlabUser(FastHttpUser):
         self.backoff = Backoff(self.reconnect_policy)
         self.reconnect_due_at = -math.inf  # time.monotonic() of its latest reconnect attempt
         self.reconnected_at: list[float] = []  # epoch s of every reconnect attempt
-        self.gaps: list[tuple[int, AnnouncedGap]] = []  # (feed, gap) the server announced
+        self.gaps: list[tuple[int, AnnouncedGap]] = []  # (feed, gap) it was told of
         self.http: WireHTTP | None = None  # polling and long polling: a raw kept-alive socket
 
     def on_start(self) -> None:
@@ -126,7 +128,9 @@ class PushlabUser(FastHttpUser):
         body = response.json()
         self.away = False
         if self.feed_id and body["feed_id"] != self.feed_id:
-            self.feed += 1  # the server restarted: a new feed, numbered from #1 again
+            # The server restarted: the old feed's messages after the cursor died with it.
+            self.gaps.append((self.feed, AnnouncedGap(self.cursor + 1, OPEN_END)))
+            self.feed += 1  # a new feed, numbered from #1 again
             self.cursor = 0
             self.feed_starts = True  # (or goes on past the old ids: an emptied Redis's does)
         self.feed_id = body["feed_id"]

@@ -1,9 +1,9 @@
 """What the browser lane's pages recorded, as the arrays of the generators' ``.npz``.
 
 Each page (``servers/static/bench-page.js``) keeps its deliveries, the requests it started,
-its states and the gaps the server announced; this module turns a list of those records into
-the arrays ``generator.py`` writes for Locust's users, so that the measurement reads a page as
-it reads a user. Pure: tested on hand-made records.
+its states and the gaps it was told of (by the server, or by a new feed: open-ended); this
+module turns a list of those records into the arrays ``generator.py`` writes for Locust's
+users, so that the measurement reads a page as it reads a user. Pure: tested on hand-made records.
 
 A page's *disconnect* is each time its client entered the ``reconnecting`` state; its
 *reconnect* is each return from there to a state in which it can hear news. More arrays
@@ -18,6 +18,8 @@ import math
 from typing import Any
 
 import numpy as np
+
+from pushlab.bench.core.window import OPEN_END
 
 CONNECTED_STATES = frozenset({"open", "held", "waiting"})
 """The client can hear news: a stream or socket open, a request held, a poll answered."""
@@ -37,10 +39,16 @@ def reconnects(states: list[list[Any]]) -> tuple[int, list[float]]:
     return disconnects, back_at
 
 
+def open_ended(gap: list[Any]) -> list[Any]:
+    """A page's ``[feed, from_id, to_id]``; a new feed's gap has no ``to_id`` (``null``)."""
+    feed, from_id, to_id = gap
+    return [feed, from_id, OPEN_END if to_id is None else to_id]
+
+
 def page_arrays(records: list[dict[str, Any]]) -> dict[str, np.ndarray]:
     """The ``.npz`` arrays of these pages; page ``i`` is user ``i + 1``."""
     deliveries = [(n, *d) for n, r in enumerate(records, 1) for d in r.get("deliveries", [])]
-    gaps = [(n, *g) for n, r in enumerate(records, 1) for g in r.get("gaps", [])]
+    gaps = [(n, *open_ended(g)) for n, r in enumerate(records, 1) for g in r.get("gaps", [])]
     requests = [(n, at) for n, r in enumerate(records, 1) for at in r.get("requestsAt", [])]
     changed = [
         (n, r["lifecycleState"] == "frozen", r["lifecycleFrom"], r.get("lifecycleUntil", math.nan))

@@ -29,15 +29,19 @@ class RecordingPanel {
     this.deliveries = []; // [feed, id, ts, received_at]
     this.requestsAt = []; // every request the client started
     this.states = []; // [state, at]
-    this.gaps = []; // [feed, from_id, to_id]: ids the server said are gone
+    this.gaps = []; // [feed, from_id, to_id]: ids it was told are gone (to_id null: open-ended)
   }
 
   get feedId() {
     return this.currentFeedId;
   }
 
+  /** A new feed (a restarted server): every message of the old one after the cursor is gone. */
   set feedId(value) {
-    if (this.currentFeedId !== null && value !== this.currentFeedId) this.feed += 1;
+    if (this.currentFeedId !== null && value !== this.currentFeedId) {
+      this.gaps.push([this.feed, this.position + 1, null]);
+      this.feed += 1;
+    }
     this.currentFeedId = value;
   }
 

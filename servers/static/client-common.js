@@ -65,6 +65,8 @@ export function logAnswer(panel, status, body) {
  * Ids count from #1 in every feed, so a different feed_id means the server restarted: our cursor
  * is a position in the old feed and says nothing about the new one, even when the new feed has
  * already passed it. Everything the new feed holds is new to us: start again from since=0.
+ * What the old feed published after our cursor died with the server; nobody can list those ids,
+ * but we know which they are, and the log line says so.
  * The first feed_id the panel sees is simply remembered. Returns true when the feed changed.
  */
 export function noticeNewFeed(panel, stats) {
@@ -78,7 +80,8 @@ export function noticeNewFeed(panel, stats) {
   if (panel.oldFeedIds.has(stats.feed_id)) return false;
   panel.oldFeedIds.add(panel.feedId);
   panel.feedId = stats.feed_id;
-  panel.log("note", t("log.newFeed", { feedId: stats.feed_id }));
+  // The old feed died with the server: what it published after our cursor is lost, and we say so.
+  panel.log("note", t("log.newFeed", { feedId: stats.feed_id, cursor: panel.cursor }));
   panel.cursor = 0;
   return true;
 }
