@@ -16,11 +16,17 @@ that drive Chromium or run the notebooks, which wait on a browser or a kernel mo
 use a CPU; then the rest, in collection order. A test that already carries an
 ``xdist_group`` mark keeps it. Without xdist (``pytest tests/test_x.py``) this changes
 nothing: tests run in collection order.
+
+xdist carries a test's group to the scheduler as a suffix of its node id (``…::test@group``).
+pytest 9.2 ignores that suffix and xdist 3.8 then hands the tests out one by one, with no
+error; ``pytest_collection_finish`` below stops the run instead, so the groups either hold
+or the suite says why.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
@@ -55,3 +61,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(group_of(item)))
     items.sort(key=start_rank)  # stable: within a rank, collection order
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """On a ``--dist loadgroup`` worker, fail unless xdist has written each test's group."""
+    if not getattr(session.config.option, "loadgroup", False):  # set on xdist workers only
+        return
+    ungrouped = [item.nodeid for item in session.items if "@" not in item.nodeid]
+    if ungrouped:
+        message = (
+            f"xdist did not group {len(ungrouped)} tests (first: {ungrouped[0]}): this "
+            "pytest and pytest-xdist do not agree on node ids; see the pytest pin in pyproject.toml"
+        )
+        print(message, file=sys.stderr)  # the controller shows a worker's stderr, not its error
+        raise pytest.UsageError(message)
