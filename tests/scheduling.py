@@ -37,9 +37,16 @@ import pytest
 END_TO_END_GROUP = "end-to-end"
 SECOND_END_TO_END_GROUP = "end-to-end-2"
 SECOND_CHAIN = frozenset(
-    {"test_bench_faults.py", "test_peers.py", "test_bench_proxy.py", "test_saturation.py"}
+    {
+        "test_bench_faults.py",
+        "test_peers.py",
+        "test_bench_proxy.py",
+        "test_saturation.py",
+        "test_radio_e2e.py",
+    }
 )
-"""Modules whose ``slow`` tests form the second chain (the fault runs, the peers, the proxy)."""
+"""Modules whose ``slow`` tests form the second chain: the fault runs, the peers, the proxy,
+the saturation and radio runs (about as long as the first chain, the ``--quick`` run's)."""
 END_TO_END_MARK = "slow"
 WAITING_MARK = "browser"
 WAITING_MODULES = frozenset({"test_notebooks.py"})
