@@ -14,7 +14,10 @@ import pytest
 from pushlab.servers.app import make_app
 from pushlab.servers.config import ServerConfig
 from pushlab.servers.runner import RunningServer, start
-from tests.scheduling import pytest_collection_modifyitems  # noqa: F401  (a hook: xdist groups)
+from tests.scheduling import (  # noqa: F401  (hooks: xdist groups)
+    pytest_collection_finish,
+    pytest_collection_modifyitems,
+)
 
 StartServer = Callable[..., Awaitable[RunningServer]]
 

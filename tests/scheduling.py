@@ -4,42 +4,64 @@
 tests (``xdist_group``), one group at a time, in the order they were collected. This plugin
 puts every test in a group and sorts the groups, longest first:
 
-- tests marked ``slow`` (end-to-end runs of the bench harness) form one group, so one worker
-  runs them one after another. The harness pins its server to CPU 0 and its generator to
-  CPU 1: two runs at once would share those CPUs and measure each other. A lane adds its one
-  end-to-end run to this group by marking it ``slow``.
+- tests marked ``slow`` (end-to-end runs of the bench harness) form two chains, each run
+  one test after another on one worker: at most two runs at once. A module's slow tests stay
+  in one chain, so its module-scoped run is made once. The harness pins its server to CPU 0
+  and its generator to CPU 1, so two runs share those CPUs (on a 2-core machine every other
+  test shares them too): the end-to-end tests assert counts and ratios, never durations, so
+  a neighbour slows them without changing what they check. The second chain holds the
+  modules named in ``SECOND_CHAIN``, chosen to balance the two (``--durations`` shows the
+  costs); a lane's new end-to-end module joins the first by being marked ``slow``.
 - every other test stays with its module, as with ``--dist loadscope``: a module-scoped
   fixture (a server, a browser, the executed notebooks) is built once, on one worker.
 
-The end-to-end group is the longest chain of the run, so it starts first; then the modules
+The end-to-end chains are the longest of the run, so they start first; then the modules
 that drive Chromium or run the notebooks, which wait on a browser or a kernel more than they
 use a CPU; then the rest, in collection order. A test that already carries an
 ``xdist_group`` mark keeps it. Without xdist (``pytest tests/test_x.py``) this changes
 nothing: tests run in collection order.
+
+xdist carries a test's group to the scheduler as a suffix of its node id (``…::test@group``).
+pytest 9.2 ignores that suffix and xdist 3.8 then hands the tests out one by one, with no
+error; ``pytest_collection_finish`` below stops the run instead, so the groups either hold
+or the suite says why.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
 END_TO_END_GROUP = "end-to-end"
+SECOND_END_TO_END_GROUP = "end-to-end-2"
+SECOND_CHAIN = frozenset(
+    {
+        "test_bench_faults.py",
+        "test_peers.py",
+        "test_bench_proxy.py",
+        "test_saturation.py",
+        "test_radio_e2e.py",
+    }
+)
+"""Modules whose ``slow`` tests form the second chain: the fault runs, the peers, the proxy,
+the saturation and radio runs (about as long as the first chain, the ``--quick`` run's)."""
 END_TO_END_MARK = "slow"
 WAITING_MARK = "browser"
 WAITING_MODULES = frozenset({"test_notebooks.py"})
-"""Modules that mostly wait (a Chromium, a kernel): started early, beside the end-to-end group."""
+"""Modules that mostly wait (a Chromium, a kernel): started early, beside the end-to-end chains."""
 
 
 def group_of(item: pytest.Item) -> str:
-    """The group a test runs in: the end-to-end chain, else its own module."""
+    """The group a test runs in: one of the two end-to-end chains, else its own module."""
     if item.get_closest_marker(END_TO_END_MARK) is not None:
-        return END_TO_END_GROUP
+        return SECOND_END_TO_END_GROUP if item.path.name in SECOND_CHAIN else END_TO_END_GROUP
     return item.nodeid.split("::", 1)[0]
 
 
 def start_rank(item: pytest.Item) -> int:
-    """0 for the end-to-end chain, 1 for the modules that wait, 2 for everything else."""
+    """0 for the end-to-end chains, 1 for the modules that wait, 2 for everything else."""
     if item.get_closest_marker(END_TO_END_MARK) is not None:
         return 0
     if item.get_closest_marker(WAITING_MARK) is not None or item.path.name in WAITING_MODULES:
@@ -55,3 +77,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(group_of(item)))
     items.sort(key=start_rank)  # stable: within a rank, collection order
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """On a ``--dist loadgroup`` worker, fail unless xdist has written each test's group."""
+    if not getattr(session.config.option, "loadgroup", False):  # set on xdist workers only
+        return
+    ungrouped = [item.nodeid for item in session.items if "@" not in item.nodeid]
+    if ungrouped:
+        message = (
+            f"xdist did not group {len(ungrouped)} tests (first: {ungrouped[0]}): this "
+            "pytest and pytest-xdist do not agree on node ids; see the pytest pin in pyproject.toml"
+        )
+        print(message, file=sys.stderr)  # the controller shows a worker's stderr, not its error
+        raise pytest.UsageError(message)

@@ -455,8 +455,17 @@ def test_the_radio_gauge_follows_the_poll_interval_and_the_publish_rate(
     expect(polling).to_have_attribute("data-state", re.compile("continuous|tail"))
     awake_mw = float(polling.get_attribute("data-power-mw") or "nan")
     page.fill("#poll-interval", "60000")
-    expect(polling).to_have_attribute("data-state", re.compile("short_drx|long_drx"))
-    assert float(polling.get_attribute("data-power-mw") or "nan") < awake_mw
+    # The state and the power are read together, in one evaluation, until they hold: a poll
+    # still in flight from the 100 ms interval can wake the radio again between two reads.
+    page.wait_for_function(
+        """([selector, awakeMw]) => {
+            const cell = document.querySelector(selector);
+            return /short_drx|long_drx/.test(cell.dataset.state)
+                && Number(cell.dataset.powerMw) < awakeMw;
+        }""",
+        arg=["#panel-polling [data-counter=radio]", awake_mw],
+        timeout=10_000,
+    )
     page.fill("#publish-rate", "5")
     page.locator("#publish-rate").dispatch_event("change")
     expect(websocket).to_contain_text(re.compile(r"· [\d,]+ mJ/message"))

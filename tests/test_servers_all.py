@@ -106,7 +106,8 @@ def test_a_child_killed_with_sigkill_is_reported_and_the_rest_stop():
     parent = start_all("--port", "0")
     try:
         assert parent.stdout is not None and parent.stderr is not None
-        ports = [int(parent.stdout.readline().rsplit(":", 1)[1]) for _ in TECHNIQUES]
+        for _ in TECHNIQUES:
+            assert "listening on" in parent.stdout.readline()
         children = psutil.Process(parent.pid).children()
         assert len(children) == len(TECHNIQUES)
         victim = children[1]
@@ -117,4 +118,6 @@ def test_a_child_killed_with_sigkill_is_reported_and_the_rest_stop():
         stop(parent)
     assert f"(pid {victim.pid}) was killed by SIGKILL; stopping the other three" in said
     assert said.startswith("pushlab serve all: the ")
-    assert all(port_is_free(p) for p in ports)  # the other three were stopped
+    # The other three were stopped (and reaped): their processes are gone. Not their ports:
+    # a freed ephemeral port can be taken at once by a test on another worker.
+    assert not any(child.is_running() for child in children)
