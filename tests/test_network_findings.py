@@ -91,7 +91,7 @@ def test_the_generators_own_delay_is_named_when_it_explains_the_difference() -> 
 
 def test_the_benchs_own_floor_is_named_when_it_explains_the_difference() -> None:
     verdict = verdict_of("websocket", 62.0, floor_ms=10.0)
-    assert verdict == "+24%; +4% above the bench's own floor (10 ms)"
+    assert verdict == "+24%; +3% from the model plus the bench's own floor (10 ms)"
     assert verdict_of("websocket", 62.0, floor_ms=1.0).endswith("unexplained")
 
 

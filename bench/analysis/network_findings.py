@@ -80,18 +80,19 @@ def model_verdict(row: pd.Series, floor_ms: float = math.nan) -> str:
                 f"{off:+.0%}; {on_wire:+.0%} without the load generator's own delay "
                 f"(mean {fmt(measured_ms * share)} ms)"
             )
+    expected_ms, on_floor = model_ms, ""
     if floor_ms > 0:
-        above_floor = (measured_ms - floor_ms) / model_ms - 1
-        if abs(above_floor) <= TOLERANCE:
-            return (
-                f"{off:+.0%}; {above_floor:+.0%} above the bench's own floor ({fmt(floor_ms)} ms)"
-            )
+        expected_ms = model_ms + floor_ms
+        on_floor = f" plus the bench's own floor ({fmt(floor_ms)} ms)"
+        off_floor = measured_ms / expected_ms - 1
+        if abs(off_floor) <= TOLERANCE:
+            return f"{off:+.0%}; {off_floor:+.0%} from the model{on_floor}"
     se_ms = modelled_se_ms(row)
     if se_ms > 0:
         messages = messages_of(row)
-        check = Check(measured_ms, model_ms, se_ms, messages)
+        check = Check(measured_ms, expected_ms, se_ms, messages)
         if check.agrees:
-            return f"{off:+.0%}; {check.verdict()}"
+            return f"{off:+.0%}; the model{on_floor}: {check.verdict()}"
     return f"{off:+.0%}, unexplained"
 
 
