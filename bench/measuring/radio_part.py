@@ -8,8 +8,8 @@ drain keeps the timelines in the results directory, ``timelines/<scenario>.npz``
 from ``analysis/radio_window.py``.
 
 The radio sweep's scenarios carry a *named* part (``-radio5`` in their ids: their own long
-windows). The default rows of the rate and interval sweeps carry an unnamed one: recording
-leaves their measurement as it was, so they keep their ids and stay shared with the other sweeps
+windows). The default rows of the rate and interval sweeps carry an unnamed one: recording adds
+no scenario and no window, so they keep their ids and stay shared with the other sweeps
 (``core/matrix.py``'s ``unique_scenarios`` gives a shared scenario every unnamed part).
 """
 
