@@ -29,6 +29,7 @@ log = logging.getLogger("pushlab.publisher")
 
 BACKOFF_FIRST_S = 0.1  # after a failed publish, wait this long before the next attempt…
 BACKOFF_CAP_S = 5.0  # …doubling after each further failure, up to this
+CANCEL_AGAIN_S = 1.0  # a stop cancels the task again this often until it has ended
 
 
 class Publisher:
@@ -71,11 +72,21 @@ class Publisher:
             self._task = None
 
     async def aclose(self) -> None:
+        """Stop the schedule and wait until the task has ended.
+
+        A cancellation can be swallowed on its way: a client library that turns it into its
+        own error (redis-py has done so while a command was in flight), which ``_run`` then
+        treats as a failed publish. So the task is cancelled again until it is done, and a
+        server's shutdown never waits on it for ever.
+        """
         task, self._task = self._task, None
-        if task is not None:
+        if task is None:
+            return
+        while not task.done():
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await asyncio.wait({task}, timeout=CANCEL_AGAIN_S)
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     def configure(
         self,
@@ -111,7 +122,9 @@ class Publisher:
             next_at += self._next_gap_s()
             try:
                 await self.feed.publish(self.text(self.feed.last_id + 1))
-            except Exception as error:  # any failure: the schedule goes on
+            except Exception as error:  # any failure: the schedule goes on…
+                if asyncio.current_task().cancelling():  # …unless it was a stop, disguised
+                    raise asyncio.CancelledError from error
                 self._failed(error)
                 backoff_s = min(BACKOFF_FIRST_S * 2 ** (self.failing - 1), BACKOFF_CAP_S)
                 await asyncio.sleep(backoff_s)  # the back-off is the point: a deliberate wait

@@ -264,3 +264,32 @@ async def test_post_publisher_takes_a_seed_and_reports_it(start_server):
             assert response.status == 200
         async with session.get(f"{server.url}/publisher") as response:
             assert (await response.json())["seed"] == 2026
+
+
+class SwallowingFeed(Feed):
+    """A feed whose publish turns a cancellation into an error of its own, once, as a client
+    library can while a command is in flight."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside = asyncio.Event()
+        self.swallowed = 0
+
+    async def publish(self, text: str):  # type: ignore[override]
+        self.inside.set()
+        try:
+            await asyncio.Event().wait()  # a command that never answers
+        except asyncio.CancelledError:
+            self.swallowed += 1
+            raise ConnectionError("the connection was closed") from None
+        raise AssertionError("unreachable")
+
+
+async def test_a_stop_ends_the_publisher_even_when_its_feed_swallows_the_cancellation():
+    feed = SwallowingFeed()
+    publisher = Publisher(feed)
+    publisher.configure(1000.0, "periodic")
+    await feed.inside.wait()
+    async with asyncio.timeout(30):  # a bound on the wait, not a timing claim
+        await publisher.aclose()
+    assert feed.swallowed == 1 and publisher.errors == 0  # a stop, not a failed publish
