@@ -103,20 +103,25 @@ def read_request(peer: socket.socket) -> bytes:
     return data
 
 
+def answer_upgrade(peer: socket.socket) -> None:
+    """Read a WebSocket upgrade request and answer it ``101`` with its accept key."""
+    request = read_request(peer).decode()
+    key = next(
+        line.split(":", 1)[1].strip()
+        for line in request.split("\r\n")
+        if line.lower().startswith("sec-websocket-key")
+    )
+    peer.sendall(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        + f"Sec-WebSocket-Accept: {rfc6455.accept_key(key)}\r\n\r\n".encode()
+    )
+
+
 def test_the_websocket_client_joins_fragments_and_answers_pings(listener: socket.socket) -> None:
     pongs: list[Frame] = []
 
     def server(peer: socket.socket) -> None:
-        request = read_request(peer).decode()
-        key = next(
-            line.split(":", 1)[1].strip()
-            for line in request.split("\r\n")
-            if line.lower().startswith("sec-websocket-key")
-        )
-        peer.sendall(
-            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + f"Sec-WebSocket-Accept: {rfc6455.accept_key(key)}\r\n\r\n".encode()
-        )
+        answer_upgrade(peer)
         peer.sendall(rfc6455.encode_frame(Frame(Opcode.PING, b"beat")))
         peer.sendall(rfc6455.encode_frame(Frame(Opcode.TEXT, b'{"id": ', fin=False)))
         peer.sendall(rfc6455.encode_frame(Frame(Opcode.CONT, b"1}")))
@@ -238,16 +243,7 @@ def test_the_websocket_client_follows_a_redirect_to_another_listener(
         )
 
     def upgrading(peer: socket.socket) -> None:
-        request = read_request(peer).decode()
-        key = next(
-            line.split(":", 1)[1].strip()
-            for line in request.split("\r\n")
-            if line.lower().startswith("sec-websocket-key")
-        )
-        peer.sendall(
-            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + f"Sec-WebSocket-Accept: {rfc6455.accept_key(key)}\r\n\r\n".encode()
-        )
+        answer_upgrade(peer)
         peer.sendall(rfc6455.encode_frame(Frame.text('{"id": 1}')))
 
     serve_once(listener, redirecting)

@@ -208,9 +208,20 @@ def longpoll_mean_latency_s(
     At low rates this is ≈ ``d`` (one transit); as ``λg`` grows it tends to ``d + g/2`` (two
     transits when ``g = 2d``); the worst case stays ``g + d``.
     """
+    gap_s, in_gap = _longpoll_gap_share(publish_rate, transit_s, reconnect_gap_s, hold_timeout_s)
+    return transit_s + in_gap * np.divide(gap_s, 2)
+
+
+def _longpoll_gap_share(
+    publish_rate: Number,
+    transit_s: Number,
+    reconnect_gap_s: Number | None,
+    hold_timeout_s: Number,
+) -> tuple[Number, Number]:
+    """The gap ``g`` (``2d`` unless given) and the share of messages landing in one, ``g/cycle``."""
     gap_s = np.multiply(2, transit_s) if reconnect_gap_s is None else reconnect_gap_s
     cycle_s, _ = _longpoll_cycle(publish_rate, gap_s, hold_timeout_s)
-    return transit_s + np.divide(gap_s, 2) * np.divide(gap_s, cycle_s)
+    return gap_s, np.divide(gap_s, cycle_s)
 
 
 def longpoll_latency_sd_s(
@@ -225,9 +236,7 @@ def longpoll_latency_sd_s(
     of :func:`longpoll_mean_latency_s`: the extra wait has mean ``p·g/2`` and second moment
     ``p·g²/3``. A window of N messages knows the mean only to this over √N.
     """
-    gap_s = np.multiply(2, transit_s) if reconnect_gap_s is None else reconnect_gap_s
-    cycle_s, _ = _longpoll_cycle(publish_rate, gap_s, hold_timeout_s)
-    in_gap = np.divide(gap_s, cycle_s)
+    gap_s, in_gap = _longpoll_gap_share(publish_rate, transit_s, reconnect_gap_s, hold_timeout_s)
     mean_wait_s = in_gap * np.divide(gap_s, 2)
     return np.sqrt(in_gap * np.square(gap_s) / 3 - np.square(mean_wait_s))
 

@@ -37,12 +37,15 @@ class Draining(Protocol):
     reconnect_due_at: float  # time.monotonic() of its latest reconnect attempt (-inf: none)
 
 
+def on_feed(client: Draining, feed_id: str = "") -> bool:
+    """Whether ``client`` reads feed ``feed_id``, the one the window closed on, and is not away
+    ("": a server without feed ids, where any client that is back counts)."""
+    return not client.away and (not feed_id or client.feed_id == feed_id)
+
+
 def holds(client: Draining, last_id: int, feed_id: str = "") -> bool:
-    """Whether ``client`` holds message ``last_id`` of feed ``feed_id``, the one the window
-    closed on ("": a server without feed ids, where the cursor alone says it)."""
-    if client.away or (feed_id and client.feed_id != feed_id):
-        return False
-    return client.cursor >= last_id
+    """Whether ``client`` holds message ``last_id`` of feed ``feed_id``."""
+    return on_feed(client, feed_id) and client.cursor >= last_id
 
 
 @dataclass
@@ -62,11 +65,7 @@ class Drain:
         behind = [client for client in clients if not holds(client, self.last_id, self.feed_id)]
         if not behind:
             return True
-        back = [
-            client
-            for client in clients
-            if not client.away and (not self.feed_id or client.feed_id == self.feed_id)
-        ]
+        back = [client for client in clients if on_feed(client, self.feed_id)]
         progress = (
             sum(min(client.cursor, self.last_id) for client in back),
             len(clients) - len(back),
