@@ -6,13 +6,19 @@ from the numbers it was given (and that the model is written beside the measurem
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from pushlab.bench.analysis.findings import findings
-from pushlab.bench.analysis.network_findings import model_verdict, modelled_mean_ms
+from pushlab.bench.analysis.network_findings import (
+    measured_se_ms,
+    model_verdict,
+    modelled_mean_ms,
+)
 from pushlab.bench.analysis.results import Results
 from pushlab.bench.analysis.row import ResultRow
 from pushlab.bench.presentation import columns
@@ -69,11 +75,16 @@ def test_findings_hold_each_rtts_latency_against_the_model(network: Results) -> 
 
 
 def verdict_of(
-    technique: str, mean_ms: float, floor_ms: float = float("nan"), **cols: float
+    technique: str,
+    mean_ms: float,
+    floor_ms: float = float("nan"),
+    se_ms: float = float("nan"),
+    floor_se_ms: float = float("nan"),
+    **cols: float,
 ) -> str:
     row = network_row(technique, 100, 1.0, mean_ms) | cols
     row |= {"model_mean_ms": modelled_mean_ms(pd.Series(row))}
-    return model_verdict(pd.Series(row), floor_ms)
+    return model_verdict(pd.Series(row), floor_ms, se_ms=se_ms, floor_se_ms=floor_se_ms)
 
 
 def test_a_mean_within_ten_percent_of_the_model_agrees_with_it() -> None:
@@ -151,3 +162,46 @@ def test_a_long_poll_window_of_few_messages_is_judged_by_the_models_spread() -> 
     few = verdict_of("longpoll", 66.0, messages_published=2)  # model 55 ms, SE ≈ 12 ms
     assert "2 messages: within 2 standard errors" in few
     assert verdict_of("longpoll", 66.0).endswith("unexplained")  # 100 messages: SE ≈ 1.8 ms
+
+
+def test_the_floors_own_error_counts_with_the_rows() -> None:
+    # model 50 + floor 20 = 70 ms; measured 62 ms is -11%: the row's error alone (3 ms) puts
+    # them 2.7 errors apart, the floor's (3 ms) with it 1.9
+    alone = verdict_of("sse", 62.0, floor_ms=20.0, se_ms=3.0)
+    assert alone.endswith("2.7 standard errors apart, unexplained")
+    both = verdict_of("sse", 62.0, floor_ms=20.0, se_ms=3.0, floor_se_ms=3.0)
+    assert both.endswith("100 messages: within 2 standard errors")
+
+
+def test_a_rows_error_has_its_messages_as_the_sample(tmp_path: Path) -> None:
+    (tmp_path / "latency").mkdir()
+    # two messages, each reaching three clients: per-message means 10 and 20 ms
+    np.savez(
+        tmp_path / "latency" / "sse-a.npz",
+        latency_ms=np.array([9.0, 10.0, 11.0, 19.0, 20.0, 21.0]),
+        message_id=np.array([1, 1, 1, 2, 2, 2]),
+    )
+    np.savez(tmp_path / "latency" / "sse-b.npz", latency_ms=np.array([1.0, 2.0]))
+    run = Results(tmp_path, pd.DataFrame(), {"synthetic": True})
+    assert measured_se_ms(run, "sse-a") == pytest.approx(5.0)  # sd 7.07 over √2
+    assert math.isnan(measured_se_ms(run, "sse-b"))  # no message ids: not guessed
+    assert math.isnan(measured_se_ms(run, "absent"))
+
+
+def test_without_a_0_ms_row_the_floor_is_the_same_load_without_the_emulator() -> None:
+    direct = network_row("websocket", 0, 1.0, 9.0) | {"sweep": "clients", "rtt_ms": float("nan")}
+    other_load = direct | {"clients": 10, "latency_mean_ms": 1.0}
+    (sentence,) = [
+        text
+        for text in findings(
+            results([network_row("websocket", 100, 1.0, 60.0), other_load, direct])
+        )
+        if "emulated network" in text
+    ]
+    assert "+2% from the model plus the bench's own floor without the emulator (9 ms)" in sentence
+    (alone,) = [
+        text
+        for text in findings(results([network_row("websocket", 100, 1.0, 60.0)]))
+        if "emulated network" in text
+    ]
+    assert "+20%, unexplained" in alone

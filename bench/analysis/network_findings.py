@@ -51,7 +51,14 @@ WIRE_STAMPED_ENOUGH = 0.99
 latency stands for the whole row (``analysis/wire.py``)."""
 
 
-def model_verdict(row: pd.Series, floor_ms: float = math.nan) -> str:
+def model_verdict(
+    row: pd.Series,
+    floor_ms: float = math.nan,
+    *,
+    se_ms: float = math.nan,
+    floor_se_ms: float = math.nan,
+    floor_name: str = "",
+) -> str:
     """How the row's measured mean stands against the model, and why when it is off.
 
     The model has only the emulated network in it. The causes a row can name, each measured in
@@ -61,6 +68,11 @@ def model_verdict(row: pd.Series, floor_ms: float = math.nan) -> str:
     generator, with no network); and, for long polling, a window of too few messages to tell
     (every client re-asks at once, so the window's messages are the sample). Anything else is
     said to be unexplained.
+
+    ``floor_name`` says which floor it is when it is not the 0 ms row (:func:`direct_floor`).
+    ``se_ms`` and ``floor_se_ms`` are the measured standard errors of the row's mean and of the
+    floor's (:func:`measured_se_ms`); where the row's is unknown, long polling's comes from the
+    model. The floor is a measurement too: its error counts with the row's.
     """
     measured_ms, model_ms = float(row["latency_mean_ms"]), float(row["model_mean_ms"])
     if math.isnan(measured_ms):
@@ -83,17 +95,21 @@ def model_verdict(row: pd.Series, floor_ms: float = math.nan) -> str:
     expected_ms, on_floor = model_ms, ""
     if floor_ms > 0:
         expected_ms = model_ms + floor_ms
-        on_floor = f" plus the bench's own floor ({fmt(floor_ms)} ms)"
+        named = f" {floor_name}" if floor_name else ""
+        on_floor = f" plus the bench's own floor{named} ({fmt(floor_ms)} ms)"
         off_floor = measured_ms / expected_ms - 1
         if abs(off_floor) <= TOLERANCE:
             return f"{off:+.0%}; {off_floor:+.0%} from the model{on_floor}"
-    se_ms = modelled_se_ms(row)
-    if se_ms > 0:
-        messages = messages_of(row)
-        check = Check(measured_ms, expected_ms, se_ms, messages)
-        if check.agrees:
-            return f"{off:+.0%}; the model{on_floor}: {check.verdict()}"
-    return f"{off:+.0%}, unexplained"
+    if math.isnan(se_ms):
+        se_ms = modelled_se_ms(row)
+    if on_floor and not math.isnan(floor_se_ms):
+        se_ms = math.hypot(se_ms, floor_se_ms)
+    if not se_ms > 0:
+        return f"{off:+.0%}, unexplained"
+    check = Check(measured_ms, expected_ms, se_ms, messages_of(row))
+    if check.agrees:
+        return f"{off:+.0%}; the model{on_floor}: {check.verdict()}"
+    return f"{off:+.0%}; the model{on_floor}: {check.verdict()}, unexplained"
 
 
 def modelled_se_ms(row: pd.Series) -> float:
@@ -116,6 +132,40 @@ def modelled_se_ms(row: pd.Series) -> float:
         hold_timeout_s=np.inf if pd.isna(hold_s) else hold_s,
     )
     return 1000 * float(sd_s) / math.sqrt(messages)
+
+
+PLAIN_SWEEPS = ("clients", "rate")
+"""Sweeps whose rows are a technique alone: no emulator, proxy, fault or peer in the path."""
+
+
+def direct_floor(results: Results, row: pd.Series) -> pd.Series | None:
+    """The same technique, clients and rate measured in the same run without the emulator, for
+    a run with no 0 ms row (the default matrix): a floor of the server and the generator
+    alone. The emulator's own relay is not in it, so it is the smaller floor."""
+    summary = results.summary
+    same = summary[
+        summary["sweep"].isin(PLAIN_SWEEPS)
+        & (summary["technique"] == row["technique"])
+        & (summary["clients"] == row["clients"])
+        & np.isclose(summary["publish_rate"], row["publish_rate"])
+    ]
+    return None if same.empty else same.iloc[0]
+
+
+def measured_se_ms(results: Results, scenario: str) -> float:
+    """The standard error of a row's mean latency, with its messages as the sample: the
+    spread of the per-message mean latencies over √N. A message's clients share its fate
+    (the moment it was published, its place in the fan-out, a re-ask it met), so they are one
+    draw, not many. NaN without per-delivery data or with fewer than two messages."""
+    if not results.has_latency(scenario):
+        return math.nan
+    ids = results.message_ids(scenario)
+    if ids is None or len(ids) == 0:
+        return math.nan
+    means = pd.Series(results.latency_ms(scenario)).groupby(ids).mean()
+    if len(means) < 2:
+        return math.nan
+    return float(means.std(ddof=1) / math.sqrt(len(means)))
 
 
 def transits(latency_ms: float, rtt_ms: float) -> float:
@@ -142,13 +192,27 @@ def rtt_finding(results: Results) -> str | None:
         return None
     rows = _at_base_rate(rows)
     at_zero = rows[(rows["rtt_ms"] == 0) & rows["poll_interval"].isna()]  # polling's is T/2
-    floors = dict(zip(at_zero["technique"], at_zero["latency_mean_ms"], strict=True))
+    floors = {row["technique"]: row for _, row in at_zero.iterrows()}
+
+    def verdict(row: pd.Series) -> str:
+        floor = floors.get(row["technique"]) if row["rtt_ms"] else None
+        if floor is None and row["rtt_ms"] and pd.isna(row["poll_interval"]):
+            floor = direct_floor(results, row)
+        return model_verdict(
+            row,
+            math.nan if floor is None else floor["latency_mean_ms"],
+            se_ms=measured_se_ms(results, row["scenario"]),
+            floor_se_ms=math.nan if floor is None else measured_se_ms(results, floor["scenario"]),
+            floor_name=""
+            if floor is None or floor["sweep"] == "network"
+            else "without the emulator",
+        )
+
     parts = []
     for rtt_ms, at_rtt in rows.groupby("rtt_ms"):
         cells = [
             f"{technique_label(row['technique'], row['poll_interval'])} "
-            f"{fmt(row['latency_mean_ms'])} ms (model {fmt(row['model_mean_ms'])}: "
-            f"{model_verdict(row, floors.get(row['technique'], math.nan) if rtt_ms else math.nan)})"
+            f"{fmt(row['latency_mean_ms'])} ms (model {fmt(row['model_mean_ms'])}: {verdict(row)})"
             for name in NAMES
             for _, row in at_rtt[at_rtt["technique"] == name].iterrows()
         ]

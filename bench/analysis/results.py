@@ -100,6 +100,11 @@ class Results:
         with np.load(self.path / "latency" / f"{scenario}.npz") as arrays:
             return np.asarray(arrays["receive_ts"], dtype=float)
 
+    def message_ids(self, scenario: str) -> np.ndarray | None:
+        """Which message each delivery in :meth:`latency_ms` was (None in runs without them)."""
+        with np.load(self.path / "latency" / f"{scenario}.npz") as arrays:
+            return np.asarray(arrays["message_id"]) if "message_id" in arrays.files else None
+
     def has_latency(self, scenario: str) -> bool:
         return (self.path / "latency" / f"{scenario}.npz").is_file()
 

@@ -233,8 +233,11 @@ def _arrivals_sentence(results: Results) -> str:
     return f"Arrivals: {and_list(sorted(arrivals))}{_seed_text(results, arrivals)}."
 
 
-def render_report(results: Results, figures: Sequence[DrawnFigure]) -> str:
-    """The text of ``report.md`` (plots are referenced relative to the results directory)."""
+def render_report(
+    results: Results, figures: Sequence[DrawnFigure], found: Sequence[str] | None = None
+) -> str:
+    """The text of ``report.md`` (plots are referenced relative to the results directory);
+    ``found`` is the run's findings, when they were computed already."""
     out: list[str] = [f"# pushlab results — {results.run_date}", ""]
     if results.synthetic:
         out += [SYNTHETIC_BANNER, ""]
@@ -245,7 +248,7 @@ def render_report(results: Results, figures: Sequence[DrawnFigure]) -> str:
         "",
         "## Findings",
         "",
-        *(f"- {text}" for text in findings(results)),
+        *(f"- {text}" for text in (findings(results) if found is None else found)),
         "",
         "## Environment",
         "",
@@ -278,9 +281,10 @@ def write_report(out_dir: Path) -> Path:
     """Draw every plot into ``out_dir/plots/`` and write ``out_dir/report.md``; return its path."""
     out_dir = Path(out_dir)
     results = load_results(out_dir)
+    found = findings(results)  # first: the figures' processes inherit the model lines it cached
     figures = write_plots(results, out_dir / "plots")
     report = out_dir / "report.md"
-    report.write_text(render_report(results, figures), encoding="utf-8")
+    report.write_text(render_report(results, figures, found), encoding="utf-8")
     return report
 
 
