@@ -6,7 +6,6 @@ from the numbers it was given (and that the model is written beside the measurem
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +13,8 @@ import pandas as pd
 import pytest
 
 from pushlab.bench.analysis.findings import findings
-from pushlab.bench.analysis.network_findings import (
-    measured_se_ms,
-    model_verdict,
-    modelled_mean_ms,
-)
+from pushlab.bench.analysis.network_findings import model_verdict, modelled_mean_ms
+from pushlab.bench.analysis.per_message import PerMessage, per_message
 from pushlab.bench.analysis.results import Results
 from pushlab.bench.analysis.row import ResultRow
 from pushlab.bench.presentation import columns
@@ -78,13 +74,17 @@ def verdict_of(
     technique: str,
     mean_ms: float,
     floor_ms: float = float("nan"),
-    se_ms: float = float("nan"),
-    floor_se_ms: float = float("nan"),
+    own: PerMessage | None = None,
+    floor: PerMessage | None = None,
     **cols: float,
 ) -> str:
     row = network_row(technique, 100, 1.0, mean_ms) | cols
     row |= {"model_mean_ms": modelled_mean_ms(pd.Series(row))}
-    return model_verdict(pd.Series(row), floor_ms, se_ms=se_ms, floor_se_ms=floor_se_ms)
+    return model_verdict(pd.Series(row), floor_ms, own=own, floor=floor)
+
+
+def messages(mean_se_ms: float, first_ms: float = 0.0, fanout_ms: float = 0.0) -> PerMessage:
+    return PerMessage(100, mean_se_ms, first_ms, first_se_ms=0.1, fanout_ms=fanout_ms)
 
 
 def test_a_mean_within_ten_percent_of_the_model_agrees_with_it() -> None:
@@ -167,15 +167,29 @@ def test_a_long_poll_window_of_few_messages_is_judged_by_the_models_spread() -> 
 def test_the_floors_own_error_counts_with_the_rows() -> None:
     # model 50 + floor 20 = 70 ms; measured 62 ms is -11%: the row's error alone (3 ms) puts
     # them 2.7 errors apart, the floor's (3 ms) with it 1.9
-    alone = verdict_of("sse", 62.0, floor_ms=20.0, se_ms=3.0)
+    alone = verdict_of("sse", 62.0, floor_ms=20.0, own=messages(3.0))
     assert alone.endswith("2.7 standard errors apart, unexplained")
-    both = verdict_of("sse", 62.0, floor_ms=20.0, se_ms=3.0, floor_se_ms=3.0)
+    both = verdict_of("sse", 62.0, floor_ms=20.0, own=messages(3.0), floor=messages(3.0))
     assert both.endswith("100 messages: within 2 standard errors")
 
 
-def test_a_rows_error_has_its_messages_as_the_sample(tmp_path: Path) -> None:
+def test_a_fan_out_that_took_less_than_the_floors_is_named() -> None:
+    # model 50 + floor 20 = 70 ms against 60 ms, -14%, 10 errors apart; but each message's
+    # first delivery (52 ms) is the model plus the floor's first (2 ms), and the fan-out to
+    # the other clients took 8 ms where the floor's took 18
+    own, floor = messages(0.5, first_ms=52.0, fanout_ms=8.0), messages(0.5, 2.0, 18.0)
+    verdict = verdict_of("sse", 60.0, floor_ms=20.0, own=own, floor=floor)
+    assert verdict.endswith(
+        "each message's first delivery +0% from the model plus the floor's (2 ms), and the "
+        "fan-out to the other clients 8 ms on average (the floor's 18)"
+    )
+    late = messages(0.5, first_ms=62.0, fanout_ms=18.0)  # its first deliveries are off too
+    assert verdict_of("sse", 80.0, 20.0, own=late, floor=floor).endswith("unexplained")
+
+
+def test_a_rows_messages_are_its_sample(tmp_path: Path) -> None:
     (tmp_path / "latency").mkdir()
-    # two messages, each reaching three clients: per-message means 10 and 20 ms
+    # two messages, each reaching three clients: per-message means 10 and 20 ms, firsts 9, 19
     np.savez(
         tmp_path / "latency" / "sse-a.npz",
         latency_ms=np.array([9.0, 10.0, 11.0, 19.0, 20.0, 21.0]),
@@ -183,9 +197,13 @@ def test_a_rows_error_has_its_messages_as_the_sample(tmp_path: Path) -> None:
     )
     np.savez(tmp_path / "latency" / "sse-b.npz", latency_ms=np.array([1.0, 2.0]))
     run = Results(tmp_path, pd.DataFrame(), {"synthetic": True})
-    assert measured_se_ms(run, "sse-a") == pytest.approx(5.0)  # sd 7.07 over √2
-    assert math.isnan(measured_se_ms(run, "sse-b"))  # no message ids: not guessed
-    assert math.isnan(measured_se_ms(run, "absent"))
+    seen = per_message(run, "sse-a")
+    assert seen is not None
+    assert seen.messages == 2
+    assert seen.mean_se_ms == pytest.approx(5.0)  # sd 7.07 over √2
+    assert (seen.first_ms, seen.fanout_ms) == pytest.approx((14.0, 1.0))
+    assert per_message(run, "sse-b") is None  # no message ids: not guessed
+    assert per_message(run, "absent") is None
 
 
 def test_without_a_0_ms_row_the_floor_is_the_same_load_without_the_emulator() -> None:

@@ -17,6 +17,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pushlab.bench.analysis.peer_findings import capacity_finding
+from pushlab.bench.analysis.results import Results
 from pushlab.bench.analysis.row import ResultRow
 from pushlab.bench.cli import parse_args, settings_from
 from pushlab.bench.core.matrix import build_matrix, settings_for
@@ -199,6 +201,32 @@ def test_a_p99_past_half_a_second_ends_the_search() -> None:
         settings, 40, (10.0, 20.0), lambda scenario: step_row(scenario, 1.0, 600.0), "capacity"
     )
     assert [row.sustained for row in rows.values()] == [False]
+
+
+def test_a_step_is_held_to_the_wires_p99_when_every_delivery_was_stamped() -> None:
+    step = replace(scenario(QUICK, "websocket", 1000, 10.0, 1.0), duration_s=6.0)
+    # the generator added 800 ms after the kernel had the messages: the server kept up
+    late_reader = replace(step_row(step, 1.0, 900.0), wire_latency_p99_ms=80.0, wire_stamped=1.0)
+    assert capacity.holds(late_reader)
+    assert not capacity.holds(replace(late_reader, wire_latency_p99_ms=700.0))
+    # half the deliveries unstamped: the wire stands for nothing, the observed p99 decides
+    assert not capacity.holds(replace(late_reader, wire_stamped=0.5))
+
+
+def test_a_search_ended_by_a_step_the_generator_delayed_says_it_may_be_the_limit() -> None:
+    step = replace(scenario(QUICK, "websocket", 1000, 10.0, 1.0), duration_s=6.0)
+    held = step_row(step, 1.0, 20.0).with_columns(sustained=True)
+    ended = replace(step_row(step, 1.0, 3000.0), publish_rate=20.0).with_columns(sustained=False)
+
+    def finding(generator_delayed: bool) -> str:
+        rows = [held.as_dict(), replace(ended, generator_delayed=generator_delayed).as_dict()]
+        summary = pd.DataFrame(rows).assign(sweep="capacity")
+        text = capacity_finding(Results(Path("made-up"), summary, {"synthetic": True}))
+        assert text is not None
+        return text
+
+    assert "⚠ the generator may have been the limit" in finding(generator_delayed=True)
+    assert "⚠" not in finding(generator_delayed=False)
 
 
 def test_only_push_servers_are_searched() -> None:

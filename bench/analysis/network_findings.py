@@ -18,7 +18,9 @@ import pandas as pd
 
 from pushlab.bench.analysis import model
 from pushlab.bench.analysis.comparison import Check, messages_of, realised_rate
+from pushlab.bench.analysis.per_message import PerMessage, per_message
 from pushlab.bench.analysis.results import Results
+from pushlab.bench.analysis.wire import WIRE_STAMPED_ENOUGH
 from pushlab.bench.core.columns import plain_number
 from pushlab.techniques import NAMES, TECHNIQUES
 from pushlab.techniques import label as technique_label
@@ -46,17 +48,12 @@ def modelled_mean_ms(row: pd.Series) -> float:
     return float(mean_s) * 1000
 
 
-WIRE_STAMPED_ENOUGH = 0.99
-"""The share of deliveries with a kernel receive time above which the generator's share of the
-latency stands for the whole row (``analysis/wire.py``)."""
-
-
 def model_verdict(
     row: pd.Series,
     floor_ms: float = math.nan,
     *,
-    se_ms: float = math.nan,
-    floor_se_ms: float = math.nan,
+    own: PerMessage | None = None,
+    floor: PerMessage | None = None,
     floor_name: str = "",
 ) -> str:
     """How the row's measured mean stands against the model, and why when it is off.
@@ -70,9 +67,12 @@ def model_verdict(
     said to be unexplained.
 
     ``floor_name`` says which floor it is when it is not the 0 ms row (:func:`direct_floor`).
-    ``se_ms`` and ``floor_se_ms`` are the measured standard errors of the row's mean and of the
-    floor's (:func:`measured_se_ms`); where the row's is unknown, long polling's comes from the
-    model. The floor is a measurement too: its error counts with the row's.
+    ``own`` and ``floor`` are the row's and the floor's deliveries message by message
+    (``per_message.py``): their standard errors (the floor is a measurement too: its error
+    counts with the row's; without per-message data long polling's comes from the model), and
+    each message's first delivery. The model describes one client's path; the last cause a row
+    can name is its fan-out: when its first deliveries agree with the model plus the floor's,
+    the rest of the mean is the time to reach the other clients, measured in the row itself.
     """
     measured_ms, model_ms = float(row["latency_mean_ms"]), float(row["model_mean_ms"])
     if math.isnan(measured_ms):
@@ -100,15 +100,28 @@ def model_verdict(
         off_floor = measured_ms / expected_ms - 1
         if abs(off_floor) <= TOLERANCE:
             return f"{off:+.0%}; {off_floor:+.0%} from the model{on_floor}"
-    if math.isnan(se_ms):
-        se_ms = modelled_se_ms(row)
-    if on_floor and not math.isnan(floor_se_ms):
-        se_ms = math.hypot(se_ms, floor_se_ms)
-    if not se_ms > 0:
-        return f"{off:+.0%}, unexplained"
-    check = Check(measured_ms, expected_ms, se_ms, messages_of(row))
-    if check.agrees:
+    se_ms = own.mean_se_ms if own is not None else modelled_se_ms(row)
+    if on_floor and floor is not None:
+        se_ms = math.hypot(se_ms, floor.mean_se_ms)
+    check = Check(measured_ms, expected_ms, se_ms, messages_of(row)) if se_ms > 0 else None
+    if check is not None and check.agrees:
         return f"{off:+.0%}; the model{on_floor}: {check.verdict()}"
+    if own is not None and floor is not None and on_floor:
+        first = Check(
+            own.first_ms,
+            model_ms + floor.first_ms,
+            math.hypot(own.first_se_ms, floor.first_se_ms),
+            own.messages,
+        )
+        off_first = own.first_ms / (model_ms + floor.first_ms) - 1
+        if abs(off_first) <= TOLERANCE or first.agrees:
+            return (
+                f"{off:+.0%}; each message's first delivery {off_first:+.0%} from the model plus "
+                f"the floor's ({fmt(floor.first_ms)} ms), and the fan-out to the other clients "
+                f"{fmt(own.fanout_ms)} ms on average (the floor's {fmt(floor.fanout_ms)})"
+            )
+    if check is None:
+        return f"{off:+.0%}, unexplained"
     return f"{off:+.0%}; the model{on_floor}: {check.verdict()}, unexplained"
 
 
@@ -152,22 +165,6 @@ def direct_floor(results: Results, row: pd.Series) -> pd.Series | None:
     return None if same.empty else same.iloc[0]
 
 
-def measured_se_ms(results: Results, scenario: str) -> float:
-    """The standard error of a row's mean latency, with its messages as the sample: the
-    spread of the per-message mean latencies over √N. A message's clients share its fate
-    (the moment it was published, its place in the fan-out, a re-ask it met), so they are one
-    draw, not many. NaN without per-delivery data or with fewer than two messages."""
-    if not results.has_latency(scenario):
-        return math.nan
-    ids = results.message_ids(scenario)
-    if ids is None or len(ids) == 0:
-        return math.nan
-    means = pd.Series(results.latency_ms(scenario)).groupby(ids).mean()
-    if len(means) < 2:
-        return math.nan
-    return float(means.std(ddof=1) / math.sqrt(len(means)))
-
-
 def transits(latency_ms: float, rtt_ms: float) -> float:
     """A latency in one-way transits; NaN at zero RTT, where a transit is no unit."""
     return float(model.transits(latency_ms, rtt_ms)) if rtt_ms > 0 else math.nan
@@ -201,8 +198,8 @@ def rtt_finding(results: Results) -> str | None:
         return model_verdict(
             row,
             math.nan if floor is None else floor["latency_mean_ms"],
-            se_ms=measured_se_ms(results, row["scenario"]),
-            floor_se_ms=math.nan if floor is None else measured_se_ms(results, floor["scenario"]),
+            own=per_message(results, row["scenario"]),
+            floor=None if floor is None else per_message(results, floor["scenario"]),
             floor_name=""
             if floor is None or floor["sweep"] == "network"
             else "without the emulator",

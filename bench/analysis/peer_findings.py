@@ -246,7 +246,11 @@ def capacity_finding(results: Results) -> str | None:
     parts: list[str] = []
     for name, steps in rows.groupby("technique", sort=False):
         held = steps[steps["sustained"].astype(bool)]
-        limited = bool(steps["generator_saturated"].astype(bool).any())
+        ended = steps[~steps["sustained"].astype(bool)]  # the step that ended the search
+        delayed = ended.get("generator_delayed", pd.Series(False, index=ended.index))
+        limited = bool(steps["generator_saturated"].astype(bool).any()) or bool(
+            delayed.astype(bool).any()
+        )
         if held.empty:
             parts.append(f"{label(str(name))}: no step held")
             continue
@@ -261,7 +265,7 @@ def capacity_finding(results: Results) -> str | None:
     clients = int(rows["clients"].iloc[0])
     return (
         f"Fan-out capacity at {clients:,} clients (the highest rate still delivering ≥ 98% "
-        "with p99 ≤ 500 ms): " + "; ".join(parts) + "."
+        "with p99 ≤ 500 ms on the wire, publish → the client's kernel): " + "; ".join(parts) + "."
     )
 
 

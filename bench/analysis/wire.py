@@ -27,6 +27,10 @@ import numpy as np
 GENERATOR_SHARE_LIMIT = 0.25
 """A row whose generator added more than this share of the observed latency is flagged."""
 
+WIRE_STAMPED_ENOUGH = 0.99
+"""The share of deliveries with a kernel receive time above which the wire columns stand for
+the whole row."""
+
 WIRE_COLUMNS = (
     "wire_latency_p50_ms",
     "wire_latency_p99_ms",
