@@ -90,14 +90,41 @@ class DeliveryLog:
         self.received_at = array("d")
         self.kernel_at = array("d")
 
+    def add(
+        self,
+        user: int,
+        feed: int,
+        message_id: int,
+        ts: float,
+        received_at: float,
+        kernel_at: float = math.nan,
+    ) -> None:
+        """One delivery (``PushlabUser.delivery_log``: the users call it directly)."""
+        self.user.append(user)
+        self.feed.append(feed)
+        self.message_id.append(message_id)
+        self.ts.append(ts)
+        self.received_at.append(received_at)
+        self.kernel_at.append(kernel_at)
+
     def on_request(self, request_type: str, context: dict[str, Any], **_kwargs: Any) -> None:
+        """A ``DELIVER`` the users reported to Locust: a gap or a message out of order."""
         if request_type == DELIVER:
-            self.user.append(context["user"])
-            self.feed.append(context["feed"])
-            self.message_id.append(context["message_id"])
-            self.ts.append(context["ts"])
-            self.received_at.append(context["received_at"])
-            self.kernel_at.append(context.get("kernel_at", math.nan))
+            self.add(
+                context["user"],
+                context["feed"],
+                context["message_id"],
+                context["ts"],
+                context["received_at"],
+                context.get("kernel_at", math.nan),
+            )
+
+    def attach(self, environment: Environment) -> None:
+        """Take every delivery of ``environment``'s users: in order straight from them, the
+        others from Locust's request event."""
+        environment.events.request.add_listener(self.on_request)
+        for user_class in environment.user_classes:
+            user_class.delivery_log = self.add
 
 
 def running_users(environment: Environment) -> list[PushlabUser]:
@@ -289,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     radio = install(args.radio_sample_every) if args.radio_sample_every > 0 else None
     environment = Environment(user_classes=[user_class])
     log = DeliveryLog()
-    environment.events.request.add_listener(log.on_request)
+    log.attach(environment)
     runner = environment.create_local_runner()
     runner.start(args.clients, spawn_rate=args.spawn_rate or max(args.clients, 1.0))
 

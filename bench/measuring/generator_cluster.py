@@ -96,7 +96,7 @@ def run_worker(args: argparse.Namespace) -> int:
     shift_s = offset_s if abs(offset_s) > uncertainty_s else 0.0
     environment = Environment(user_classes=[configure_users(args)])
     log = DeliveryLog()
-    environment.events.request.add_listener(log.on_request)
+    log.attach(environment)
     runner = environment.create_worker_runner(args.master_host, args.master_port)
     finished = gevent.event.Event()
 

@@ -26,8 +26,12 @@ No user ever busy-waits. Each one is a greenlet, and every wait (for the next po
 answer, for a pushed frame, for the next event on a stream) is a gevent-cooperative socket
 read or sleep, so thousands of users fit in one Locust process.
 
-``pushlab bench`` (the harness) drives these same classes through ``generator.py``; it reads the
-exact, unrounded latencies from the events' ``context``. The SSE user reads its stream with the
+``pushlab bench`` (the harness) drives these same classes through ``generator.py``, whose log
+takes every delivery, exact and unrounded, straight from the user (``delivery_log``); only gaps
+and messages out of order also go through Locust's events. A push user reads its connection in
+one long task, not a task per message: at a thousand clients the generator's one core handles
+tens of thousands of messages a second, and Locust's per-task and per-request bookkeeping cost
+as much as reading them. The SSE user reads its stream with the
 same decoder as ``pushlab client sse`` (``clients/eventstream.py``): one client per protocol.
 Every user reads its messages from a raw socket (``wire_clients.py``) so that each also carries
 the kernel's receive time: the bench reports wire latency apart from its own generator's delay.
@@ -41,7 +45,8 @@ import math
 import random
 import ssl
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 import gevent
 from locust import FastHttpUser, constant, events, task
@@ -97,6 +102,13 @@ class PushlabUser(FastHttpUser):
     resume = True  # after a reconnect: carry on from the cursor (False: from the present)
     ssl_context_factory = staticmethod(unverified_tls_context)  # https only
     reconnect_policy = RECONNECT_POLICY
+    delivery_log: ClassVar[Callable[[int, int, int, float, float, float], None] | None] = None
+    """Where the harness's generator keeps every delivery (``generator.DeliveryLog.add``:
+    user, feed, id, ts, received_at, kernel_at). When it is set, a delivery in order goes
+    straight there: at a thousand clients one generator core handles tens of thousands a
+    second, and Locust's request event and statistics cost as much as reading the message.
+    Unset (``locust -f`` on its own), every delivery is a Locust ``DELIVER`` request; a gap or
+    a message out of order always is one, a failure in Locust's table."""
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
@@ -182,6 +194,12 @@ class PushlabUser(FastHttpUser):
             problem = OutOfOrder(f"message {message_id} arrived after {self.cursor}")
         elif message_id > self.cursor + 1:
             problem = Gap(f"messages {self.cursor + 1}–{message_id - 1} never arrived")
+        if problem is None and self.delivery_log is not None:
+            self.delivery_log(
+                self.number, self.feed, message_id, message["ts"], received_at, kernel_at
+            )
+            self.cursor = max(self.cursor, message_id)
+            return
         self.environment.events.request.fire(
             request_type=DELIVER,
             name=self.technique,
@@ -330,6 +348,13 @@ class WebSocketUser(PushlabUser):
 
     @task
     def receive(self) -> None:
+        """Read frames until the connection breaks: one Locust task for the connection's
+        life, since a task per message would cost the generator as much as the message."""
+        while self.receive_one():
+            pass
+
+    def receive_one(self) -> bool:
+        """One frame; False after a break (the next task reconnects, from the cursor)."""
         try:
             if self.ws is None:
                 self.connect()
@@ -343,17 +368,17 @@ class WebSocketUser(PushlabUser):
             self.report_failure("WS", "/ws", error)
             self.close()
             self.after_a_break()  # then reconnect, resuming from the cursor
-            return
+            return False
         received_at = time.time()
         message = json.loads(frame.payload)
         if "error" in message:  # the server's answer to a bad frame (we send none)
             self.report_failure("WS", "/ws", RuntimeError(message["error"]))
-            return
-        if "gap" in message:
+        elif "gap" in message:
             self.announced(gap_in_answer(message))
-            return
-        self.backoff.reset()
-        self.deliver(message, received_at, len(frame.payload), kernel_at)
+        else:
+            self.backoff.reset()
+            self.deliver(message, received_at, len(frame.payload), kernel_at)
+        return True
 
     def close(self) -> None:
         if self.ws is not None:
@@ -407,6 +432,12 @@ class SSEUser(PushlabUser):
 
     @task
     def receive(self) -> None:
+        """Read events until the stream breaks (one task for its life, as WebSocket's)."""
+        while self.receive_one():
+            pass
+
+    def receive_one(self) -> bool:
+        """One event; False after a break (the next task reconnects, from the cursor)."""
         try:
             if self.stream is None:
                 self.connect()
@@ -417,14 +448,15 @@ class SSEUser(PushlabUser):
             self.report_failure("GET", "/events", error)
             self.close()
             self.after_a_break()
-            return
+            return False
         received_at = time.time()
         gap = gap_in_event(event.event_type, event.data)
         if gap is not None:
             self.announced(gap)
-            return
-        self.backoff.reset()
-        self.deliver(json.loads(event.data), received_at, size_bytes, kernel_at)
+        else:
+            self.backoff.reset()
+            self.deliver(json.loads(event.data), received_at, size_bytes, kernel_at)
+        return True
 
     def close(self) -> None:
         if self.stream is not None:
