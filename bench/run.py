@@ -257,6 +257,7 @@ def run_bench(
     except OSError as error:
         print(f"{prog}: cannot write results to {run_dir}: {error.strerror}", file=sys.stderr)
         return EXIT_CANNOT_START
+    every_cpu = os.sched_getaffinity(0)
     with contextlib.suppress(OSError):
         os.sched_setaffinity(0, affinity.harness)
     signal.signal(signal.SIGTERM, stop_on_sigterm)
@@ -291,6 +292,8 @@ def run_bench(
         remove_raw(run_dir)
 
     conclude(run_dir, matrix, rows, started, latest=args.out is None)
+    with contextlib.suppress(OSError):  # nothing is measured now: the report may use every CPU
+        os.sched_setaffinity(0, every_cpu)
     # An interrupted run still reports the rows it finished (the report says it was cut short).
     report_ok = args.no_report or not rows or make_report(run_dir, prog)
     if interrupted:

@@ -14,8 +14,12 @@ from pushlab.bench.analysis.results import Results
 from pushlab.bench.core.sweep import FigureSpec
 from pushlab.bench.presentation import figures
 
+DRAWN_BY: list[Path] = []  # where _line writes the id of the process that drew it
+
 
 def _line(results: Results) -> Figure:
+    with DRAWN_BY[0].open("a") as drawn_by:
+        drawn_by.write(f"{os.getpid()}\n")
     figure = Figure()
     figure.add_subplot().plot(results.summary["x"], results.summary["y"])
     return figure
@@ -46,9 +50,16 @@ def test_drawing_in_two_processes_gives_what_drawing_in_one_does(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(figures, "all_figures", lambda: SPECS)
+    DRAWN_BY[:] = [tmp_path / "parallel-pids"]
     parallel = figures.write_plots(RUN, tmp_path / "parallel")
     monkeypatch.setattr(figures.os, "sched_getaffinity", lambda pid: {0})
+    DRAWN_BY[:] = [tmp_path / "serial-pids"]
     serial = figures.write_plots(RUN, tmp_path / "serial")
+    drawn_by = {
+        way: set((tmp_path / f"{way}-pids").read_text().split()) for way in ("parallel", "serial")
+    }
+    assert str(os.getpid()) not in drawn_by["parallel"]  # drawn in the forked processes
+    assert drawn_by["serial"] == {str(os.getpid())}
     expected = [
         ("first", "first.png", ""),
         ("absent", None, "this run has no such sweep"),
@@ -65,5 +76,6 @@ def test_a_bug_in_a_drawing_reaches_the_caller(
     monkeypatch.setattr(
         figures, "all_figures", lambda: (*SPECS, FigureSpec("bug", "", "", _broken))
     )
+    DRAWN_BY[:] = [tmp_path / "pids"]
     with pytest.raises(RuntimeError, match="a bug in a drawing"):
         figures.write_plots(RUN, tmp_path)

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from pushlab.bench.analysis.findings import findings
-from pushlab.bench.analysis.network_findings import model_verdict, modelled_mean_ms
+from pushlab.bench.analysis.network_findings import direct_floor, model_verdict, modelled_mean_ms
 from pushlab.bench.analysis.per_message import PerMessage, per_message
 from pushlab.bench.analysis.results import Results
 from pushlab.bench.analysis.row import ResultRow
@@ -76,11 +76,14 @@ def verdict_of(
     floor_ms: float = float("nan"),
     own: PerMessage | None = None,
     floor: PerMessage | None = None,
+    without_emulator: bool = False,
     **cols: float,
 ) -> str:
     row = network_row(technique, 100, 1.0, mean_ms) | cols
     row |= {"model_mean_ms": modelled_mean_ms(pd.Series(row))}
-    return model_verdict(pd.Series(row), floor_ms, own=own, floor=floor)
+    return model_verdict(
+        pd.Series(row), floor_ms, own=own, floor=floor, without_emulator=without_emulator
+    )
 
 
 def messages(mean_se_ms: float, first_ms: float = 0.0, fanout_ms: float = 0.0) -> PerMessage:
@@ -180,8 +183,9 @@ def test_a_fan_out_that_took_less_than_the_floors_is_named() -> None:
     own, floor = messages(0.5, first_ms=52.0, fanout_ms=8.0), messages(0.5, 2.0, 18.0)
     verdict = verdict_of("sse", 60.0, floor_ms=20.0, own=own, floor=floor)
     assert verdict.endswith(
-        "each message's first delivery +0% from the model plus the floor's (2 ms), and the "
-        "fan-out to the other clients 8 ms on average (the floor's 18)"
+        "each message's first delivery +0% from one transit plus the floor's (2 ms); the rest "
+        "is the fan-out to the other clients, 8 ms on average (the floor's 18), which the "
+        "model (one client) leaves out"
     )
     late = messages(0.5, first_ms=62.0, fanout_ms=18.0)  # its first deliveries are off too
     assert verdict_of("sse", 80.0, 20.0, own=late, floor=floor).endswith("unexplained")
@@ -208,18 +212,20 @@ def test_a_rows_messages_are_its_sample(tmp_path: Path) -> None:
 
 def test_without_a_0_ms_row_the_floor_is_the_same_load_without_the_emulator() -> None:
     direct = network_row("websocket", 0, 1.0, 9.0) | {"sweep": "clients", "rtt_ms": float("nan")}
-    other_load = direct | {"clients": 10, "latency_mean_ms": 1.0}
-    (sentence,) = [
-        text
-        for text in findings(
-            results([network_row("websocket", 100, 1.0, 60.0), other_load, direct])
-        )
-        if "emulated network" in text
-    ]
-    assert "+2% from the model plus the bench's own floor without the emulator (9 ms)" in sentence
-    (alone,) = [
-        text
-        for text in findings(results([network_row("websocket", 100, 1.0, 60.0)]))
-        if "emulated network" in text
-    ]
-    assert "+20%, unexplained" in alone
+    other_load = direct | {"clients": 10}
+    run = results([network_row("websocket", 100, 1.0, 60.0), other_load, direct])
+    floor = direct_floor(run, pd.Series(network_row("websocket", 100, 1.0, 60.0)))
+    assert floor is not None and floor["clients"] == 100
+    # its mean is not the emulated path: only its first delivery is held against the row's
+    own, first = messages(0.5, first_ms=52.0, fanout_ms=8.0), messages(0.5, 2.0, 7.0)
+    verdict = verdict_of("sse", 60.0, 9.0, own=own, floor=first, without_emulator=True)
+    assert "first delivery +0% from one transit plus the floor's without the emulator" in verdict
+    assert "from the model plus the bench's own floor" not in verdict_of(
+        "sse", 60.0, 9.0, without_emulator=True
+    )
+
+
+def test_a_short_push_window_says_it_cannot_tell() -> None:
+    assert verdict_of("sse", 70.0, messages_published=5).endswith(
+        "5 messages, too few to tell a cause (a window of at least 10, beside a 0 ms row, can)"
+    )

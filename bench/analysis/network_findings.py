@@ -5,8 +5,9 @@ row's window really published (``comparison.py``'s rule), its poll interval and 
 and counted in one-way transits (``RTT/2``): RFC 6202 §2.2 says long polling needs one transit
 when its request is waiting and up to three when the message arrives while it re-asks. Each
 comparison ends in a verdict: within ``TOLERANCE`` of the model, or the named cause of the
-difference when the row shows one (the load generator's own delay, a window too short to
-tell), or "unexplained". A run with no network or fault rows writes nothing.
+difference when the row shows one (the load generator's own delay, the bench's own floor, a
+window too short to tell, the fan-out to the other clients: :func:`model_verdict`), or
+"unexplained". A run with no network or fault rows writes nothing.
 """
 
 from __future__ import annotations
@@ -54,25 +55,29 @@ def model_verdict(
     *,
     own: PerMessage | None = None,
     floor: PerMessage | None = None,
-    floor_name: str = "",
+    without_emulator: bool = False,
 ) -> str:
     """How the row's measured mean stands against the model, and why when it is off.
 
-    The model has only the emulated network in it. The causes a row can name, each measured in
-    the same run: the load generator's own delay (its share of the mean latency, from the
-    kernel's receive stamps: ``analysis/wire.py``); the bench's own floor, ``floor_ms``, the
-    same technique's mean with the emulator at 0 ms RTT (the server, the emulator's relay and the
-    generator, with no network); and, for long polling, a window of too few messages to tell
-    (every client re-asks at once, so the window's messages are the sample). Anything else is
-    said to be unexplained.
+    The model has only the emulated network in it, and one client. The causes a row can name,
+    each measured in the same run:
 
-    ``floor_name`` says which floor it is when it is not the 0 ms row (:func:`direct_floor`).
-    ``own`` and ``floor`` are the row's and the floor's deliveries message by message
-    (``per_message.py``): their standard errors (the floor is a measurement too: its error
-    counts with the row's; without per-message data long polling's comes from the model), and
-    each message's first delivery. The model describes one client's path; the last cause a row
-    can name is its fan-out: when its first deliveries agree with the model plus the floor's,
-    the rest of the mean is the time to reach the other clients, measured in the row itself.
+    - the load generator's own delay (its share of the mean latency, from the kernel's receive
+      stamps: ``analysis/wire.py``);
+    - the bench's own floor, ``floor_ms``: the same technique's mean with the emulator at 0 ms
+      RTT (the server, the emulator's relay and the generator, with no network);
+    - a window too short to tell: the row's and the floor's standard errors, from their
+      per-message means (``own``, ``floor``: ``per_message.py``) when they held at least
+      :data:`MESSAGES_FOR_AN_ERROR` messages; for long polling never less than the model's
+      (every client re-asks at once, so the window's messages are the sample);
+    - the fan-out: each message's first delivery is one client's path, which the model
+      describes; when it agrees with one transit plus the floor's first delivery, the rest of
+      the mean is the time the fan-out took to reach the other clients, which the model leaves
+      out, measured in the row itself (and beside it, the floor's).
+
+    ``without_emulator``: the floor is the same load measured without the emulator
+    (:func:`direct_floor`, a run with no 0 ms row). Its mean is not the same path, so only its
+    first delivery is used. Anything else is said to be unexplained.
     """
     measured_ms, model_ms = float(row["latency_mean_ms"]), float(row["model_mean_ms"])
     if math.isnan(measured_ms):
@@ -93,36 +98,69 @@ def model_verdict(
                 f"(mean {fmt(measured_ms * share)} ms)"
             )
     expected_ms, on_floor = model_ms, ""
-    if floor_ms > 0:
+    if floor_ms > 0 and not without_emulator:
         expected_ms = model_ms + floor_ms
-        named = f" {floor_name}" if floor_name else ""
-        on_floor = f" plus the bench's own floor{named} ({fmt(floor_ms)} ms)"
+        on_floor = f" plus the bench's own floor ({fmt(floor_ms)} ms)"
         off_floor = measured_ms / expected_ms - 1
         if abs(off_floor) <= TOLERANCE:
             return f"{off:+.0%}; {off_floor:+.0%} from the model{on_floor}"
-    se_ms = own.mean_se_ms if own is not None else modelled_se_ms(row)
-    if on_floor and floor is not None:
-        se_ms = math.hypot(se_ms, floor.mean_se_ms)
+    se_ms = mean_se_ms(row, own)
+    if on_floor:
+        se_ms = math.hypot(se_ms, mean_se_ms(row, floor))
     check = Check(measured_ms, expected_ms, se_ms, messages_of(row)) if se_ms > 0 else None
     if check is not None and check.agrees:
         return f"{off:+.0%}; the model{on_floor}: {check.verdict()}"
-    if own is not None and floor is not None and on_floor:
-        first = Check(
-            own.first_ms,
-            model_ms + floor.first_ms,
-            math.hypot(own.first_se_ms, floor.first_se_ms),
-            own.messages,
+    fan_out = fan_out_verdict(row, own, floor, without_emulator)
+    if fan_out:
+        return f"{off:+.0%}; {fan_out}"
+    messages = messages_of(row)
+    entry = TECHNIQUES.get(row["technique"])
+    if messages < MESSAGES_FOR_AN_ERROR and entry is not None and not entry.polls:
+        return (
+            f"{off:+.0%}; {messages:,.0f} messages, too few to tell a cause (a window of at "
+            f"least {MESSAGES_FOR_AN_ERROR}, beside a 0 ms row, can)"
         )
-        off_first = own.first_ms / (model_ms + floor.first_ms) - 1
-        if abs(off_first) <= TOLERANCE or first.agrees:
-            return (
-                f"{off:+.0%}; each message's first delivery {off_first:+.0%} from the model plus "
-                f"the floor's ({fmt(floor.first_ms)} ms), and the fan-out to the other clients "
-                f"{fmt(own.fanout_ms)} ms on average (the floor's {fmt(floor.fanout_ms)})"
-            )
     if check is None:
         return f"{off:+.0%}, unexplained"
     return f"{off:+.0%}; the model{on_floor}: {check.verdict()}, unexplained"
+
+
+MESSAGES_FOR_AN_ERROR = 10
+"""A standard error estimated from fewer per-message means is itself too uncertain to judge by."""
+
+
+def mean_se_ms(row: pd.Series, seen: PerMessage | None) -> float:
+    """The standard error of a mean latency: measured from its messages when there are enough
+    of them; for long polling never less than the model's (0 when neither is known)."""
+    measured = seen.mean_se_ms if seen and seen.messages >= MESSAGES_FOR_AN_ERROR else 0.0
+    return max(measured, modelled_se_ms(row))
+
+
+def fan_out_verdict(
+    row: pd.Series, own: PerMessage | None, floor: PerMessage | None, without_emulator: bool
+) -> str:
+    """ "first deliveries within …; the fan-out …", or "" when the first deliveries do not agree
+    with one transit plus the floor's (or the row cannot say: polling, too few messages)."""
+    entry = TECHNIQUES.get(row["technique"])
+    if own is None or floor is None or entry is None or entry.polls:
+        return ""
+    if min(own.messages, floor.messages) < MESSAGES_FOR_AN_ERROR:
+        return ""
+    one_transit_ms = float(model.push_latency_s(row["rtt_ms"] / 2000)) * 1000
+    expected_ms = one_transit_ms + floor.first_ms
+    first = Check(
+        own.first_ms, expected_ms, math.hypot(own.first_se_ms, floor.first_se_ms), own.messages
+    )
+    off_first = own.first_ms / expected_ms - 1
+    if not (abs(off_first) <= TOLERANCE or first.agrees):
+        return ""
+    where = " without the emulator" if without_emulator else ""
+    return (
+        f"each message's first delivery {off_first:+.0%} from one transit plus the floor's"
+        f"{where} ({fmt(floor.first_ms)} ms); the rest is the fan-out to the other clients, "
+        f"{fmt(own.fanout_ms)} ms on average (the floor's {fmt(floor.fanout_ms)}), which the "
+        "model (one client) leaves out"
+    )
 
 
 def modelled_se_ms(row: pd.Series) -> float:
@@ -200,9 +238,7 @@ def rtt_finding(results: Results) -> str | None:
             math.nan if floor is None else floor["latency_mean_ms"],
             own=per_message(results, row["scenario"]),
             floor=None if floor is None else per_message(results, floor["scenario"]),
-            floor_name=""
-            if floor is None or floor["sweep"] == "network"
-            else "without the emulator",
+            without_emulator=floor is not None and floor["sweep"] != "network",
         )
 
     parts = []

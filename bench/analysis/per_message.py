@@ -33,8 +33,9 @@ def per_message(results: Results, scenario: str) -> PerMessage | None:
     ids = results.message_ids(scenario)
     if ids is None or len(ids) == 0:
         return None
-    latency = pd.Series(results.latency_ms(scenario)).groupby(ids)
-    means, firsts = latency.mean(), latency.min()
+    latency = pd.Series(results.latency_ms(scenario))
+    by_message = latency.groupby(ids)  # one feed's ids: a restart's new feed would repeat them
+    means, firsts = by_message.mean(), by_message.min()
     if len(means) < 2:
         return None
     root_n = math.sqrt(len(means))
@@ -43,5 +44,5 @@ def per_message(results: Results, scenario: str) -> PerMessage | None:
         mean_se_ms=float(means.std(ddof=1) / root_n),
         first_ms=float(firsts.mean()),
         first_se_ms=float(firsts.std(ddof=1) / root_n),
-        fanout_ms=float(latency.obj.mean() - firsts.mean()),
+        fanout_ms=float(latency.mean() - firsts.mean()),
     )

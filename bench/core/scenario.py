@@ -191,7 +191,7 @@ class MatrixSettings:
     base_rate: float = 0.5
     base_interval: float = 1.0
     duration_s: float = 6.0
-    warmup_s: float = 0.5  # the clients are connected (counted at the server) before it starts
+    warmup_s: float = 0.5  # the clients are already connected when it starts
     arrivals: str = "poisson"
     # One seed for every scenario of a run: each sees the same Poisson gaps (scaled by its rate),
     # so rows differ by technique, clients or interval, not by the luck of the draw.

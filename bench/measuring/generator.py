@@ -80,7 +80,8 @@ USER_CLASSES: dict[str, type[PushlabUser]] = {
 
 
 class DeliveryLog:
-    """Every ``DELIVER`` event, as raw numbers (Locust's statistics round to whole ms)."""
+    """Every delivery, as raw numbers (Locust's statistics round to whole ms): the users add
+    those in order themselves, and the gaps and reorderings come through ``DELIVER`` events."""
 
     def __init__(self) -> None:
         self.user = array("l")

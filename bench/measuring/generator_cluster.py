@@ -6,8 +6,8 @@ line protocol as ``generator.py``:
     python -m pushlab.bench.measuring.generator_cluster sse --host … --worker \
         --master-host HOST --master-port PORT                 # one more worker, anywhere
 
-Locust's master spreads the users over the workers; the request events (and so every
-``DELIVER``) fire in the workers, and the master sees only aggregated statistics. pushlab's raw
+Locust's master spreads the users over the workers; every delivery is logged in its worker
+(``DeliveryLog``), and the master sees only Locust's aggregated statistics. pushlab's raw
 data travels on Locust's own channel, as custom messages:
 
 - each worker sends ``pushlab_status`` (users connected, the lowest cursor) four times a second:

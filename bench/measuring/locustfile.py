@@ -5,10 +5,11 @@
 
 Every user keeps a *cursor*: the id of the newest message it has. For every message it
 receives it reports the *delivery latency* (receive time minus the message's ``ts``, the
-server's publish time; valid because client and server share one clock) as a Locust request
-of type ``DELIVER``, beside Locust's ordinary HTTP statistics. Locust's own socket.io user
-reports push latency as 0; these users measure it. A message whose id is not ``cursor + 1`` is
-reported as a failed delivery: a gap (ids skipped) or one out of order (or a duplicate).
+server's publish time; valid because client and server share one clock): run on their own,
+as a Locust request of type ``DELIVER``, beside Locust's ordinary HTTP statistics. Locust's
+own socket.io user reports push latency as 0; these users measure it. A message whose id is
+not ``cursor + 1`` is reported as a failed delivery: a gap (ids skipped) or one out of order (or
+a duplicate).
 
 After a break (a reset, a stalled link that timed out, a server that died) every user does the
 same thing, whatever its technique: wait as every pushlab client waits
@@ -351,7 +352,7 @@ class WebSocketUser(PushlabUser):
         """Read frames until the connection breaks: one Locust task for the connection's
         life, since a task per message would cost the generator as much as the message."""
         while self.receive_one():
-            pass
+            gevent.sleep(0)  # the others' turn: a read with data waiting does not yield
 
     def receive_one(self) -> bool:
         """One frame; False after a break (the next task reconnects, from the cursor)."""
@@ -434,7 +435,7 @@ class SSEUser(PushlabUser):
     def receive(self) -> None:
         """Read events until the stream breaks (one task for its life, as WebSocket's)."""
         while self.receive_one():
-            pass
+            gevent.sleep(0)
 
     def receive_one(self) -> bool:
         """One event; False after a break (the next task reconnects, from the cursor)."""

@@ -62,18 +62,22 @@ class ProcessSampler:
 
 
 def open_sockets(pid: int) -> int:
-    """The sockets a process holds open (its connections and its listener), from its file
-    descriptors. Not psutil's ``net_connections``: that parses every socket of the machine
-    (the clients' ends too) and maps them back to the process, and at 5 Hz with 1,000
-    clients it took a third of a core: the harness's core, which is the generator's."""
+    """The sockets a process holds open, from its file descriptors: its connections and
+    listeners, and the few of its own (asyncio's self-pipe is a socket pair). Not psutil's
+    ``net_connections``: that parses every socket of the machine (the clients' ends too) and
+    maps them back to the process, and at 5 Hz with 1,000 clients it took a third of a core:
+    the harness's core, which is the generator's."""
     fd_dir = f"/proc/{pid}/fd"
     if not os.path.isdir(fd_dir):  # not Linux: the slow, portable way
-        return len(psutil.Process(pid).net_connections(kind="inet"))
+        return len(psutil.Process(pid).net_connections(kind="all"))
     count = 0
-    with os.scandir(fd_dir) as entries:
-        for entry in entries:
-            with contextlib.suppress(OSError):  # closed since it was listed
-                count += os.readlink(entry.path).startswith("socket:")
+    try:
+        with os.scandir(fd_dir) as entries:
+            for entry in entries:
+                with contextlib.suppress(OSError):  # closed since it was listed
+                    count += os.readlink(entry.path).startswith("socket:")
+    except OSError as gone:
+        raise psutil.NoSuchProcess(pid) from gone
     return count
 
 

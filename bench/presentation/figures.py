@@ -62,14 +62,15 @@ def write_plots(results: Results, plots_dir: Path) -> list[DrawnFigure]:
     """Save every figure the run has data for as ``plots_dir/<name>.png``.
 
     A figure whose sweep is missing (a quick run may skip one) is reported, not drawn; any
-    other error is a bug and propagates. The figures are drawn one per CPU at a time: the
-    report comes after the run, when both CPUs are free, and matplotlib's drawing is most of
-    its time. Each drawing process is a fork that already holds ``results`` (and the model
-    lines the findings cached), so nothing is copied to it or computed twice.
+    other error is a bug and propagates. The figures are drawn two at a time where two CPUs
+    are free: the report comes after the run (whose harness gives up its pinning to one CPU
+    first), and matplotlib's drawing is most of its time. Each drawing process is a fork that
+    already holds ``results`` (and the model lines the findings cached), so nothing is copied
+    to it or computed twice.
     """
     plots_dir.mkdir(parents=True, exist_ok=True)
     specs = all_figures()
-    processes = min(len(specs), len(os.sched_getaffinity(0)))
+    processes = min(len(specs), len(os.sched_getaffinity(0)), DRAWING_PROCESSES)
     if processes < 2:
         return [_drawn(spec, *_draw(results, spec, plots_dir)) for spec in specs]
     global _FORKED_RESULTS
@@ -81,6 +82,10 @@ def write_plots(results: Results, plots_dir: Path) -> list[DrawnFigure]:
         _FORKED_RESULTS = None
     return [_drawn(spec, *outcome) for spec, outcome in zip(specs, outcomes, strict=True)]
 
+
+DRAWING_PROCESSES = 2
+"""At most this many: the figures' processes fork from a process that may hold a lot (a run's
+results), and beyond two the longest figure sets the time anyway."""
 
 _FORKED_RESULTS: Results | None = None
 """The run the drawing processes inherit when they are forked (see :func:`write_plots`)."""
