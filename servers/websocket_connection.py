@@ -68,7 +68,12 @@ async def publish_client_frame(
 
 class UpgradeOnly(web.WebSocketResponse):
     """aiohttp's opening handshake and its ``101``, then nothing of aiohttp's: no reader, no
-    writer, no heartbeat, and no Close when the handler returns (the socket is not its own)."""
+    writer, no heartbeat, and no Close when the handler returns (the socket is not its own).
+    No extension either: permessage-deflate (aiohttp's default) is left unanswered, so the
+    client sends plain frames (RFC 7692 §5; a browser offers it on every upgrade)."""
+
+    def __init__(self) -> None:
+        super().__init__(compress=False)
 
     def _post_start(self, request: web.BaseRequest, protocol: str | None, *args: Any) -> None:
         self._ws_protocol = protocol

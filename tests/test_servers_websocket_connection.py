@@ -50,6 +50,21 @@ async def test_a_held_client_keeps_no_aiohttp_handler_and_still_gets_pushes(star
     await until(lambda: server.app[METER].clients_connected == 0)
 
 
+async def test_a_client_that_offers_compression_sends_plain_frames_that_are_published(
+    start_server,
+):
+    server = await start_server("websocket", publish_rate=0)
+    offer = [("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits")]
+    request = rfc6455.build_upgrade_request(f"127.0.0.1:{server.port}", "/ws", extra_headers=offer)
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(request)  # as a browser does
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=10)
+    assert head.startswith(b"HTTP/1.1 101 ") and b"permessage-deflate" not in head
+    writer.write(masked(chat("plain")))
+    await until(lambda: server.app[FEED].last_id == 1)
+    writer.close()
+
+
 async def test_a_ping_gets_a_pong_with_its_payload(start_server):
     server = await start_server("websocket", publish_rate=0)
     client = await open_websocket(server.port)
