@@ -18,7 +18,9 @@ bounded by the high-water mark (plus one message). If the history has moved past
 meanwhile, it cannot be given every message: the technique says so (:meth:`Subscriber.fell_behind`:
 a WebSocket close 4001, an SSE ``event: gap``) rather than skip ids silently.
 
-aiohttp keeps everything else: the handshake, the reading side, pings, close.
+Everything else is the technique's: for WebSocket, aiohttp's handshake and pushlab's own small
+protocol after it (:mod:`pushlab.servers.websocket_connection`: reading, pings, close); for SSE,
+aiohttp's streamed response.
 """
 
 from __future__ import annotations
@@ -26,8 +28,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-
-from aiohttp.abc import AbstractStreamWriter
+from typing import Protocol
 
 from pushlab.protocol import Gap
 from pushlab.servers.feed import Feed, Message
@@ -37,12 +38,18 @@ DEFAULT_HIGH_WATER_BYTES = 64 * 1024
 """asyncio's own default write-buffer high-water mark: past it, a subscriber leaves the loop."""
 
 
+class Drains(Protocol):
+    """What a subscriber's writer must do: wait until the kernel has taken the backlog."""
+
+    async def drain(self) -> None: ...
+
+
 class Subscriber:
     """One push client, as the broadcast loop sees it: a transport, and how to drain it."""
 
     __slots__ = ("catching_up", "transport", "writer")
 
-    def __init__(self, transport: asyncio.BaseTransport, writer: AbstractStreamWriter) -> None:
+    def __init__(self, transport: asyncio.BaseTransport, writer: Drains) -> None:
         self.transport = raw_transport(transport)
         self.writer = writer  # its drain() waits until the kernel has taken the backlog
         self.catching_up: asyncio.Task[None] | None = None

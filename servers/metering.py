@@ -107,6 +107,11 @@ class MeteredProtocol(asyncio.Protocol):
         assert self._counting is not None, "after connection_made"
         self._counting.client_address = address
 
+    def hand_over(self, inner: asyncio.Protocol) -> None:
+        """From now on the connection's events go to ``inner``: an upgraded connection's own
+        protocol (``servers/websocket_connection.py``) takes it from aiohttp's."""
+        self._inner = inner
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._meter.tcp_connections_opened += 1
         self._meter.tcp_connections_open += 1

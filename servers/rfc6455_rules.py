@@ -18,14 +18,23 @@ sees them. What the codec already knows of a header (a reserved opcode, §5.2; a
 fragmented control frame, §5.5) it checks too, though aiohttp would also catch those.
 ``StrictWebSocketResponse`` puts it in front of that parser, so a violating frame is never
 parsed, never published, and the client gets 1002.
+
+``ClientFrames`` is the whole reader, for the connections pushlab reads itself after the
+handshake (:mod:`pushlab.servers.websocket_connection`): the same rules, plus what aiohttp's
+parser did (fragments joined, text checked as UTF-8, a size limit), as a sans-I/O class.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 from aiohttp import web
 from aiohttp.http_websocket import WebSocketError, WSCloseCode
 
 from pushlab.rfc6455 import (
+    CloseCode,
+    Frame,
+    FrameHeader,
     Opcode,
     ProtocolError,
     apply_mask,
@@ -115,6 +124,127 @@ class FrameRules:
         if not close_code_may_be_sent(code):
             return f"close code {code} must not be sent (RFC 6455 §7.4)"
         return None
+
+
+class ConnectionFailure(Exception):
+    """§7.1.7 "_Fail the WebSocket Connection_": the close code to send (§7.4.1), and why."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+
+
+class ClientFrames:
+    """A server's reader of what a client sends, sans-I/O: bytes in, frames out (§5).
+
+    ``feed(data)`` yields each control frame as it arrives and each data message once whole
+    (its fragments joined, §5.4), payloads unmasked. At the first frame that breaks a rule it
+    raises :class:`ConnectionFailure`, after yielding the frames before it, and forgets what it
+    held (the next bytes are read as a new frame: the client's Close, with luck):
+
+    - 1002 (protocol error): an unmasked frame (§5.1), a reserved bit with no extension, a
+      reserved opcode (§5.2), a long or fragmented control frame (§5.5), a continuation with
+      nothing to continue or a new message inside a fragmented one (§5.4), a Close frame of one
+      byte or with a code that may not be sent (§5.5.1, §7.4);
+    - 1007 (invalid payload data): text, or a close reason, that is not UTF-8 (§5.6, §8.1);
+    - 1009 (message too big): a message over ``max_size`` bytes, known from the header alone.
+    """
+
+    __slots__ = ("_buffer", "_fragments", "_max_size")
+
+    def __init__(self, max_size: int) -> None:
+        self._buffer = bytearray()
+        self._fragments: list[Frame] | None = None  # a fragmented message so far (§5.4)
+        self._max_size = max_size
+
+    def feed(self, data: bytes) -> Iterator[Frame]:
+        self._buffer += data
+        try:
+            while (frame := self._next_frame()) is not None:
+                message = self._message(frame)
+                if message is not None:
+                    yield message
+        except ConnectionFailure:
+            self._buffer.clear()
+            self._fragments = None
+            raise
+
+    def _next_frame(self) -> Frame | None:
+        """The first whole frame in the buffer, taken out of it (None: wait for more bytes)."""
+        buffer = self._buffer
+        header = self._header()
+        if header is None:
+            return None
+        end = header.header_size + header.length
+        if len(buffer) < end:
+            return None
+        payload = apply_mask(bytes(buffer[header.header_size : end]), header.masking_key or b"")
+        del buffer[:end]
+        return Frame(Opcode(header.opcode_value), payload, header.fin)
+
+    def _header(self) -> FrameHeader | None:
+        """The next frame's header once complete, judged by the rules a header decides."""
+        try:
+            header = read_header(self._buffer[:14])  # 14: the longest header (2 + 8 + 4)
+            if header is None:
+                return None
+            opcode = opcode_of(header)
+            check_control(opcode, header.fin, header.length)
+        except ProtocolError as error:
+            raise ConnectionFailure(CloseCode.PROTOCOL_ERROR, f"RFC 6455: {error}") from None
+        if not header.mask:
+            raise ConnectionFailure(CloseCode.PROTOCOL_ERROR, "an unmasked frame (§5.1)")
+        if any(header.rsv):
+            raise ConnectionFailure(CloseCode.PROTOCOL_ERROR, "a reserved bit is set (§5.2)")
+        if opcode is Opcode.CONT and self._fragments is None:
+            raise ConnectionFailure(CloseCode.PROTOCOL_ERROR, "nothing to continue (§5.4)")
+        if opcode in (Opcode.TEXT, Opcode.BINARY) and self._fragments is not None:
+            raise ConnectionFailure(CloseCode.PROTOCOL_ERROR, "a fragmented message unfinished")
+        held = sum(len(f.payload) for f in self._fragments or ())
+        if not opcode.is_control and held + header.length > self._max_size:
+            raise ConnectionFailure(
+                CloseCode.MESSAGE_TOO_BIG, f"a message over {self._max_size} bytes"
+            )
+        return header
+
+    def _message(self, frame: Frame) -> Frame | None:
+        """A control frame, checked; a data frame joined to its message (None until whole)."""
+        if frame.opcode is Opcode.CLOSE:
+            check_close(frame.payload)
+            return frame
+        if frame.opcode.is_control:
+            return frame
+        if self._fragments is not None:  # a continuation: the message is the first's (§5.4)
+            self._fragments.append(frame)
+            if not frame.fin:
+                return None
+            fragments, self._fragments = self._fragments, None
+            frame = Frame(fragments[0].opcode, b"".join(f.payload for f in fragments))
+        elif not frame.fin:
+            self._fragments = [frame]
+            return None
+        if frame.opcode is Opcode.TEXT:
+            check_utf8(frame.payload, "text")
+        return frame
+
+
+def check_close(payload: bytes) -> None:
+    """§5.5.1: a Close frame's body is empty, or a code that may be sent then UTF-8 text."""
+    if len(payload) == 1:
+        raise ConnectionFailure(CloseCode.PROTOCOL_ERROR, "a close body of 1 byte (§5.5.1)")
+    check_utf8(payload[2:], "close reason")
+    code, _ = parse_close_payload(payload)
+    if payload and not close_code_may_be_sent(code):
+        raise ConnectionFailure(CloseCode.PROTOCOL_ERROR, f"close code {code} (§7.4)")
+
+
+def check_utf8(payload: bytes, what: str) -> None:
+    try:
+        payload.decode()
+    except UnicodeDecodeError:
+        raise ConnectionFailure(
+            CloseCode.INVALID_FRAME_PAYLOAD_DATA, f"{what} that is not UTF-8 (§8.1)"
+        ) from None
 
 
 class StrictReader:

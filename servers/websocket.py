@@ -14,7 +14,13 @@ proving it understood the request. From then on the TCP connection carries frame
 the server pushes each message as one text frame the moment it is published, and the client
 may send text frames (``{"text": ...}``) up the same connection at any time.
 
-aiohttp's ``WebSocketResponse`` does the handshake, reads the client's frames, pings and closes.
+aiohttp's ``WebSocketResponse`` does the handshake. After the ``101`` the connection is handed
+to pushlab's own small protocol (:mod:`pushlab.servers.websocket_connection`), which reads the
+client's frames, pings and closes, so that a held client keeps only what it needs: no handler
+task, no request, no aiohttp reader per client. (With ``ws_compress`` on, aiohttp's
+``WebSocketResponse`` keeps the connection to the end: permessage-deflate, RFC 7692, is its,
+not the small protocol's.)
+
 Pushing is :mod:`pushlab.servers.broadcast`'s: a server's frames are unmasked (§5.1), so one
 message's frame (§5.2: ``0x81``, the payload length, the payload) is the same bytes for every
 client; it is built once per message (:func:`pushlab.rfc6455.frame_bytes`, the codec every part of
@@ -28,6 +34,7 @@ GET → 426 saying a WebSocket client is required; a wrong version → 426 with
 
 from __future__ import annotations
 
+import asyncio
 import weakref
 from collections import OrderedDict
 from urllib.parse import urlsplit
@@ -37,18 +44,17 @@ from aiohttp import WSMsgType, web
 from pushlab.protocol import GAP_CLOSE_CODE, Gap
 from pushlab.rfc6455 import VERSION, frame_bytes, is_valid_key
 from pushlab.servers.broadcast import Broadcast, Subscriber
-from pushlab.servers.common import (
-    ClientError,
-    json_error,
-    parse_cursor,
-    parse_json_object,
-    validate_text,
-)
+from pushlab.servers.common import json_error, parse_cursor
 from pushlab.servers.feed import Message
-from pushlab.servers.feeds import FeedUnavailableError
 from pushlab.servers.keys import CONFIG, FEED, HANDSHAKES, METER, SOCKETS
-from pushlab.servers.ratelimit import LIMITER, refusal
 from pushlab.servers.rfc6455_rules import StrictWebSocketResponse, upgrade_problem
+from pushlab.servers.websocket_connection import (
+    UpgradeOnly,
+    WebSocketConnection,
+    let_go,
+    publish_client_frame,
+    take_over,
+)
 from pushlab.techniques import technique
 
 TECHNIQUE = technique("websocket")
@@ -133,6 +139,8 @@ def gap_frame(gap: Gap) -> bytes:
 
 
 class WebSocketSubscriber(Subscriber):
+    """A client that aiohttp's ``WebSocketResponse`` keeps (with ``ws_compress`` on)."""
+
     __slots__ = ("ws",)
 
     def __init__(self, request: web.Request, ws: web.WebSocketResponse) -> None:
@@ -144,33 +152,36 @@ class WebSocketSubscriber(Subscriber):
         await self.ws.close(code=GAP_CLOSE_CODE, message=gap.frame_text().encode())
 
 
-async def publish_client_frame(ws: web.WebSocketResponse, request: web.Request, data: str) -> None:
-    """A text frame from the client is a chat message: ``{"text": "..."}``."""
-    limiter = request.app.get(LIMITER)
-    refused = None if limiter is None else limiter.take(request.remote or "")
-    if limiter is not None and refused is not None:
-        await ws.send_json({"error": refusal(limiter), "retry_after_s": refused})
-        return
-    try:
-        payload = parse_json_object(data, what="a frame")
-        await request.app[FEED].publish(validate_text(payload, request.app[CONFIG]))
-    except (ClientError, FeedUnavailableError) as error:
-        await ws.send_json({"error": str(error)})
-
-
 async def websocket(request: web.Request) -> web.StreamResponse:
     problem = upgrade_problem(request) or handshake_problem(request)
     if problem is not None:
         return problem
     cursor = parse_cursor(request)
+    if request.app[CONFIG].ws_compress:
+        return await compressed_websocket(request, cursor)
+    ws = UpgradeOnly()
+    await ws.prepare(request)  # sends 101 Switching Protocols
+    if "client" in request.query:  # only a client that will ask for its handshake (the page)
+        record_handshake(request, ws)
+    connection = WebSocketConnection(request, request.app[BROADCAST])
+    take_over(request, connection)  # from here on the socket's frames go to the connection
+    try:
+        await connection.join(cursor)
+    finally:
+        let_go(request)  # aiohttp ends this handler; the connection stays
+    return ws
+
+
+async def compressed_websocket(request: web.Request, cursor: int) -> web.StreamResponse:
+    """The same server, with aiohttp's ``WebSocketResponse`` reading every frame."""
     config, meter = request.app[CONFIG], request.app[METER]
     ws = StrictWebSocketResponse(
         heartbeat=config.ws_heartbeat_s,
-        compress=config.ws_compress,
+        compress=True,
         max_msg_size=config.max_message_bytes,
     )
     await ws.prepare(request)  # sends 101 Switching Protocols
-    if "client" in request.query:  # only a client that will ask for its handshake (the page)
+    if "client" in request.query:
         record_handshake(request, ws)
     request.app[SOCKETS].add(ws)
     meter.clients_connected += 1
@@ -179,7 +190,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         await broadcast.join(subscriber, cursor)
         async for frame in ws:
             if frame.type == WSMsgType.TEXT:
-                await publish_client_frame(ws, request, frame.data)
+                error = await publish_client_frame(request.app, request.remote or "", frame.data)
+                if error is not None:
+                    await ws.send_json(error)
             elif frame.type == WSMsgType.BINARY:
                 await ws.send_json({"error": "binary frames are not used here; send text"})
     finally:
@@ -189,8 +202,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
 
 
 async def close_sockets(app: web.Application) -> None:
-    for ws in list(app[SOCKETS]):
-        await ws.close(code=1001, message=b"server shutting down")
+    """1001 "going away" (§7.4.1) to every client at once, each close waiting for its reply."""
+    closes = (ws.close(code=1001, message=b"server shutting down") for ws in list(app[SOCKETS]))
+    await asyncio.gather(*closes)
 
 
 def setup(app: web.Application) -> None:
