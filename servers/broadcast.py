@@ -26,12 +26,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-
-from aiohttp.abc import AbstractStreamWriter
+from typing import TYPE_CHECKING
 
 from pushlab.protocol import Gap
 from pushlab.servers.feed import Feed, Message
 from pushlab.servers.metering import Meter, raw_transport
+
+if TYPE_CHECKING:  # a hint only: the load generator imports this module's constants
+    from aiohttp.abc import AbstractStreamWriter
 
 DEFAULT_HIGH_WATER_BYTES = 64 * 1024
 """asyncio's own default write-buffer high-water mark: past it, a subscriber leaves the loop."""
