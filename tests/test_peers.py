@@ -67,7 +67,7 @@ def running_peer(name: str) -> Iterator[str]:
         process.wait(timeout=10)
 
 
-@pytest.fixture(params=PEER_NAMES)
+@pytest.fixture(params=PEER_NAMES, scope="module")  # each peer started once for both tests
 def peer(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
     with running_peer(request.param) as url:
         yield request.param, url
