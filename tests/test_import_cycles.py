@@ -7,6 +7,7 @@ counts too: a cycle there is still two modules that cannot be read one without t
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,7 @@ def cycle_through(graph: dict[str, set[str]], start: str) -> list[str] | None:
     return None
 
 
+@functools.cache  # parsing every source takes seconds: once for all the modules below
 def import_graph() -> dict[str, set[str]]:
     sources = modules()
     return {name: imports(path, set(sources)) - {name} for name, path in sources.items()}

@@ -69,7 +69,7 @@ def running_peer(name: str) -> Iterator[str]:
         process.wait(timeout=10)
 
 
-@pytest.fixture(params=PEER_NAMES)
+@pytest.fixture(params=PEER_NAMES, scope="module")  # each peer started once for both tests
 def peer(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
     with running_peer(request.param) as url:
         yield request.param, url
@@ -244,7 +244,8 @@ def test_a_quick_run_with_a_peer_writes_its_rows_findings_and_figure(tmp_path: P
     out = tmp_path / "run"
     command = [sys.executable, "-m", "pushlab.bench", "--quick", "--peers", "baseline-websocket"]
     command += ["--techniques", "websocket", "--sweeps", "clients,rate"]  # peers join these two
-    command += ["--clients", "10", "--base-clients", "10", "--no-trace", "--out", str(out)]
+    command += ["--clients", "10", "--base-clients", "10", "--rates", "1"]  # 2 scenarios, 4 rows
+    command += ["--no-trace", "--out", str(out)]
     finished = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
     summary = pd.read_csv(out / "summary.csv")

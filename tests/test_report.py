@@ -13,7 +13,7 @@ from pushlab.bench.analysis import model
 from pushlab.bench.analysis.findings import findings, fmt
 from pushlab.bench.analysis.results import load_results
 from pushlab.bench.analysis.shaping import transit_estimate_ms
-from pushlab.bench.presentation.report import readme_table, write_report
+from pushlab.bench.presentation.report import readme_table, render_report, write_report
 from pushlab.techniques import LONGPOLL_HOLD_S
 from tests.test_report_synthetic import RATES, write_synthetic_results
 
@@ -39,6 +39,12 @@ def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def report_text(run_dir: Path) -> str:
     return (run_dir / "report.md").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def run_findings(run_dir: Path) -> list[str]:
+    """The shared run's findings, computed once for the tests that read them."""
+    return findings(load_results(run_dir))
 
 
 def test_write_report_returns_report_md_in_the_results_directory(run_dir: Path) -> None:
@@ -83,13 +89,13 @@ def test_flagged_rows_stay_in_the_tables_marked(report_text: str) -> None:
     assert any("load not achieved (950/1,000 connected)" in line for line in flagged_lines)
 
 
-def test_cpu_finding_is_computed_from_the_rows(run_dir: Path) -> None:
+def test_cpu_finding_is_computed_from_the_rows(run_dir: Path, run_findings: list[str]) -> None:
     # Synthetic: polling every 1 s and WebSocket at 1,000 clients.
     summary = load_results(run_dir).summary
     polling = summary.loc[summary["scenario"] == CLIENTS_POLLING_1S_AT_1000, "cpu_us_per_message"]
     websocket = summary.loc[summary["scenario"] == "websocket-c1000-r1", "cpu_us_per_message"]
     ratio = polling.iloc[0] / websocket.iloc[0]
-    text = findings(load_results(run_dir))[0]
+    text = run_findings[0]
     assert text.startswith(
         f"At 1,000 clients and 1 msg/s, polling every 1 s cost {ratio:.1f}× the server CPU "
         "of WebSocket per delivered message"
@@ -107,7 +113,7 @@ def test_changing_a_number_in_the_results_changes_the_finding(tmp_path: Path) ->
     text = findings(load_results(edited))[0]
     assert f"polling every 1 s cost {370.0 / websocket:,.0f}× the server CPU" in text
     assert "(370 µs against" in text
-    report = write_report(edited).read_text(encoding="utf-8")
+    report = render_report(load_results(edited), figures=[])  # the text; no plot is looked at
     assert f"{370.0 / websocket:,.0f}× the server CPU" in report
 
 
@@ -120,8 +126,8 @@ def test_memory_finding_follows_the_rows(tmp_path: Path) -> None:
     assert memory.index("SSE 123 KB") < memory.index("WebSocket")  # sorted, dearest first
 
 
-def test_integrity_finding_names_the_scenario_that_lost_messages(run_dir: Path) -> None:
-    text = findings(load_results(run_dir))
+def test_integrity_finding_names_the_scenario_that_lost_messages(run_findings: list[str]) -> None:
+    text = run_findings
     assert any("sse-c1000-r1 (3 missed" in line for line in text)
 
 
@@ -136,23 +142,23 @@ def test_clean_runs_say_so(tmp_path: Path) -> None:
     assert not any("⚠" in line for line in text)
 
 
-def test_scenarios_without_messages_are_called_out(run_dir: Path, tmp_path: Path) -> None:
+def test_scenarios_without_messages_are_called_out(run_findings: list[str], tmp_path: Path) -> None:
     silent = write_synthetic_results(
         tmp_path / "silent", _edit_row("longpoll-c10-r1", messages_published=0)
     )
     text = findings(load_results(silent))
     assert any(line.startswith("⚠ 1 scenario saw no message") for line in text)
-    assert not any("saw no message" in line for line in findings(load_results(run_dir)))
+    assert not any("saw no message" in line for line in run_findings)
 
 
-def test_flagged_scenarios_are_listed_in_the_findings(run_dir: Path) -> None:
-    text = findings(load_results(run_dir))[-1]
+def test_flagged_scenarios_are_listed_in_the_findings(run_findings: list[str]) -> None:
+    text = run_findings[-1]
     assert text.startswith("⚠ 2 of 30 scenarios are flagged")
     assert "polling-c1000-r1-i0.25 (generator saturated" in text
 
 
-def test_polling_model_finding_counts_agreement_in_standard_errors(run_dir: Path) -> None:
-    text = next(line for line in findings(load_results(run_dir)) if "interval sweep" in line)
+def test_polling_model_finding_counts_agreement_in_standard_errors(run_findings: list[str]) -> None:
+    text = next(line for line in run_findings if "interval sweep" in line)
     assert "with λ the rate each window really published" in text
     assert re.search(r"agreed with e\^\(−λT\) within two standard errors in \d+ of \d+", text)
     assert re.search(r"\d+ messages: (within 2 standard errors|[\d.]+ standard errors apart)", text)

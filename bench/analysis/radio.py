@@ -66,13 +66,12 @@ class Timeline:
     @classmethod
     def of(cls, events: list[tuple[float, int, int]]) -> Timeline:
         """From ``(at_s, up_bytes, down_bytes)`` triples, in any order."""
-        ordered = sorted(events)
-        columns = list(zip(*ordered, strict=True)) if ordered else [(), (), ()]
-        return cls(
-            np.asarray(columns[0], dtype=np.float64),
-            np.asarray(columns[1], dtype=np.int64),
-            np.asarray(columns[2], dtype=np.int64),
-        )
+        columns = list(zip(*events, strict=True)) if events else [(), (), ()]
+        at = np.asarray(columns[0], dtype=np.float64)
+        up = np.asarray(columns[1], dtype=np.int64)
+        down = np.asarray(columns[2], dtype=np.int64)
+        order = np.lexsort((down, up, at))  # as sorted() orders the triples
+        return cls(at[order], up[order], down[order])
 
     @classmethod
     def signed(cls, at_s: np.ndarray, signed_bytes: np.ndarray) -> Timeline:
@@ -156,52 +155,69 @@ def tail_s(profile: RadioProfile) -> float:
 def spans(timeline: Timeline, profile: RadioProfile, end_s: float) -> list[Span]:
     """The radio's states from just before the first packet (its promotion) until ``end_s``;
     packets after ``end_s`` are ignored. An empty timeline is one idle span from ``end_s``."""
+    starts, ends, states = _span_arrays(timeline, profile, end_s)
+    names = STATES[profile.kind]
+    return [
+        Span(start, end, names[state])
+        for start, end, state in zip(starts.tolist(), ends.tolist(), states.tolist(), strict=True)
+    ]
+
+
+def _span_arrays(
+    timeline: Timeline, profile: RadioProfile, end_s: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``spans`` as three arrays: start, end and the state's index in ``STATES[profile.kind]``."""
     keep = timeline.at_s <= end_s
     at = timeline.at_s[keep]
+    if len(at) == 0:
+        return np.array([end_s]), np.array([end_s]), np.array([0])  # STATES' first is IDLE
     if profile.kind == "lte":
         return _lte_spans(at, profile, end_s)
-    return _three_g_spans(at, timeline.up_bytes[keep], timeline.down_bytes[keep], profile, end_s)
+    drawn = _three_g_spans(at, timeline.up_bytes[keep], timeline.down_bytes[keep], profile, end_s)
+    index = {name: k for k, name in enumerate(STATES["3g"])}
+    return (
+        np.array([span.start_s for span in drawn]),
+        np.array([span.end_s for span in drawn]),
+        np.array([index[span.state] for span in drawn]),
+    )
 
 
-def _lte_spans(at: np.ndarray, p: RadioProfile, end_s: float) -> list[Span]:
-    """ARO's ``createLTE``: promote before a packet that finds the radio idle, then a tail."""
-    if len(at) == 0:
-        return [Span(end_s, end_s, IDLE)]
+def _lte_spans(
+    at: np.ndarray, p: RadioProfile, end_s: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ARO's ``createLTE``: promote before a packet that finds the radio idle, then a tail.
+
+    Packets less than ``inactivity_s`` apart form a *burst* of continuous reception. After each
+    burst's last packet come the tail's three states, each cut short by the next burst's first
+    packet (or ``end_s``); if they all ran out first, the radio idles and is promoted again,
+    the promotion ending at that packet. All bursts at once, as arrays: one row of six
+    candidate spans per burst (continuous, tail, short DRX, long DRX, idle, promotion), of
+    which the empty ones are dropped, after the first packet's promotion."""
     promotion_s, inactivity_s = p["promotion_s"], p["inactivity_s"]
-    tail_steps = ((TAIL, inactivity_s), (SHORT_DRX, p["short_drx_s"]), (LONG_DRX, p["long_drx_s"]))
-    out: list[Span] = []
-
-    def add(start: float, end: float, state: str) -> None:
-        if end > start:
-            out.append(Span(start, end, state))
-
-    def promote(timer: float, packet_s: float) -> float:
-        start = max(timer, packet_s - promotion_s)
-        add(timer, start, IDLE)
-        out.append(Span(start, packet_s, PROMOTION))  # kept even if empty: it is counted
-        return packet_s
-
-    def tail(timer: float, last: float, stop: float) -> float:
-        add(timer, last, CONTINUOUS)
-        start = last
-        for state, length in tail_steps:
-            end = min(start + length, stop)
-            add(start, end, state)
-            start = max(start, end)
-        return start
-
-    times = at.tolist()
-    timer = promote(times[0] - promotion_s, times[0])
-    last = times[0]
-    for packet_s in times[1:]:
-        if packet_s - last > inactivity_s:
-            timer = tail(timer, last, packet_s)
-            if timer < packet_s:
-                timer = promote(timer, packet_s)
-        last = packet_s
-    timer = tail(timer, last, end_s)
-    add(timer, end_s, IDLE)
-    return out
+    breaks = np.flatnonzero(np.diff(at) > inactivity_s) + 1  # each later burst's first packet
+    first = at[np.concatenate(([0], breaks))]
+    last = at[np.concatenate((breaks - 1, [len(at) - 1]))]
+    stop = np.concatenate((at[breaks], [end_s]))  # what cuts each burst's tail short
+    final = np.arange(len(first)) == len(first) - 1
+    tail_starts, tail_ends = [], []  # tail, short DRX, long DRX: one after another, to ``stop``
+    start = last
+    for length in (inactivity_s, p["short_drx_s"], p["long_drx_s"]):
+        end = np.minimum(start + length, stop)
+        tail_starts.append(start)
+        tail_ends.append(end)
+        start = np.maximum(start, end)
+    promotion_start = np.maximum(start, stop - promotion_s)
+    starts = np.stack([first, *tail_starts, start, promotion_start], axis=1)
+    ends = np.stack([last, *tail_ends, np.where(final, stop, promotion_start), stop], axis=1)
+    kept = ends > starts
+    kept[:, 5] = ~final & (start < stop)  # a promotion is kept even if empty: it is counted
+    order = (CONTINUOUS, TAIL, SHORT_DRX, LONG_DRX, IDLE, PROMOTION)
+    states = np.broadcast_to([STATES["lte"].index(name) for name in order], kept.shape)
+    return (
+        np.concatenate(([at[0] - promotion_s], starts[kept])),
+        np.concatenate(([at[0]], ends[kept])),
+        np.concatenate(([STATES["lte"].index(PROMOTION)], states[kept])),
+    )
 
 
 def _three_g_spans(
@@ -260,7 +276,7 @@ class _DchBursts:
     not, so a trickle of them lets the radio fall back to FACH."""
 
     def __init__(self, p: RadioProfile) -> None:
-        self.p = p
+        self.window_s, self.reset_bytes = p["dch_reset_window_s"], p["dch_reset_bytes"]
         self.queued = [0, 0]  # up, down
         self.last_s = [-math.inf, -math.inf]
 
@@ -271,12 +287,12 @@ class _DchBursts:
 
     def restarts_timer(self, at_s: float, sent: int, received: int) -> bool:
         way, size = (0, sent) if sent else (1, received)
-        window_s = self.p["dch_reset_window_s"]
+        window_s = self.window_s
         self.queued[way] = size if at_s > self.last_s[way] + window_s else self.queued[way] + size
         if at_s > self.last_s[1 - way] + window_s:
             self.queued[1 - way] = 0
         self.last_s[way] = at_s
-        return max(self.queued) >= self.p["dch_reset_bytes"]
+        return max(self.queued) >= self.reset_bytes
 
 
 class _FachBuffers:
@@ -284,7 +300,11 @@ class _FachBuffers:
     grows with what they hold; past ``fach_*_limit_bytes`` the radio is promoted to DCH."""
 
     def __init__(self, p: RadioProfile) -> None:
-        self.p = p
+        self.drain = [  # each way's drain time (ms) = a·q² + b·q + c, for q bytes held
+            (p[f"{name}_ms_per_b2"], p[f"{name}_ms_per_b"], p[f"{name}_ms"])
+            for name in ("rlc_up_drain", "rlc_down_drain")
+        ]
+        self.limits = (p["fach_up_limit_bytes"], p["fach_down_limit_bytes"])
         self.empty()
 
     def empty(self) -> None:
@@ -293,19 +313,12 @@ class _FachBuffers:
 
     def overflows(self, at_s: float, sent: int, received: int) -> bool:
         way, size = (0, sent) if sent else (1, received)
-        name = ("rlc_up_drain", "rlc_down_drain")[way]
+        per_b2, per_b, ms = self.drain[way]
         q = self.queued[way]
-        drain_s = (
-            q * q * self.p[f"{name}_ms_per_b2"]
-            + q * self.p[f"{name}_ms_per_b"]
-            + self.p[f"{name}_ms"]
-        ) / 1000
+        drain_s = (q * q * per_b2 + q * per_b + ms) / 1000
         self.queued[way] = (0 if at_s - self.last_s[way] > drain_s else q) + size
         self.last_s[way] = at_s
-        return (
-            self.queued[0] > self.p["fach_up_limit_bytes"]
-            or self.queued[1] > self.p["fach_down_limit_bytes"]
-        )
+        return self.queued[0] > self.limits[0] or self.queued[1] > self.limits[1]
 
 
 def throughput_j(profile: RadioProfile, up_bytes: int, down_bytes: int) -> float:
@@ -325,21 +338,22 @@ def radio_use(timeline: Timeline, profile: RadioProfile, start_s: float, end_s: 
     is counted. Promotions are counted where the packet that caused them falls in the span."""
     if not end_s > start_s:
         raise ValueError("the span must have end_s > start_s")
-    state_s = dict.fromkeys(STATES[profile.kind], 0.0)
-    promotions = 0
-    energy_j = 0.0
-    power_w = {state: state_power_w(profile, state) for state in STATES[profile.kind]}
-    drawn = spans(timeline, profile, end_s)
-    covered_from = drawn[0].start_s
-    if start_s < covered_from:  # before the first packet's promotion, the radio idled
-        drawn.insert(0, Span(start_s, covered_from, IDLE))
-    for span in drawn:
-        if span.state in (PROMOTION, FACH_PROMOTION) and start_s <= span.end_s < end_s:
-            promotions += 1
-        length = min(span.end_s, end_s) - max(span.start_s, start_s)
-        if length > 0:
-            state_s[span.state] += length
-            energy_j += length * power_w[span.state]
+    names = STATES[profile.kind]
+    power_w = np.array([state_power_w(profile, state) for state in names])
+    starts, ends, states = _span_arrays(timeline, profile, end_s)
+    if start_s < starts[0]:  # before the first packet's promotion, the radio idled
+        starts, ends = np.concatenate(([start_s], starts)), np.concatenate(([starts[0]], ends))
+        states = np.concatenate(([names.index(IDLE)], states))
+    promoting = np.isin(states, [names.index(s) for s in (PROMOTION, FACH_PROMOTION) if s in names])
+    promotions = int(np.count_nonzero(promoting & (start_s <= ends) & (ends < end_s)))
+    length = np.minimum(ends, end_s) - np.maximum(starts, start_s)
+    length = np.where(length > 0, length, 0.0)
+    # Summed in span order (cumsum adds one after another), as a loop over the spans would.
+    energy_j = float(np.cumsum(length * power_w[states])[-1])
+    state_s = {
+        name: float(np.cumsum(np.where(states == k, length, 0.0))[-1])
+        for k, name in enumerate(names)
+    }
     inside = (timeline.at_s >= start_s) & (timeline.at_s < end_s)
     energy_j += throughput_j(
         profile, int(timeline.up_bytes[inside].sum()), int(timeline.down_bytes[inside].sum())

@@ -153,4 +153,4 @@ def traffic(
                 events.append((beat + ANSWER_AFTER_S, up, 0))  # the pong
     else:
         raise ValueError(f"no traffic model for {technique!r}")
-    return Timeline.of([(float(t), u, d) for t, u, d in events])
+    return Timeline.of(events)

@@ -60,29 +60,32 @@ def hold_clients(technique: str, port: int, clients: int) -> None:
 async def probe(technique: str, clients: int, top: int) -> None:
     server = await start(make_app(technique, ServerConfig()), "127.0.0.1", 0)
     tracemalloc.start(5)
-    before = tracemalloc.take_snapshot()
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            __spec__.name,
-            technique,
-            "--hold",
-            str(server.port),
-            "--clients",
-            str(clients),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert child.stdout is not None and child.stdin is not None
-    line = await asyncio.to_thread(child.stdout.readline)
-    if line.strip() != "ready":
-        raise SystemExit(f"the clients did not connect (said {line!r})")
-    while server.app[METER].clients_connected < clients:
-        await asyncio.sleep(0.05)  # the last handlers may still be starting
-    after = tracemalloc.take_snapshot()
+    try:
+        before = tracemalloc.take_snapshot()
+        child = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                __spec__.name,
+                technique,
+                "--hold",
+                str(server.port),
+                "--clients",
+                str(clients),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert child.stdout is not None and child.stdin is not None
+        line = await asyncio.to_thread(child.stdout.readline)
+        if line.strip() != "ready":
+            raise SystemExit(f"the clients did not connect (said {line!r})")
+        while server.app[METER].clients_connected < clients:
+            await asyncio.sleep(0.05)  # the last handlers may still be starting
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()  # left on, it would slow all this process does next, tenfold
     report(before, after, clients, top)
     child.stdin.close()
     child.wait()
