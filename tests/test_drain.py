@@ -78,6 +78,17 @@ def test_a_client_that_makes_no_progress_and_has_no_attempt_due_is_stuck() -> No
     assert drain.look([client], now=2.1 + QUIET_S) is False
 
 
+def test_a_client_going_away_is_no_progress() -> None:
+    """Clients that keep breaking (no attempt due yet) do not keep the drain waiting: each one
+    that goes away lowers what the clients back hold, and that is not a step forward."""
+    stuck, leaving = Client(NEW_FEED_LAST_ID - 3), Client(NEW_FEED_LAST_ID - 3)
+    drain = Drain(NEW_FEED_LAST_ID, QUIET_S, LONGEST_WAIT_S)
+    assert drain.look([stuck, leaving], now=0.0) is None
+    leaving.away = True  # its connection broke; its attempt is not scheduled yet
+    assert drain.look([stuck, leaving], now=QUIET_S) is None
+    assert drain.look([stuck, leaving], now=QUIET_S + 0.1) is False  # quiet since 0 s
+
+
 def test_attempts_that_keep_failing_hold_the_drain_no_longer_than_the_longest_wait() -> None:
     """A server that never came back: each failed attempt schedules another, and none is
     progress; the drain ends ``quiet_s`` after the longest backoff wait since the last."""

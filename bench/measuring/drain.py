@@ -11,7 +11,8 @@ late without moving their cursor, and the drain must wait for both:
   one message of the new feed. Stopped there, it was counted as having lost them all.
 - **A client waiting out its backoff** (``pushlab/reconnect_policy.py``: up to 10 s) is not
   stuck: its next attempt is due at a known time. The drain calls a client stuck only when
-  ``quiet_s`` have passed with no progress (a cursor moved, or a client came back) *and* since
+  ``quiet_s`` have passed with no progress (a cursor moved on, or a client came back; one
+  going away is none) *and* since
   the latest attempt it was waiting for. Attempts are waited for up to the policy's longest
   wait after the last progress: a server that never comes back does not hold the drain to its
   limit, one failed attempt after another.
@@ -56,7 +57,8 @@ class Drain:
     quiet_s: float
     longest_wait_s: float  # the reconnect policy's cap: the longest wait before an attempt
     feed_id: str = ""  # the feed the window closed on
-    progress: tuple[int, int] = (-1, -1)  # (ids held by the clients back, clients away)
+    held: int = -1  # at the last look: the ids held by the clients back (capped at last_id)
+    away: int = 2**62  # at the last look: the clients away
     progress_at: float = -math.inf
 
     def look(self, clients: Sequence[Draining], now: float) -> bool | None:
@@ -66,12 +68,11 @@ class Drain:
         if not behind:
             return True
         back = [client for client in clients if on_feed(client, self.feed_id)]
-        progress = (
-            sum(min(client.cursor, self.last_id) for client in back),
-            len(clients) - len(back),
-        )
-        if progress != self.progress:
-            self.progress, self.progress_at = progress, now
+        held = sum(min(client.cursor, self.last_id) for client in back)
+        away = len(clients) - len(back)
+        if held > self.held or away < self.away:  # a client going away is no progress
+            self.progress_at = now
+        self.held, self.away = held, away
         due = max(client.reconnect_due_at for client in behind)
         waited_for = max(self.progress_at, min(due, self.progress_at + self.longest_wait_s))
         return False if now - waited_for > self.quiet_s else None
