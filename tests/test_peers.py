@@ -215,18 +215,22 @@ def test_a_step_is_held_to_the_wires_p99_when_every_delivery_was_stamped() -> No
 
 def test_a_search_ended_by_a_step_the_generator_delayed_says_it_may_be_the_limit() -> None:
     step = replace(scenario(QUICK, "websocket", 1000, 10.0, 1.0), duration_s=6.0)
-    held = step_row(step, 1.0, 20.0).with_columns(sustained=True)
-    ended = replace(step_row(step, 1.0, 3000.0), publish_rate=20.0).with_columns(sustained=False)
+    stamped = replace(step_row(step, 1.0, 20.0), wire_stamped=1.0, wire_latency_p99_ms=20.0)
+    held = stamped.with_columns(sustained=True)
+    ended = replace(stamped, publish_rate=20.0, latency_p99_ms=3000.0, wire_latency_p99_ms=900.0)
 
-    def finding(generator_delayed: bool) -> str:
-        rows = [held.as_dict(), replace(ended, generator_delayed=generator_delayed).as_dict()]
+    def finding(generator_delay_p99_ms: float) -> str:
+        last = replace(ended, generator_delay_p99_ms=generator_delay_p99_ms)
+        rows = [held.as_dict(), last.with_columns(sustained=False).as_dict()]
         summary = pd.DataFrame(rows).assign(sweep="capacity")
         text = capacity_finding(Results(Path("made-up"), summary, {"synthetic": True}))
         assert text is not None
         return text
 
-    assert "⚠ the generator may have been the limit" in finding(generator_delayed=True)
-    assert "⚠" not in finding(generator_delayed=False)
+    # the generator's own delay past the limit on the step that ended it: a lower bound
+    assert "⚠ the generator may have been the limit" in finding(generator_delay_p99_ms=2100.0)
+    assert "⚠" not in finding(generator_delay_p99_ms=80.0)  # the server fell behind on the wire
+    assert "observed p99" not in finding(generator_delay_p99_ms=80.0)  # held to the wire's
 
 
 def test_only_push_servers_are_searched() -> None:
