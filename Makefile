@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml $(LOCK)
 
 # The suite on TEST_WORKERS processes (pytest-xdist): many tests wait on sockets, a browser or
 # a kernel, so more workers than cores pay. tests/scheduling.py says which tests share one.
-TEST_WORKERS ?= 4  # two for the end-to-end chains, two for the rest (docs/testing.md); 0: one process
+TEST_WORKERS ?= 5  # three for the end-to-end chains, two for the rest (docs/testing.md); 0: one process
 
 test: install
 	$(VENV)/bin/ruff format --check .

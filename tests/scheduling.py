@@ -4,14 +4,14 @@
 tests (``xdist_group``), one group at a time, in the order they were collected. This plugin
 puts every test in a group and sorts the groups, longest first:
 
-- tests marked ``slow`` (end-to-end runs of the bench harness) form two chains, each run
-  one test after another on one worker: at most two runs at once. A module's slow tests stay
+- tests marked ``slow`` (end-to-end runs of the bench harness) form three chains, each run
+  one test after another on one worker: at most three runs at once. A module's slow tests stay
   in one chain, so its module-scoped run is made once. The harness pins its server to CPU 0
   and its generator to CPU 1, so two runs share those CPUs (on a 2-core machine every other
   test shares them too): the end-to-end tests assert counts and ratios, never durations, so
-  a neighbour slows them without changing what they check. The second chain holds the
-  modules named in ``SECOND_CHAIN``, chosen to balance the two (``--durations`` shows the
-  costs); a lane's new end-to-end module joins the first by being marked ``slow``.
+  a neighbour slows them without changing what they check. The second and third chains hold
+  the modules named in ``OTHER_CHAINS``, chosen to balance the three (``--durations`` shows
+  the costs); a lane's new end-to-end module joins the first by being marked ``slow``.
 - every other test stays with its module, as with ``--dist loadscope``: a module-scoped
   fixture (a server, a browser, the executed notebooks) is built once, on one worker.
 
@@ -35,18 +35,13 @@ import sys
 import pytest
 
 END_TO_END_GROUP = "end-to-end"
-SECOND_END_TO_END_GROUP = "end-to-end-2"
-SECOND_CHAIN = frozenset(
-    {
-        "test_bench_faults.py",
-        "test_peers.py",
-        "test_bench_proxy.py",
-        "test_saturation.py",
-        "test_radio_e2e.py",
-    }
-)
-"""Modules whose ``slow`` tests form the second chain: the fault runs, the peers, the proxy,
-the saturation and radio runs (about as long as the first chain, the ``--quick`` run's)."""
+OTHER_CHAINS = {
+    "end-to-end-2": frozenset({"test_bench_faults.py", "test_saturation.py", "test_radio_e2e.py"}),
+    "end-to-end-3": frozenset({"test_distributed.py", "test_bench_proxy.py", "test_peers.py"}),
+}
+"""Modules whose ``slow`` tests form the second and third chains: the fault, saturation and
+radio runs; the distributed, proxy and peer runs (each about as long as the first chain, the
+``--quick`` run's and the harness's own)."""
 END_TO_END_MARK = "slow"
 WAITING_MARK = "browser"
 WAITING_MODULES = frozenset({"test_notebooks.py"})
@@ -54,9 +49,10 @@ WAITING_MODULES = frozenset({"test_notebooks.py"})
 
 
 def group_of(item: pytest.Item) -> str:
-    """The group a test runs in: one of the two end-to-end chains, else its own module."""
+    """The group a test runs in: one of the end-to-end chains, else its own module."""
     if item.get_closest_marker(END_TO_END_MARK) is not None:
-        return SECOND_END_TO_END_GROUP if item.path.name in SECOND_CHAIN else END_TO_END_GROUP
+        chains = (group for group, modules in OTHER_CHAINS.items() if item.path.name in modules)
+        return next(chains, END_TO_END_GROUP)
     return item.nodeid.split("::", 1)[0]
 
 
