@@ -236,9 +236,9 @@ def parse_args(argv: list[str] | None, prog: str) -> argparse.Namespace:
 def chosen_notebooks(args: argparse.Namespace, prog: str) -> list[Path] | None:
     """The notebooks named, else those of ``--notebooks DIR`` or the checkout's; None (and a
     one-line reason on stderr) when there are none."""
-    if args.notebooks:
-        return [p.resolve() for p in args.notebooks]
     directory = args.notebooks_dir or find_notebooks_dir()
+    if args.notebooks:
+        return named_notebooks(args.notebooks, directory, prog)
     paths = notebook_paths(directory) if directory is not None else []
     if paths:
         return [p.resolve() for p in paths]
@@ -249,6 +249,24 @@ def chosen_notebooks(args: argparse.Namespace, prog: str) -> list[Path] | None:
         file=sys.stderr,
     )
     return None
+
+
+def named_notebooks(names: list[Path], directory: Path | None, prog: str) -> list[Path] | None:
+    """Each name as a path, else as a notebook of ``directory`` (``.ipynb`` may be left out);
+    None (and a one-line reason on stderr) when one is neither."""
+    found = []
+    for name in names:
+        candidates = [name]
+        if directory is not None and not name.is_absolute():
+            candidates += [directory / name, directory / f"{name}.ipynb"]
+        path = next((c for c in candidates if c.is_file()), None)
+        if path is None:
+            known = [p.stem for p in notebook_paths(directory)] if directory is not None else []
+            among = f" (the notebooks in {directory}: {', '.join(known)})" if known else ""
+            print(f"{prog}: no notebook {name}{among}", file=sys.stderr)
+            return None
+        found.append(path.resolve())
+    return found
 
 
 def missing_modules() -> list[str]:

@@ -199,3 +199,17 @@ def test_results_dir_rejects_a_directory_without_a_summary(
     monkeypatch.setenv(runner.RESULTS_ENV, str(tmp_path))
     with pytest.raises(FileNotFoundError, match="not a bench results directory"):
         runner.results_dir()
+
+
+def test_a_notebook_named_without_its_folder_is_found_in_notebooks_dir(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "nbs"
+    folder.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(), folder / "02_frames.ipynb")
+    args = runner.parse_args(["--notebooks", str(folder), "02_frames"], "pushlab notebooks")
+    assert runner.chosen_notebooks(args, "pushlab notebooks") == [folder / "02_frames.ipynb"]
+    missing = runner.parse_args(["--notebooks", str(folder), "03_nope"], "pushlab notebooks")
+    assert runner.chosen_notebooks(missing, "pushlab notebooks") is None
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "no notebook 03_nope" in error and "02_frames" in error

@@ -110,11 +110,12 @@ SWEEP = Sweep(
     figures=(
         FigureSpec(
             "network",
-            "Through an emulated network: latency against RTT and publish rate",
+            "Through an emulated network: latency against round-trip time",
             "Points are measured means through `pushlab.netem`, dashed lines the model: polling "
             "T/2 + RTT/2, WebSocket and SSE RTT/2, long polling from RTT/2 (its request waiting) "
             "towards RTT/2 + RTT/2 as the publish rate grows (messages that arrive while it "
-            "re-asks wait up to a round trip more; RFC 6202 §2.2).",
+            "re-asks wait up to a round trip more; RFC 6202 §2.2). A run with several publish "
+            "rates at one RTT (`--rates-at-rtt`, `--full`) draws them in a second panel.",
             lambda results: figures.plot_network(results.summary),
         ),
     ),
