@@ -14,11 +14,13 @@ LOCK := constraints.txt
 install: $(STAMP)
 
 # uv installs the locked releases in seconds once its cache (~/.cache/uv) holds them; pip
-# stays in .venv for `make lab` and the wheel test.
+# stays in .venv for `make lab` and the wheel test. --compile-bytecode: every server, generator
+# and kernel the tests start imports these packages, and where PYTHONDONTWRITEBYTECODE is set
+# each of those processes would otherwise compile them all again.
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet uv
-	$(VENV)/bin/uv pip install --quiet --python $(PY) -e '.[dev,peers]' -c $(LOCK)
+	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -e '.[dev,peers]' -c $(LOCK)
 	$(PY) -m ipykernel install --sys-prefix --name pushlab --display-name "pushlab (.venv)" >/dev/null
 	touch $(STAMP)
 
