@@ -229,3 +229,11 @@ def test_a_short_push_window_says_it_cannot_tell() -> None:
     assert verdict_of("sse", 70.0, messages_published=5).endswith(
         "5 messages, too few to tell a cause (a window of at least 10, beside a 0 ms row, can)"
     )
+
+
+def test_a_point_that_lies_on_another_says_so_in_the_legend() -> None:
+    rows = [network_row(t, 100, 1.0, m) for t, m in (("websocket", 58.0), ("sse", 58.5))]
+    rows += [network_row("polling", 100, 1.0, 560.0)]
+    labels = plot_network(pd.DataFrame(rows)).axes[0].get_legend_handles_labels()[1]
+    assert "SSE (on WebSocket's point)" in labels  # 58.5 ms drawn where 58 ms is
+    assert not any("polling" in label and "(on" in label for label in labels)

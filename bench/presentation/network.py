@@ -20,6 +20,7 @@ from pushlab.bench.analysis import model
 from pushlab.bench.analysis.shaping import series
 from pushlab.bench.presentation.style import (
     classroom,
+    coinciding,
     colour,
     draw_points,
     figure_and_axes_row,
@@ -66,8 +67,12 @@ def plot_latency_vs_rtt(summary: pd.DataFrame, ax: Axes) -> Axes:
     rate = rows["publish_rate"].mode().iloc[0]
     rows = rows[np.isclose(rows["publish_rate"], rate)]
     grid_ms = np.linspace(0, max(rows["rtt_ms"].max(), 1.0), 60)
-    for line in series(rows, x="rtt_ms"):
-        kwargs = {"technique": line.technique, "linestyle": "-", "label": line.label}
+    lines = list(series(rows, x="rtt_ms"))
+    on_top = coinciding({line.label: line.rows["latency_mean_ms"].to_numpy() for line in lines})
+    for line in lines:
+        under = on_top.get(line.label)
+        label = f"{line.label} (on {under}'s point)" if under else line.label
+        kwargs = {"technique": line.technique, "linestyle": ":" if under else "-", "label": label}
         draw_points(ax, line.rows, line.rows["rtt_ms"], line.rows["latency_mean_ms"], **kwargs)
         modelled = _model_ms(line.rows.iloc[0], grid_ms / 1000, rate)
         ax.plot(grid_ms, modelled, color=colour(line.technique), linestyle="--", linewidth=1.2)
