@@ -40,6 +40,7 @@ from pushlab.rfc6455 import (
     apply_mask,
     check_control,
     close_code_may_be_sent,
+    decode_frame,
     header_size,
     opcode_of,
     parse_close_payload,
@@ -171,16 +172,14 @@ class ClientFrames:
 
     def _next_frame(self) -> Frame | None:
         """The first whole frame in the buffer, taken out of it (None: wait for more bytes)."""
-        buffer = self._buffer
-        header = self._header()
-        if header is None:
+        if self._header() is None:
             return None
-        end = header.header_size + header.length
-        if len(buffer) < end:
+        decoded = decode_frame(self._buffer)  # the codec's: header checked above, unmasked
+        if decoded is None:
             return None
-        payload = apply_mask(bytes(buffer[header.header_size : end]), header.masking_key or b"")
-        del buffer[:end]
-        return Frame(Opcode(header.opcode_value), payload, header.fin)
+        frame, consumed = decoded
+        del self._buffer[:consumed]
+        return frame
 
     def _header(self) -> FrameHeader | None:
         """The next frame's header once complete, judged by the rules a header decides."""

@@ -12,6 +12,7 @@ window too short to tell, the fan-out to the other clients: :func:`model_verdict
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -228,6 +229,7 @@ def rtt_finding(results: Results) -> str | None:
     rows = _at_base_rate(rows)
     at_zero = rows[(rows["rtt_ms"] == 0) & rows["poll_interval"].isna()]  # polling's is T/2
     floors = {row["technique"]: row for _, row in at_zero.iterrows()}
+    seen = functools.cache(lambda scenario: per_message(results, scenario))  # a floor serves 3 RTTs
 
     def verdict(row: pd.Series) -> str:
         floor = floors.get(row["technique"]) if row["rtt_ms"] else None
@@ -236,8 +238,8 @@ def rtt_finding(results: Results) -> str | None:
         return model_verdict(
             row,
             math.nan if floor is None else floor["latency_mean_ms"],
-            own=per_message(results, row["scenario"]),
-            floor=None if floor is None else per_message(results, floor["scenario"]),
+            own=seen(row["scenario"]),
+            floor=None if floor is None else seen(floor["scenario"]),
             without_emulator=floor is not None and floor["sweep"] != "network",
         )
 

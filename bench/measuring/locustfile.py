@@ -318,7 +318,25 @@ class LongPollUser(PushlabUser):
         self.deliver_answer(answer, received_at)
 
 
-class WebSocketUser(PushlabUser):
+class PushedUser(PushlabUser):
+    """What the two push users share: one Locust task for the connection's life."""
+
+    abstract = True
+    wait_time = constant(0)
+
+    @task
+    def receive(self) -> None:
+        """Read until the connection breaks: a Locust task per message would cost the
+        generator as much as the message."""
+        while self.receive_one():
+            gevent.sleep(0)  # the others' turn: a read with data waiting does not yield
+
+    def receive_one(self) -> bool:
+        """One message (or a gap, an error); False after a break: the next task reconnects."""
+        raise NotImplementedError
+
+
+class WebSocketUser(PushedUser):
     """WebSocket push: one upgrade, then the server sends each message as a text frame.
 
     Read over a raw socket with pushlab's own codec (``wire_clients.py``), so that every
@@ -327,7 +345,6 @@ class WebSocketUser(PushlabUser):
 
     technique = WEBSOCKET.name
     host = "http://127.0.0.1:8003"
-    wait_time = constant(0)
     ws: WireWebSocket | None = None
 
     def connect(self) -> None:
@@ -346,13 +363,6 @@ class WebSocketUser(PushlabUser):
         )
         if self.connected_at is None:
             self.connected_at = time.time()
-
-    @task
-    def receive(self) -> None:
-        """Read frames until the connection breaks: one Locust task for the connection's
-        life, since a task per message would cost the generator as much as the message."""
-        while self.receive_one():
-            gevent.sleep(0)  # the others' turn: a read with data waiting does not yield
 
     def receive_one(self) -> bool:
         """One frame; False after a break (the next task reconnects, from the cursor)."""
@@ -390,7 +400,7 @@ class WebSocketUser(PushlabUser):
         self.close()
 
 
-class SSEUser(PushlabUser):
+class SSEUser(PushedUser):
     """Server-Sent Events: one GET whose answer never ends; each event carries one message.
 
     Read over a raw socket (``wire_clients.py``) with the same decoder as ``pushlab client
@@ -399,7 +409,6 @@ class SSEUser(PushlabUser):
 
     technique = SSE.name
     host = "http://127.0.0.1:8004"
-    wait_time = constant(0)
     stream: WireEventStream | None = None
 
     def connect(self) -> None:
@@ -430,12 +439,6 @@ class SSEUser(PushlabUser):
             raise ConnectionError(f"/events answered HTTP {status}")
         if self.connected_at is None:
             self.connected_at = time.time()
-
-    @task
-    def receive(self) -> None:
-        """Read events until the stream breaks (one task for its life, as WebSocket's)."""
-        while self.receive_one():
-            gevent.sleep(0)
 
     def receive_one(self) -> bool:
         """One event; False after a break (the next task reconnects, from the cursor)."""

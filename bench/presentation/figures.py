@@ -72,7 +72,7 @@ def write_plots(results: Results, plots_dir: Path) -> list[DrawnFigure]:
     specs = all_figures()
     processes = min(len(specs), len(os.sched_getaffinity(0)), DRAWING_PROCESSES)
     if processes < 2:
-        return [_drawn(spec, *_draw(results, spec, plots_dir)) for spec in specs]
+        return [DrawnFigure(spec, *_draw(results, spec, plots_dir)) for spec in specs]
     global _FORKED_RESULTS
     _FORKED_RESULTS = results
     try:
@@ -80,7 +80,7 @@ def write_plots(results: Results, plots_dir: Path) -> list[DrawnFigure]:
             outcomes = list(pool.map(_draw_in_fork, range(len(specs)), [plots_dir] * len(specs)))
     finally:
         _FORKED_RESULTS = None
-    return [_drawn(spec, *outcome) for spec, outcome in zip(specs, outcomes, strict=True)]
+    return [DrawnFigure(spec, *outcome) for spec, outcome in zip(specs, outcomes, strict=True)]
 
 
 DRAWING_PROCESSES = 2
@@ -104,7 +104,3 @@ def _draw(results: Results, spec: FigureSpec, plots_dir: Path) -> tuple[Path | N
     path = plots_dir / f"{spec.name}.png"
     figure.savefig(path)
     return path, ""
-
-
-def _drawn(spec: FigureSpec, path: Path | None, reason: str) -> DrawnFigure:
-    return DrawnFigure(spec, path, reason)
